@@ -1,0 +1,57 @@
+"""Tidings: articles become campaigns, campaigns become newsletters and posts, sent on schedule after review."""
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from service import cli, settings, web
+from service.extensions import csrf, db, limiter, login_manager, migrate
+from service.settings import REPO_ROOT
+from service.web import errors
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """The application factory. `config` overrides the settings read from the environment (tests pass it)."""
+    app = Flask(
+        __name__,
+        instance_path=str(settings.INSTANCE_DIR),
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="web/static",
+    )
+    loaded = settings.load_settings()
+    loaded.update(config or {})
+    settings.validate(loaded)
+    app.config.update(loaded)
+    settings.INSTANCE_DIR.mkdir(exist_ok=True)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    web.register(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    cli.register(app)

@@ -1,0 +1,82 @@
+"""When a campaign's snippets go out: local schedules turned into UTC send times."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from service.timezones import local_to_utc
+
+MAX_OCCURRENCES = 104
+
+
+class ScheduleError(ValueError):
+    """The schedule cannot be planned; `field` names the form field to show the message next to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule as the marketer entered it, in the clinic's local time.
+
+    once:      every snippet at start_date + send_time.
+    drip:      snippet i at start_date + i * every_days, at send_time.
+    recurring: every week on `weekday` (0 = Monday) at send_time, from start_date on, one snippet per week in
+               order, starting again from the first after the last, `occurrences` times.
+    """
+
+    kind: str
+    start_date: date | None
+    send_time: time | None
+    every_days: int | None = None
+    weekday: int | None = None
+    occurrences: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedSend:
+    snippet_index: int
+    send_at: datetime  # UTC
+
+
+def _check(schedule: Schedule) -> None:
+    if schedule.kind not in ("once", "drip", "recurring"):
+        raise ScheduleError("schedule_kind", "Choose one-off, drip or recurring.")
+    if schedule.start_date is None:
+        raise ScheduleError("start_date", "Enter the date of the first send.")
+    if schedule.send_time is None:
+        raise ScheduleError("send_time", "Enter the time of day to send.")
+    if schedule.kind == "drip" and not (schedule.every_days and 1 <= schedule.every_days <= 365):
+        raise ScheduleError("every_days", "A drip sends every 1 to 365 days.")
+    if schedule.kind == "recurring":
+        if schedule.weekday is None or not 0 <= schedule.weekday <= 6:
+            raise ScheduleError("weekday", "Choose the weekday to send on.")
+        if not (schedule.occurrences and 1 <= schedule.occurrences <= MAX_OCCURRENCES):
+            raise ScheduleError("occurrences", f"A recurring campaign sends 1 to {MAX_OCCURRENCES} times.")
+
+
+def local_send_dates(schedule: Schedule, snippet_count: int) -> list[tuple[int, date]]:
+    """(snippet index, local date) pairs, in send order."""
+    _check(schedule)
+    start = schedule.start_date
+    if schedule.kind == "once":
+        return [(index, start) for index in range(snippet_count)]
+    if schedule.kind == "drip":
+        return [(index, start + timedelta(days=index * schedule.every_days)) for index in range(snippet_count)]
+    first = start + timedelta(days=(schedule.weekday - start.weekday()) % 7)
+    return [(week % snippet_count, first + timedelta(weeks=week)) for week in range(schedule.occurrences)]
+
+
+def plan_send_times(schedule: Schedule, snippet_count: int, tz_name: str, now: datetime) -> list[PlannedSend]:
+    """UTC send times for each snippet. Raises ScheduleError if there is nothing to send or it lies in the past."""
+    if snippet_count == 0:
+        raise ScheduleError("snippets", "Add at least one snippet before scheduling.")
+    planned = [
+        PlannedSend(index, local_to_utc(day, schedule.send_time, tz_name))
+        for index, day in local_send_dates(schedule, snippet_count)
+    ]
+    if planned[0].send_at <= now:
+        raise ScheduleError("start_date", "The first send time is in the past. Choose a time in the future.")
+    return planned

@@ -1,0 +1,1 @@
+"""The email channel: one interface, an outbox for development and SendGrid for production."""

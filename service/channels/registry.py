@@ -1,0 +1,34 @@
+"""Configuration picks the channel implementation; nothing else in the code knows which one it got."""
+
+from collections.abc import Mapping
+
+from service.channels.email.base import EmailChannel
+from service.channels.social.base import SocialChannel
+
+
+def email_channel_for(config: Mapping) -> EmailChannel:
+    name = config["EMAIL_CHANNEL"]
+    if name == "outbox":
+        from service.channels.email.outbox import OutboxEmailChannel
+
+        return OutboxEmailChannel(
+            config["OUTBOX_DIR"], from_address=config["MAIL_FROM_ADDRESS"], from_name=config["MAIL_FROM_NAME"]
+        )
+    if name == "sendgrid":
+        from service.channels.email.sendgrid import SendGridEmailChannel
+
+        return SendGridEmailChannel.from_config(config)
+    raise ValueError(f"unknown EMAIL_CHANNEL {name!r}")
+
+
+def social_channel_for(config: Mapping) -> SocialChannel:
+    name = config["SOCIAL_CHANNEL"]
+    if name == "outbox":
+        from service.channels.social.outbox import OutboxSocialChannel
+
+        return OutboxSocialChannel(config["OUTBOX_DIR"])
+    if name == "x":
+        from service.channels.social.x import XSocialChannel
+
+        return XSocialChannel.from_config(config)
+    raise ValueError(f"unknown SOCIAL_CHANNEL {name!r}")

@@ -1,0 +1,34 @@
+"""What every social channel offers."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    id: str
+    text: str
+
+
+class SocialPostError(Exception):
+    """A post was refused or could not be made.
+
+    `permanent`: do not retry (duplicate content, bad request). `retry_at`: epoch seconds to try again (rate limit).
+    `credentials`: the account's keys were refused (shown as a credentials problem).
+    """
+
+    def __init__(self, message: str, *, permanent: bool, retry_at: float | None = None, credentials: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_at = retry_at
+        self.credentials = credentials
+
+
+class SocialChannel(ABC):
+    @abstractmethod
+    def post(self, text: str, *, in_reply_to: str | None = None) -> str:
+        """Publish one post (a reply when in_reply_to is given). Returns its id. Raises SocialPostError."""
+
+    @abstractmethod
+    def recent_posts(self, limit: int = 100) -> list[PublishedPost]:
+        """The account's most recent posts, newest first (used to reconcile a post whose outcome is unknown)."""

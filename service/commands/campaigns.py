@@ -1,0 +1,44 @@
+"""`flask campaigns load PATH`: load campaign files (one file or a folder of them)."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from service.campaigns.editing import CampaignInputError, EditContext
+from service.campaigns.files import CampaignFileError, campaign_files, load_campaign_file
+from service.extensions import db
+
+group = AppGroup("campaigns", help="Load campaigns from files.")
+
+
+def edit_context() -> EditContext:
+    return EditContext(
+        known_topics=current_app.config["SUBSCRIBER_TOPICS"],
+        tz_name=current_app.config["CLINIC_TIMEZONE"],
+        now=datetime.now(UTC),
+    )
+
+
+def load_paths(paths: list[Path]) -> list:
+    """Load every file in one transaction: one bad file loads nothing."""
+    results = []
+    for path in paths:
+        try:
+            results.append(load_campaign_file(db.session, path, edit_context()))
+        except (CampaignFileError, CampaignInputError) as error:
+            db.session.rollback()
+            raise click.ClickException(f"{path.name}: {error}") from error
+    db.session.commit()
+    return results
+
+
+@group.command("load")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def load_command(path: Path) -> None:
+    paths = campaign_files(path) if path.is_dir() else [path]
+    for result in load_paths(paths):
+        state = "loaded as a draft" if result.created else "already loaded"
+        click.echo(f"{result.campaign.source_name}: {result.campaign.name} ({state})")

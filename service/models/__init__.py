@@ -1,0 +1,23 @@
+"""All models, importable from one place (and all registered on the metadata for Alembic)."""
+
+from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Delivery, Message, SendBatch
+from service.models.content import Article, Snippet
+from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
+from service.models.users import User
+from service.models.worker_state import WorkerHeartbeat
+
+__all__ = [
+    "Article",
+    "AuditEntry",
+    "Campaign",
+    "CampaignSnippet",
+    "Delivery",
+    "Message",
+    "SendBatch",
+    "Snippet",
+    "Subscriber",
+    "SubscriberTopic",
+    "Suppression",
+    "User",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,156 @@
+"""Campaigns, the messages they plan, and the audit log of what people did to them."""
+
+from datetime import date, datetime, time
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
+from service.models.content import Snippet
+
+CAMPAIGN_STATUSES = ("draft", "in_review", "approved", "scheduled", "sending", "sent", "paused", "cancelled")
+SCHEDULE_KINDS = ("once", "drip", "recurring")
+CHANNELS = ("email", "x")
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    send_email: Mapped[bool] = mapped_column(default=True)
+    send_post: Mapped[bool] = mapped_column(default=False)
+    email_subject: Mapped[str] = mapped_column(String(200), default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hashtags: Mapped[str] = mapped_column(String(200), default="")
+    # Where posts and emails send readers for the whole article (on the clinic's site).
+    link_url: Mapped[str] = mapped_column(String(500), default="")
+    # The schedule as the marketer entered it, in the clinic's local time; messages hold the UTC instants.
+    schedule_kind: Mapped[str] = mapped_column(String(20), default="once")
+    start_date: Mapped[date | None]
+    send_time: Mapped[time | None]
+    every_days: Mapped[int | None]
+    weekday: Mapped[int | None]
+    occurrences: Mapped[int | None]
+    source_name: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    campaign_snippets: Mapped[list["CampaignSnippet"]] = relationship(
+        order_by="CampaignSnippet.position", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="campaign", order_by="Message.send_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def snippets(self) -> list[Snippet]:
+        return [link.snippet for link in self.campaign_snippets]
+
+    @property
+    def channels(self) -> list[str]:
+        return [name for name, on in (("email", self.send_email), ("x", self.send_post)) if on]
+
+
+class CampaignSnippet(db.Model):
+    __tablename__ = "campaign_snippets"
+    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    snippet_id: Mapped[int] = mapped_column(ForeignKey("snippets.id"))
+    position: Mapped[int]
+
+    snippet: Mapped[Snippet] = relationship()
+
+
+MESSAGE_STATUSES = ("planned", "sending", "sent", "failed", "missed", "cancelled", "paused", "uncertain")
+
+
+class Message(db.Model):
+    """One snippet going out on one channel at one time."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "snippet_id", "channel", "send_at"),
+        Index("ix_messages_due", "status", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    snippet_id: Mapped[int] = mapped_column(ForeignKey("snippets.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    # A worker claims a message by writing its id and a lease; an expired lease means that worker died.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Email: the last subscriber id already put into a batch (the audience is walked in id order).
+    audience_cursor: Mapped[int] = mapped_column(default=0)
+    sent_count: Mapped[int] = mapped_column(default=0)
+    total_count: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="messages")
+    snippet: Mapped[Snippet] = relationship()
+
+
+class SendBatch(db.Model):
+    """One provider request for part of an email message's audience."""
+
+    __tablename__ = "send_batches"
+    __table_args__ = (UniqueConstraint("message_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    number: Mapped[int]
+    # in_flight -> sent | failed; in_flight left by a dead worker -> uncertain (a person decides).
+    status: Mapped[str] = mapped_column(String(20), default="in_flight")
+    recipient_count: Mapped[int] = mapped_column(default=0)
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(db.Model):
+    """The send ledger: one message to one recipient (email), or one part of a post/thread (X)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", "subscriber_id"),
+        UniqueConstraint("message_id", "part_index", name="uq_deliveries_message_part"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("send_batches.id"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    part_index: Mapped[int | None]
+    channel: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(db.Model):
+    """Who did what, and when. Never holds a subscriber's address."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(120), default="system")
+    action: Mapped[str] = mapped_column(String(60))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

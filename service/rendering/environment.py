@@ -1,0 +1,20 @@
+"""The Jinja2 environment for emails and posts: independent of Flask, so the worker renders without a request."""
+
+from functools import cache
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from service.settings import REPO_ROOT
+
+
+@cache
+def template_environment() -> Environment:
+    # HTML templates escape every value; .txt templates are plain text and must not (that would show &amp;).
+    return Environment(
+        loader=FileSystemLoader(REPO_ROOT / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

@@ -1,0 +1,131 @@
+"""Settings read from the environment (and a local `.env`), checked once at start-up.
+
+Production refuses to start with a missing or invalid required setting; development and tests get safe local
+defaults (SQLite under `instance/`, channels writing to the outbox).
+"""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+INSTANCE_DIR = REPO_ROOT / "instance"
+
+# The sample address shipped in .env.example: good enough to try the product, never good enough to send.
+PLACEHOLDER_POSTAL_ADDRESS = "123 Example Street, Suite 100, Scottsdale, AZ 85250"
+
+EMAIL_CHANNELS = ("outbox", "sendgrid")
+SOCIAL_CHANNELS = ("outbox", "x")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names it and says what is expected."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the URL came in."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _development_defaults() -> dict:
+    return {
+        "SECRET_KEY": "dev-only-not-secret",
+        "DATABASE_URL": f"sqlite:///{INSTANCE_DIR / 'tidings.db'}",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    }
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment. Raises SettingsError naming the bad setting."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("TIDINGS_ENV", "development")
+    if mode not in ("development", "production"):
+        raise SettingsError(f"TIDINGS_ENV must be 'development' or 'production', not {mode!r}")
+    production = mode == "production"
+    defaults = {} if production else _development_defaults()
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(name)
+        return value if value not in (None, "") else defaults.get(name, default)
+
+    config = {
+        "TIDINGS_ENV": mode,
+        "SECRET_KEY": get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(get("DATABASE_URL") or ""),
+        "PUBLIC_BASE_URL": (get("PUBLIC_BASE_URL") or "").rstrip("/"),
+        "OUTBOX_DIR": get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
+        "EMAIL_CHANNEL": get("EMAIL_CHANNEL", "outbox"),
+        "SOCIAL_CHANNEL": get("SOCIAL_CHANNEL", "outbox"),
+        "MAIL_FROM_ADDRESS": get("MAIL_FROM_ADDRESS", "newsletter@example.org"),
+        "MAIL_FROM_NAME": get("MAIL_FROM_NAME", "Daytryp Health"),
+        "CLINIC_NAME": get("CLINIC_NAME", "Daytryp Health"),
+        "CLINIC_LEGAL_NAME": get("CLINIC_LEGAL_NAME", "Daytryp Health LLC"),
+        "CLINIC_POSTAL_ADDRESS": get("CLINIC_POSTAL_ADDRESS", PLACEHOLDER_POSTAL_ADDRESS),
+        "CLINIC_TIMEZONE": get("CLINIC_TIMEZONE", "America/Phoenix"),
+        "CLINIC_WEBSITE_URL": (get("CLINIC_WEBSITE_URL", "https://www.daytryphealth.com") or "").rstrip("/"),
+        "CLINIC_PRIVACY_URL": get("CLINIC_PRIVACY_URL", "https://www.daytryphealth.com/privacy-policy"),
+        "SUBSCRIBER_TOPICS": [t.strip() for t in get("SUBSCRIBER_TOPICS", "newsletter,kap,events").split(",")],
+        "TRACKING_ENABLED": _flag(get("TRACKING_ENABLED")),
+        "ALLOW_SELF_APPROVAL": _flag(get("ALLOW_SELF_APPROVAL")),
+        "EMAIL_BATCH_SIZE": int(get("EMAIL_BATCH_SIZE", "1000")),
+        "WORKER_POLL_SECONDS": float(get("WORKER_POLL_SECONDS", "3")),
+        "MISSED_GRACE_HOURS": float(get("MISSED_GRACE_HOURS", "6")),
+        "SENDGRID_API_KEY": get("SENDGRID_API_KEY"),
+        "SENDGRID_API_HOST": get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_SANDBOX": _flag(get("SENDGRID_SANDBOX")),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        "X_CONSUMER_KEY": get("X_CONSUMER_KEY"),
+        "X_CONSUMER_SECRET": get("X_CONSUMER_SECRET"),
+        "X_ACCESS_TOKEN": get("X_ACCESS_TOKEN"),
+        "X_ACCESS_TOKEN_SECRET": get("X_ACCESS_TOKEN_SECRET"),
+        "X_API_BASE": get("X_API_BASE"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
+        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+    }
+    validate(config)
+    return config
+
+
+def _require(config: Mapping, name: str, why: str) -> None:
+    if not config.get(name):
+        raise SettingsError(f"{name} is required {why}")
+
+
+def validate(config: Mapping) -> None:
+    """Check a complete config mapping. Production needs real secrets and real channels' credentials."""
+    if config["EMAIL_CHANNEL"] not in EMAIL_CHANNELS:
+        raise SettingsError(f"EMAIL_CHANNEL must be one of {', '.join(EMAIL_CHANNELS)}")
+    if config["SOCIAL_CHANNEL"] not in SOCIAL_CHANNELS:
+        raise SettingsError(f"SOCIAL_CHANNEL must be one of {', '.join(SOCIAL_CHANNELS)}")
+    try:
+        ZoneInfo(config["CLINIC_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(f"CLINIC_TIMEZONE {config['CLINIC_TIMEZONE']!r} is not a known IANA time zone") from error
+    if config["EMAIL_CHANNEL"] == "sendgrid":
+        _require(config, "SENDGRID_API_KEY", "when EMAIL_CHANNEL=sendgrid")
+    if config["SOCIAL_CHANNEL"] == "x":
+        for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+            _require(config, name, "when SOCIAL_CHANNEL=x")
+    if config["TIDINGS_ENV"] != "production":
+        return
+    for name, why in (
+        ("SECRET_KEY", "in production (a long random string)"),
+        ("SQLALCHEMY_DATABASE_URI", "in production (DATABASE_URL, a PostgreSQL URL)"),
+        ("PUBLIC_BASE_URL", "in production (the https:// address subscribers' links point to)"),
+    ):
+        _require(config, name, why)
+    if len(config["SECRET_KEY"]) < 32:
+        raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+    if not config["PUBLIC_BASE_URL"].startswith("https://"):
+        raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")

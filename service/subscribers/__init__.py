@@ -1,0 +1,1 @@
+"""Subscribers: consent, tokens, audiences, suppressions."""

@@ -1,0 +1,28 @@
+"""Who gets an email message: confirmed subscribers of the chosen topics, minus suppressions, walked in id order."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session
+
+from service.models import Subscriber, SubscriberTopic, Suppression
+
+
+def _audience_query(topics: Sequence[str]) -> Select:
+    has_topic = exists().where(SubscriberTopic.subscriber_id == Subscriber.id, SubscriberTopic.topic.in_(topics))
+    suppressed = exists().where(Suppression.email_hash == Subscriber.email_hash)
+    return select(Subscriber.id, Subscriber.email, Subscriber.first_name).where(
+        Subscriber.status == "confirmed", has_topic, ~suppressed
+    )
+
+
+def audience_batch(session: Session, topics: Sequence[str], *, after_id: int, limit: int) -> list:
+    """The next `limit` recipients with id > after_id, as rows of (id, email, first_name). Memory stays per batch."""
+    query = _audience_query(topics).where(Subscriber.id > after_id).order_by(Subscriber.id).limit(limit)
+    return list(session.execute(query))
+
+
+def audience_size(session: Session, topics: Sequence[str]) -> int:
+    if not topics:
+        return 0
+    return session.scalar(select(func.count()).select_from(_audience_query(topics).subquery())) or 0

@@ -1,0 +1,32 @@
+"""Signed, opaque tokens for subscriber links: they carry an id and a purpose, never an address."""
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+PURPOSES = ("unsubscribe", "confirm", "preferences")
+
+
+class TokenError(ValueError):
+    """The link is broken, tampered with, or expired; `expired` tells which, for a friendly page."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    return URLSafeTimedSerializer(secret_key, salt=f"tidings-{purpose}")
+
+
+def make_token(secret_key: str, purpose: str, subscriber_id: int) -> str:
+    return _serializer(secret_key, purpose).dumps(subscriber_id)
+
+
+def read_token(secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None) -> int:
+    try:
+        return int(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
+    except SignatureExpired as error:
+        raise TokenError("This link has expired.", expired=True) from error
+    except (BadSignature, ValueError, TypeError) as error:
+        raise TokenError("This link is not valid.") from error

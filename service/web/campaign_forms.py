@@ -1,0 +1,73 @@
+"""The campaign form, and its conversion to and from the domain's CampaignInput."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from service.campaigns.editing import CampaignInput
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CampaignForm(FlaskForm):
+    name = StringField("Campaign name", validators=[DataRequired(message="Give the campaign a name."), Length(max=200)])
+    snippet_ids = MultiCheckboxField("Snippets, in the order they go out", coerce=int)
+    send_email = BooleanField("Email newsletter", default=True)
+    send_post = BooleanField("Post on X")
+    email_subject = StringField("Email subject", validators=[Length(max=200)])
+    topics = MultiCheckboxField("Audience: subscribers of these topics")
+    hashtags = StringField("Hashtags for X (optional)", validators=[Length(max=200)])
+    link_url = StringField("Link to the whole article (optional)", validators=[Length(max=500)])
+    schedule_kind = RadioField(
+        "Schedule",
+        choices=[("once", "One-off"), ("drip", "Drip: one snippet every N days"), ("recurring", "Weekly")],
+        default="once",
+    )
+    start_date = DateField("First send date", validators=[Optional()])
+    send_time = TimeField("Time of day", validators=[Optional()])
+    every_days = IntegerField("Every N days (drip)", validators=[Optional(), NumberRange(min=1, max=365)], default=7)
+    weekday = SelectField("Weekday (weekly)", choices=list(enumerate(WEEKDAYS)), coerce=int, default=1)
+    occurrences = IntegerField("How many weeks (weekly)", validators=[Optional(), NumberRange(min=1, max=104)])
+    # Only the send-back form uses this, kept here to share one form class per page.
+    comment = TextAreaField("Comment")
+
+    def to_input(self) -> CampaignInput:
+        kind = self.schedule_kind.data
+        return CampaignInput(
+            name=self.name.data or "",
+            snippet_ids=list(self.snippet_ids.data or []),
+            send_email=bool(self.send_email.data),
+            send_post=bool(self.send_post.data),
+            email_subject=self.email_subject.data or "",
+            topics=list(self.topics.data or []),
+            hashtags=self.hashtags.data or "",
+            link_url=self.link_url.data or "",
+            schedule_kind=kind,
+            start_date=self.start_date.data,
+            send_time=self.send_time.data,
+            every_days=self.every_days.data if kind == "drip" else None,
+            weekday=self.weekday.data if kind == "recurring" else None,
+            occurrences=self.occurrences.data if kind == "recurring" else None,
+        )
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            field = getattr(self, name, None) or self.name
+            if message not in field.errors:
+                field.errors = [*field.errors, message]

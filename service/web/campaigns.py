@@ -1,0 +1,174 @@
+"""Marketer pages for campaigns: list, create, edit, preview, and the lifecycle buttons."""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from service.campaigns import editing, lifecycle
+from service.campaigns.editing import CampaignInputError, EditContext
+from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.schedule import ScheduleError
+from service.extensions import db
+from service.models import Article, Campaign, Message
+from service.subscribers.audience import audience_size
+from service.timezones import DST_RULE
+from service.web.campaign_forms import CampaignForm
+from service.worker.context import WorkerContext
+from service.worker.email_send import outgoing_email_for
+from service.worker.post_send import thread_parts_for
+
+blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+def _edit_context() -> EditContext:
+    return EditContext(
+        known_topics=current_app.config["SUBSCRIBER_TOPICS"],
+        tz_name=current_app.config["CLINIC_TIMEZONE"],
+        now=datetime.now(UTC),
+    )
+
+
+def _form(campaign: Campaign | None = None) -> CampaignForm:
+    form = CampaignForm(obj=None if campaign is None else editing.input_from(campaign))
+    articles = db.session.scalars(select(Article).order_by(Article.imported_at.desc())).all()
+    form.snippet_ids.choices = [
+        (snippet.id, f"{article.title} › {snippet.heading}") for article in articles for snippet in article.snippets
+    ]
+    form.topics.choices = [(topic, topic) for topic in current_app.config["SUBSCRIBER_TOPICS"]]
+    return form
+
+
+def _render_form(form: CampaignForm, campaign: Campaign | None):
+    size = audience_size(db.session, form.topics.data or [])
+    return render_template(
+        "campaigns/form.html",
+        form=form,
+        campaign=campaign,
+        audience_size=size,
+        dst_rule=DST_RULE,
+        timezone=current_app.config["CLINIC_TIMEZONE"],
+    )
+
+
+@blueprint.get("")
+@login_required
+def index():
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.updated_at.desc())).all()
+    return render_template("campaigns/index.html", campaigns=campaigns)
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            campaign = editing.create_campaign(db.session, form.to_input(), current_user, _edit_context())
+        except CampaignInputError as error:
+            db.session.rollback()
+            form.show_errors(error.errors)
+        else:
+            db.session.commit()
+            flash("Campaign saved as a draft.", "success")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return _render_form(form, None)
+
+
+@blueprint.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = _form(campaign)
+    if request.method == "GET":
+        form.process(obj=editing.input_from(campaign))
+    if form.validate_on_submit():
+        try:
+            editing.update_campaign(db.session, campaign, form.to_input(), current_user, _edit_context())
+        except (CampaignInputError, LifecycleError) as error:
+            db.session.rollback()
+            form.show_errors(getattr(error, "errors", {"name": str(error)}))
+        else:
+            db.session.commit()
+            flash("Campaign saved. It is a draft again and needs review before it can go out.", "success")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return _render_form(form, campaign)
+
+
+@blueprint.get("/<int:campaign_id>")
+@login_required
+def show(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        audience_size=audience_size(db.session, campaign.topics or []),
+        action_form=CampaignForm(),
+    )
+
+
+@blueprint.get("/<int:campaign_id>/preview/<int:position>/email.html")
+@login_required
+def preview_email(campaign_id: int, position: int):
+    """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
+    message = _preview_message(campaign_id, position)
+    email = outgoing_email_for(message, _preview_context())
+    return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
+
+
+@blueprint.get("/<int:campaign_id>/preview/<int:position>")
+@login_required
+def preview(campaign_id: int, position: int):
+    message = _preview_message(campaign_id, position)
+    ctx = _preview_context()
+    email = outgoing_email_for(message, ctx) if message.campaign.send_email else None
+    parts = thread_parts_for(message, ctx)
+    return render_template(
+        "campaigns/preview.html", campaign=message.campaign, position=position, email=email, parts=parts
+    )
+
+
+def _preview_message(campaign_id: int, position: int) -> Message:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not 0 <= position < len(campaign.snippets):
+        abort(404)
+    # An unsaved message: rendering needs one, and nothing here is written.
+    return Message(id=0, campaign=campaign, snippet=campaign.snippets[position], channel="email")
+
+
+def _preview_context() -> WorkerContext:
+    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
+
+
+ACTIONS = {
+    "submit": lambda c: lifecycle.submit_for_review(db.session, c, current_user),
+    "approve": lambda c: lifecycle.approve(
+        db.session, c, current_user, allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"]
+    ),
+    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),
+    "schedule": lambda c: lifecycle.schedule(
+        db.session, c, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)
+    ),
+    "pause": lambda c: lifecycle.pause(db.session, c, current_user),
+    "resume": lambda c: lifecycle.resume(db.session, c, current_user),
+    "cancel": lambda c: lifecycle.cancel(db.session, c, current_user),
+}
+
+
+@blueprint.post("/<int:campaign_id>/<action>")
+@login_required
+def act(campaign_id: int, action: str):
+    # CSRFProtect has already checked the token of this POST, as of every POST.
+    if action not in ACTIONS:
+        abort(404)
+    campaign = db.get_or_404(Campaign, campaign_id)
+    try:
+        ACTIONS[action](campaign)
+    except (LifecycleError, ScheduleError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))

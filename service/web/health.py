@@ -1,0 +1,24 @@
+"""Liveness for load balancers: the web process answers and the database responds."""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from service.extensions import db
+from service.worker.heartbeat import last_seen, worker_alive
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    now = datetime.now(UTC)
+    seen = last_seen(db.session)
+    return jsonify(
+        status="ok",
+        database="ok",
+        worker="ok" if worker_alive(db.session, now) else "missing",
+        worker_last_seen=seen.isoformat() if seen else None,
+    )

@@ -1,0 +1,64 @@
+"""The development outbox, as the worker left it: emails (HTML and text) and posts, newest first."""
+
+import json
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template
+from flask_login import login_required
+
+blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
+
+PAGE_SIZE = 100
+
+
+def _folder(kind: str) -> Path:
+    return Path(current_app.config["OUTBOX_DIR"]) / kind
+
+
+def _read_email(path: Path):
+    with path.open("rb") as handle:
+        return BytesParser(policy=policy.default).parse(handle)
+
+
+def _part(message, subtype: str) -> str:
+    body = message.get_body(preferencelist=(subtype,))
+    return body.get_content() if body is not None else ""
+
+
+@blueprint.get("")
+@login_required
+def index():
+    emails = []
+    for path in sorted(_folder("email").glob("*.eml"), reverse=True)[:PAGE_SIZE]:
+        message = _read_email(path)
+        emails.append({"name": path.stem, "subject": message["Subject"], "to": message["To"], "date": message["Date"]})
+    posts = [
+        json.loads(path.read_text("utf-8"))
+        for path in sorted(_folder("posts").glob("*.json"), reverse=True)[:PAGE_SIZE]
+    ]
+    return render_template("outbox/index.html", emails=emails, posts=posts)
+
+
+def _email_path(name: str) -> Path:
+    path = _folder("email") / f"{name}.eml"
+    # Names come from the listing; anything with a path separator is not one of ours.
+    if "/" in name or "\\" in name or not path.is_file():
+        abort(404)
+    return path
+
+
+@blueprint.get("/email/<name>")
+@login_required
+def show_email(name: str):
+    message = _read_email(_email_path(name))
+    headers = [(key, value) for key, value in message.items()]
+    return render_template("outbox/email.html", name=name, headers=headers, text=_part(message, "plain"))
+
+
+@blueprint.get("/email/<name>/body.html")
+@login_required
+def email_html(name: str):
+    html = _part(_read_email(_email_path(name)), "html")
+    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}

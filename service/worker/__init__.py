@@ -1,0 +1,1 @@
+"""The worker process: APScheduler is the clock, the database is the truth."""

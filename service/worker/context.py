@@ -1,0 +1,43 @@
+"""What a worker needs to send: settings, channels, its own id and a clock (replaceable in tests)."""
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from service.channels.email.base import EmailChannel
+from service.channels.registry import email_channel_for, social_channel_for
+from service.channels.social.base import SocialChannel
+from service.rendering.clinic import ClinicInfo
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class WorkerContext:
+    config: Mapping
+    email_channel: EmailChannel
+    social_channel: SocialChannel
+    worker_id: str = field(default_factory=new_worker_id)
+    clock: Callable[[], datetime] = system_clock
+
+    @property
+    def clinic(self) -> ClinicInfo:
+        return ClinicInfo.from_config(self.config)
+
+    @classmethod
+    def from_config(cls, config: Mapping, **overrides) -> "WorkerContext":
+        return cls(
+            config=config,
+            email_channel=overrides.pop("email_channel", None) or email_channel_for(config),
+            social_channel=overrides.pop("social_channel", None) or social_channel_for(config),
+            **overrides,
+        )

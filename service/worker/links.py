@@ -1,0 +1,13 @@
+"""Links the worker puts into messages."""
+
+from service.models import Campaign
+from service.rendering.clinic import ClinicInfo
+from service.subscribers.tokens import make_token
+
+
+def article_link(campaign: Campaign, clinic: ClinicInfo) -> str:
+    return campaign.link_url or clinic.website_url
+
+
+def unsubscribe_url(clinic: ClinicInfo, secret_key: str, subscriber_id: int) -> str:
+    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, 'unsubscribe', subscriber_id)}"

@@ -1,0 +1,69 @@
+"""Test data built through the domain functions, the way the product builds it."""
+
+from datetime import UTC, datetime, timedelta
+
+from service.articles.store import import_article
+from service.campaigns import lifecycle
+from service.campaigns.editing import CampaignInput, EditContext, create_campaign
+from service.extensions import db
+from service.models import Campaign, Subscriber, SubscriberTopic, User
+from service.subscribers.identity import email_hash
+from service.timezones import utc_to_local
+
+TOPICS = ["newsletter", "kap", "events"]
+
+
+def edit_context(app, now: datetime | None = None) -> EditContext:
+    return EditContext(
+        known_topics=app.config["SUBSCRIBER_TOPICS"],
+        tz_name=app.config["CLINIC_TIMEZONE"],
+        now=now or datetime.now(UTC),
+    )
+
+
+def add_subscriber(app, email: str, *, status: str = "confirmed", topics=("newsletter",), first_name: str = ""):
+    subscriber = Subscriber(
+        email=email,
+        email_hash=email_hash(email, app.config["SECRET_KEY"]),
+        first_name=first_name,
+        status=status,
+        consent_source="test",
+        consent_at=datetime.now(UTC),
+    )
+    subscriber.topic_links = [SubscriberTopic(topic=topic) for topic in topics]
+    db.session.add(subscriber)
+    db.session.commit()
+    return subscriber
+
+
+def import_seed(seed_article_text: str):
+    article = import_article(db.session, seed_article_text, filename="ketamine-and-substance-abuse.txt").article
+    db.session.commit()
+    return article
+
+
+def draft_campaign(app, author: User, snippet_ids: list[int], send_at_utc: datetime, **overrides) -> Campaign:
+    local = utc_to_local(send_at_utc, app.config["CLINIC_TIMEZONE"])
+    values = {
+        "name": "Test campaign",
+        "snippet_ids": snippet_ids,
+        "send_email": True,
+        "send_post": True,
+        "email_subject": "News from the clinic",
+        "topics": ["newsletter"],
+        "schedule_kind": "once",
+        "start_date": local.date(),
+        "send_time": local.time().replace(second=0, microsecond=0),
+        **overrides,
+    }
+    now = send_at_utc - timedelta(minutes=5)
+    campaign = create_campaign(db.session, CampaignInput(**values), author, edit_context(app, now))
+    db.session.commit()
+    return campaign
+
+
+def approve_and_schedule(app, campaign: Campaign, author: User, reviewer: User, now: datetime) -> None:
+    lifecycle.submit_for_review(db.session, campaign, author)
+    lifecycle.approve(db.session, campaign, reviewer, allow_self_approval=False)
+    lifecycle.schedule(db.session, campaign, reviewer, tz_name=app.config["CLINIC_TIMEZONE"], now=now)
+    db.session.commit()
