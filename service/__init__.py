@@ -35,6 +35,8 @@ def create_app(config: Mapping | None = None) -> Flask:
 def configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every job run at INFO: a line every few seconds that drowns what matters.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:

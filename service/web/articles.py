@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from service.articles.parse import ArticleParseError
 from service.articles.store import import_article
@@ -14,7 +15,12 @@ from service.models import Article
 
 blueprint = Blueprint("articles", __name__, url_prefix="/articles")
 
-FORMAT_CHOICES = [("", "Detect automatically"), ("text", "Plain text"), ("markdown", "Markdown"), ("html", "HTML")]
+FORMAT_CHOICES = [
+    SelectChoice("", "Detect automatically"),
+    SelectChoice("text", "Plain text"),
+    SelectChoice("markdown", "Markdown"),
+    SelectChoice("html", "HTML"),
+]
 
 
 class ImportForm(FlaskForm):

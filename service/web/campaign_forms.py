@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -36,13 +37,19 @@ class CampaignForm(FlaskForm):
     link_url = StringField("Link to the whole article (optional)", validators=[Length(max=500)])
     schedule_kind = RadioField(
         "Schedule",
-        choices=[("once", "One-off"), ("drip", "Drip: one snippet every N days"), ("recurring", "Weekly")],
+        choices=[
+            SelectChoice("once", "One-off"),
+            SelectChoice("drip", "Drip: one snippet every N days"),
+            SelectChoice("recurring", "Weekly"),
+        ],
         default="once",
     )
     start_date = DateField("First send date", validators=[Optional()])
     send_time = TimeField("Time of day", validators=[Optional()])
     every_days = IntegerField("Every N days (drip)", validators=[Optional(), NumberRange(min=1, max=365)], default=7)
-    weekday = SelectField("Weekday (weekly)", choices=list(enumerate(WEEKDAYS)), coerce=int, default=1)
+    weekday = SelectField(
+        "Weekday (weekly)", choices=[SelectChoice(i, day) for i, day in enumerate(WEEKDAYS)], coerce=int, default=1
+    )
     occurrences = IntegerField("How many weeks (weekly)", validators=[Optional(), NumberRange(min=1, max=104)])
     # Only the send-back form uses this, kept here to share one form class per page.
     comment = TextAreaField("Comment")

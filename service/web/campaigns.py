@@ -5,13 +5,14 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from service.campaigns import editing, lifecycle
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.schedule import ScheduleError
 from service.extensions import db
-from service.models import Article, Campaign, Message
+from service.models import Article, Campaign, Snippet
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
@@ -34,9 +35,11 @@ def _form(campaign: Campaign | None = None) -> CampaignForm:
     form = CampaignForm(obj=None if campaign is None else editing.input_from(campaign))
     articles = db.session.scalars(select(Article).order_by(Article.imported_at.desc())).all()
     form.snippet_ids.choices = [
-        (snippet.id, f"{article.title} › {snippet.heading}") for article in articles for snippet in article.snippets
+        SelectChoice(snippet.id, f"{article.title} › {snippet.heading}")
+        for article in articles
+        for snippet in article.snippets
     ]
-    form.topics.choices = [(topic, topic) for topic in current_app.config["SUBSCRIBER_TOPICS"]]
+    form.topics.choices = [SelectChoice(topic) for topic in current_app.config["SUBSCRIBER_TOPICS"]]
     return form
 
 
@@ -112,29 +115,26 @@ def show(campaign_id: int):
 @login_required
 def preview_email(campaign_id: int, position: int):
     """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
-    message = _preview_message(campaign_id, position)
-    email = outgoing_email_for(message, _preview_context())
+    campaign, snippet = _preview_target(campaign_id, position)
+    email = outgoing_email_for(campaign, snippet, _preview_context())
     return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
 
 
 @blueprint.get("/<int:campaign_id>/preview/<int:position>")
 @login_required
 def preview(campaign_id: int, position: int):
-    message = _preview_message(campaign_id, position)
+    campaign, snippet = _preview_target(campaign_id, position)
     ctx = _preview_context()
-    email = outgoing_email_for(message, ctx) if message.campaign.send_email else None
-    parts = thread_parts_for(message, ctx)
-    return render_template(
-        "campaigns/preview.html", campaign=message.campaign, position=position, email=email, parts=parts
-    )
+    email = outgoing_email_for(campaign, snippet, ctx) if campaign.send_email else None
+    parts = thread_parts_for(campaign, snippet, ctx)
+    return render_template("campaigns/preview.html", campaign=campaign, position=position, email=email, parts=parts)
 
 
-def _preview_message(campaign_id: int, position: int) -> Message:
+def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]:
     campaign = db.get_or_404(Campaign, campaign_id)
     if not 0 <= position < len(campaign.snippets):
         abort(404)
-    # An unsaved message: rendering needs one, and nothing here is written.
-    return Message(id=0, campaign=campaign, snippet=campaign.snippets[position], channel="email")
+    return campaign, campaign.snippets[position]
 
 
 def _preview_context() -> WorkerContext:

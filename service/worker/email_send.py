@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import audit
 from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient
-from service.models import Delivery, Message, SendBatch
+from service.models import Campaign, Delivery, Message, SendBatch, Snippet
 from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for, render_email
 from service.subscribers.audience import audience_batch
 from service.worker.claims import release, renew_lease
@@ -21,8 +21,10 @@ from service.worker.context import WorkerContext
 from service.worker.links import article_link, unsubscribe_url
 
 
-def outgoing_email_for(message: Message, ctx: WorkerContext) -> OutgoingEmail:
-    campaign, snippet = message.campaign, message.snippet
+def outgoing_email_for(
+    campaign: Campaign, snippet: Snippet, ctx: WorkerContext, message_id: int | None = None
+) -> OutgoingEmail:
+    """The email as it goes out; previews call it too (without a message id), so they show exactly this."""
     rendered = render_email(
         subject=campaign.email_subject,
         heading=snippet.heading,
@@ -39,7 +41,7 @@ def outgoing_email_for(message: Message, ctx: WorkerContext) -> OutgoingEmail:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
         categories=("newsletter", campaign.slug[:255]),
-        custom_args={"message_id": str(message.id)},
+        custom_args={"message_id": str(message_id)} if message_id else {},
     )
 
 
@@ -123,7 +125,7 @@ def _finish_batch(session: Session, message: Message, batch: SendBatch, status: 
 def send_email_message(session: Session, message: Message, ctx: WorkerContext) -> str:
     """Send the message's remaining batches. Returns the message's status when this worker stops working on it."""
     mark_abandoned_batches_uncertain(session, message)
-    email = outgoing_email_for(message, ctx)
+    email = outgoing_email_for(message.campaign, message.snippet, ctx, message.id)
     batch_size = min(int(ctx.config["EMAIL_BATCH_SIZE"]), 1000)
     while True:
         session.refresh(message.campaign, ["status"])

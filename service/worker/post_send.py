@@ -11,15 +11,14 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import audit
 from service.channels.social.base import SocialPostError
-from service.models import Delivery, Message
+from service.models import Campaign, Delivery, Message, Snippet
 from service.rendering.post import render_thread
 from service.worker.claims import release, renew_lease
 from service.worker.context import WorkerContext
 from service.worker.links import article_link
 
 
-def thread_parts_for(message: Message, ctx: WorkerContext) -> list[str]:
-    campaign, snippet = message.campaign, message.snippet
+def thread_parts_for(campaign: Campaign, snippet: Snippet, ctx: WorkerContext) -> list[str]:
     return render_thread(
         heading=snippet.heading,
         body=snippet.body,
@@ -44,7 +43,7 @@ def _reconcile(session: Session, delivery: Delivery, text: str, ctx: WorkerConte
 
 
 def send_post_message(session: Session, message: Message, ctx: WorkerContext) -> str:
-    parts = thread_parts_for(message, ctx)
+    parts = thread_parts_for(message.campaign, message.snippet, ctx)
     recorded = _parts_recorded(session, message)
     previous_id: str | None = None
     for index, text in enumerate(parts):

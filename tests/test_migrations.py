@@ -1,0 +1,25 @@
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from service.extensions import db, render_migration_type
+from service.settings import REPO_ROOT
+
+
+def test_migrations_match_the_models(app):
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(directory=str(REPO_ROOT / "migrations"))
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_item": render_migration_type}
+        )
+        differences = compare_metadata(context, db.metadata)
+    assert differences == [], "run `flask --app wsgi db migrate` and commit the new migration"
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))

@@ -1,0 +1,45 @@
+"""Settings: safe development defaults, and production refusing to start without what it needs."""
+
+import pytest
+
+from service.settings import PLACEHOLDER_POSTAL_ADDRESS, SettingsError, load_settings
+
+PRODUCTION = {
+    "TIDINGS_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "DATABASE_URL": "postgresql://tidings@db/tidings",
+    "PUBLIC_BASE_URL": "https://news.example.org",
+}
+
+
+def test_development_defaults_use_sqlite_and_the_outbox():
+    config = load_settings({})
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert config["EMAIL_CHANNEL"] == config["SOCIAL_CHANNEL"] == "outbox"
+    assert config["CLINIC_TIMEZONE"] == "America/Phoenix"
+    assert config["CLINIC_POSTAL_ADDRESS"] == PLACEHOLDER_POSTAL_ADDRESS
+    assert config["TRACKING_ENABLED"] is False
+
+
+def test_production_with_everything_set_starts():
+    config = load_settings(PRODUCTION)
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://tidings@db/tidings"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://news.example.org"}, "PUBLIC_BASE_URL"),
+        ({"EMAIL_CHANNEL": "sendgrid"}, "SENDGRID_API_KEY"),
+        ({"SOCIAL_CHANNEL": "x"}, "X_CONSUMER_KEY"),
+        ({"EMAIL_CHANNEL": "pigeon"}, "EMAIL_CHANNEL"),
+        ({"CLINIC_TIMEZONE": "Mars/Olympus"}, "CLINIC_TIMEZONE"),
+        ({"TIDINGS_ENV": "staging"}, "TIDINGS_ENV"),
+    ],
+)
+def test_production_refuses_a_missing_or_invalid_setting_and_names_it(change, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings({**PRODUCTION, **change})
