@@ -1,0 +1,71 @@
+"""Post length against the official twitter-text conformance cases, loaded from shared/ at run time."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from twitter_text import parse_tweet
+from twitter_text.config import config
+
+from service.rendering.post_length import MAX_POST_LENGTH, fits_in_post, weighted_length
+from tests.conftest import SHARED_DIR
+
+CONFORMANCE_FILE = Path("conformance/twitter-text/validate.yml")
+
+# The README of the conformance folder: version 2 counting is the library's version2 configuration with
+# emoji sequences not discounted.
+VERSION_2_RULES = {**config["version2"], "emoji_parsing_enabled": False}
+
+
+def conformance_cases(section: str) -> list:
+    """The cases of one section of validate.yml, each a pytest param named by its description."""
+    # Parametrisation happens at collection, before any fixture exists, so this reads the file from the
+    # folder the `shared_dir` fixture serves.
+    with (SHARED_DIR / CONFORMANCE_FILE).open(encoding="utf-8") as file:
+        cases = yaml.safe_load(file)["tests"][section]
+    assert cases, f"no cases in section {section} of {CONFORMANCE_FILE}"
+    return [pytest.param(case["text"], case["expected"], id=case["description"]) for case in cases]
+
+
+@pytest.mark.parametrize(("text", "expected"), conformance_cases("WeightedTweetsWithDiscountedEmojiCounterTest"))
+def test_weighted_length_matches_version_3_conformance(text, expected):
+    assert weighted_length(text) == expected["weightedLength"]
+    assert fits_in_post(text) is expected["valid"]
+
+
+@pytest.mark.parametrize(("text", "expected"), conformance_cases("UnicodeDirectionalMarkerCounterTest"))
+def test_weighted_length_matches_directional_marker_conformance(text, expected):
+    assert weighted_length(text) == expected["weightedLength"]
+    assert fits_in_post(text) is expected["valid"]
+
+
+@pytest.mark.parametrize(("text", "expected"), conformance_cases("WeightedTweetsCounterTest"))
+def test_library_matches_version_2_conformance(text, expected):
+    # Our product counts with version 3; this checks the library we rely on against the older rules too.
+    assert parse_tweet(text, VERSION_2_RULES).asdict() == expected
+
+
+def test_url_counts_23_whatever_its_length():
+    long_url = "https://example.com/" + "a" * 200
+    assert weighted_length(long_url) == 23
+    assert weighted_length(f"see {long_url}") == 27
+
+
+def test_cjk_and_emoji_count_two_each():
+    assert weighted_length("日本語") == 6
+    assert weighted_length("👨‍👩‍👧‍👦") == 2
+    assert weighted_length("a😷") == 3
+
+
+def test_text_is_counted_after_nfc_normalisation():
+    decomposed = "e\u0301" * 10
+    assert weighted_length(decomposed) == 10
+
+
+def test_fits_in_post_at_the_boundary():
+    assert fits_in_post("x" * MAX_POST_LENGTH)
+    assert not fits_in_post("x" * (MAX_POST_LENGTH + 1))
+
+
+def test_empty_text_does_not_fit_in_post():
+    assert not fits_in_post("")
