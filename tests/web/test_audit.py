@@ -1,0 +1,77 @@
+"""The audit log page: who did what to which campaign and when, filterable by campaign, paged."""
+
+import html
+import re
+
+from service.campaigns import audit
+from service.extensions import db
+from service.web.audit import PAGE_SIZE, describe
+from tests.compliance.test_review import CLEAN_SENTENCE, campaign_with_text
+from tests.conftest import log_in
+
+
+def _rows(page: str) -> list[str]:
+    return [html.unescape(action) for action in re.findall(r'<tr data-action="([^"]+)">', page)]
+
+
+def test_the_audit_log_needs_a_login(client):
+    response = client.get("/audit")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_transitions_and_decisions_show_who_when_and_what(app, marketer, reviewer, client):
+    app.config["WTF_CSRF_ENABLED"] = False
+    campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
+    log_in(client, marketer)
+    client.post(f"/campaigns/{campaign.id}/review/submit")
+    client.post("/logout")
+    log_in(client, reviewer)
+    client.post(f"/campaigns/{campaign.id}/review/send-back", data={"comment": "Shorter, please."})
+    page = client.get("/audit").get_data(as_text=True)
+    assert _rows(page) == ["status:in_review->draft", "status:draft->in_review", "created"]
+    assert "Status: in review \u2192 draft" in page and "Shorter, please." in page
+    assert reviewer.name in page and marketer.name in page
+    assert campaign.name in page
+    assert 'href="/audit"' in client.get("/campaigns").get_data(as_text=True), "linked from the navigation"
+
+
+def test_the_log_filters_by_campaign(app, marketer, client):
+    first = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)], name="First")
+    second = campaign_with_text(app, marketer, [("Other", "Bring a friend.")], name="Second")
+    audit.record(db.session, "edited", actor=marketer, campaign=second, detail="only the second")
+    audit.record(db.session, "edited", actor=None, detail="no campaign")
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    log_in(client, marketer)
+
+    everything = client.get("/audit").get_data(as_text=True)
+    assert "only the second" in everything and "no campaign" in everything
+
+    page = client.get(f"/audit?campaign={second.id}").get_data(as_text=True)
+    assert _rows(page) == ["edited", "created"]
+    assert "only the second" in page and "no campaign" not in page
+    assert f'<option value="{second.id}" selected>' in page
+    assert _rows(client.get(f"/audit?campaign={first.id}").get_data(as_text=True)) == ["created"]
+    assert client.get("/audit?campaign=abc").status_code == 400
+
+
+def test_older_entries_are_on_the_next_page(app, marketer, client):
+    campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
+    for number in range(PAGE_SIZE + 5):
+        audit.record(db.session, "edited", actor=marketer, campaign=campaign, detail=f"edit {number:03d}")
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    log_in(client, marketer)
+    first = client.get(f"/audit?campaign={campaign.id}").get_data(as_text=True)
+    assert len(_rows(first)) == PAGE_SIZE
+    assert f"edit {PAGE_SIZE + 4:03d}" in first, "newest first"
+    older = re.search(r'href="(/audit\?[^"]*before=\d+[^"]*)">Older entries', first).group(1).replace("&amp;", "&")
+    second = client.get(older).get_data(as_text=True)
+    assert _rows(second) == ["edited"] * 5 + ["created"]
+    assert "edit 000" in second and "Older entries" not in second
+
+
+def test_actions_read_as_words():
+    assert describe("status:in_review->approved") == "Status: in review \u2192 approved"
+    assert describe("finding:accepted") == "Accepted a warning"
+    assert describe("something:new") == "something:new"
