@@ -24,3 +24,18 @@ def local_to_utc(day: date, at: time, tz_name: str) -> datetime:
 
 def utc_to_local(instant: datetime, tz_name: str) -> datetime:
     return instant.astimezone(ZoneInfo(tz_name))
+
+
+def local_time_note(day: date, at: time, tz_name: str) -> str | None:
+    """How DST_RULE applies to this local time on this day, for a person; None when the time is ordinary."""
+    zone = ZoneInfo(tz_name)
+    first = datetime.combine(day, at, tzinfo=zone).replace(fold=0)
+    second = first.replace(fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    hhmm = at.strftime("%H:%M")
+    when = day.strftime("%a %b %-d, %Y")
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != first.replace(tzinfo=None):
+        moved = local_to_utc(day, at, tz_name).astimezone(zone)
+        return f"{hhmm} does not exist on {when} (clocks spring forward); it sends at {moved.strftime('%H:%M %Z')}."
+    return f"{hhmm} happens twice on {when} (clocks fall back); it sends at the first, {first.strftime('%H:%M %Z')}."

@@ -1,5 +1,7 @@
-"""`flask worker` runs the scheduler process; `flask worker status` says whether one is alive."""
+"""`flask worker` runs the scheduler process; `flask worker status` says whether one is alive (exit 1 if not)."""
 
+import logging
+import os
 from datetime import UTC, datetime
 
 import click
@@ -9,7 +11,7 @@ from sqlalchemy import func, select
 
 from service.extensions import db
 from service.models import Message
-from service.worker.heartbeat import last_seen, worker_alive
+from service.worker.heartbeat import is_fresh, known_workers, last_seen, worker_alive
 from service.worker.scheduler import run_worker
 
 
@@ -18,17 +20,39 @@ from service.worker.scheduler import run_worker
 @with_appcontext
 def group(ctx: click.Context) -> None:
     """The worker process that sends due messages: run it, or ask for its status."""
-    if ctx.invoked_subcommand is None:
-        run_worker(current_app._get_current_object())
+    if ctx.invoked_subcommand is None and not run_worker(current_app._get_current_object()):
+        # A send did not finish within the stop timeout: leave now rather than wait for the process manager's kill.
+        logging.shutdown()
+        os._exit(1)
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    return f"{int((now - then).total_seconds())}s ago"
+
+
+def _count(*conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(Message).where(*conditions)) or 0
 
 
 @group.command("status")
 def status_command() -> None:
+    """One health line, then one line per worker seen in the last day. Exits 1 when no worker is alive."""
     now = datetime.now(UTC)
     seen = last_seen(db.session)
-    due = db.session.scalar(
-        select(func.count()).select_from(Message).where(Message.status == "planned", Message.send_at <= now)
-    )
-    state = "alive" if worker_alive(db.session, now) else "NOT RUNNING (scheduled sends will not go out)"
-    seen_text = f"last seen {int((now - seen).total_seconds())}s ago" if seen else "never seen"
-    click.echo(f"worker: {state}; {seen_text}; {due} message(s) due and waiting")
+    alive = worker_alive(db.session, now)
+    due = _count(Message.status == "planned", Message.send_at <= now)
+    missed = _count(Message.status == "missed")
+    state = "alive" if alive else "NOT RUNNING (scheduled sends will not go out)"
+    seen_text = f"last seen {_ago(now, seen)}" if seen else "never seen"
+    line = f"worker: {state}; {seen_text}; {due} message(s) due and waiting"
+    if missed:
+        line += f"; {missed} missed message(s) wait for a person"
+    click.echo(line)
+    for heartbeat in known_workers(db.session):
+        click.echo(
+            f"  {heartbeat.worker_id}  {'alive' if is_fresh(heartbeat, now) else 'stale'}  "
+            f"last seen {heartbeat.last_seen.isoformat(timespec='seconds')} ({_ago(now, heartbeat.last_seen)}), "
+            f"started {heartbeat.started_at.isoformat(timespec='seconds')}"
+        )
+    if not alive:
+        raise SystemExit(1)

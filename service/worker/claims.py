@@ -1,54 +1,87 @@
 """Claiming messages in the database, so two workers running at once never send the same message.
 
 A claim is a compare-and-set UPDATE: it succeeds for exactly one worker on SQLite and on PostgreSQL alike. The claim
-carries a lease; a worker renews it after each batch, and a lease that ran out means its worker died.
+carries a lease; a worker renews it after each batch, and a lease that ran out means its worker died. A worker that
+stops on purpose hands the message back (no lease), so the next worker takes it over at once.
+
+A planned message that fell due longer ago than the grace allows (no worker ran) is never claimed: it is marked
+missed, and a person sends it now or skips it.
 """
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.models import Campaign, Message
+from service.campaigns import audit
+from service.models import Campaign, Message, WorkerLease
 
 LEASE = timedelta(seconds=90)
+# How long this process's claims last. The worker process sets it once at start from WORKER_LEASE_SECONDS (the
+# senders renew leases without a context at hand, so it is per process rather than per call).
+_lease = LEASE
 RUNNABLE_CAMPAIGN_STATUSES = ("scheduled", "sending")
+DISPATCH_LEASE = "dispatch"
+MISSED_NOTE = "Fell due while no worker was running, longer ago than the grace period: send it now or skip it."
 
 
-def due_message_ids(session: Session, now: datetime, limit: int = 20) -> list[int]:
-    """Messages whose time has come and that no live worker holds, oldest first."""
+def _claimable(now: datetime, missed_before: datetime) -> ColumnElement[bool]:
+    """A message a worker may take: planned (within the grace), resumed after a pause, or left by its worker."""
+    return or_(
+        and_(Message.status == "planned", Message.send_at >= missed_before),
+        Message.status == "paused",
+        and_(Message.status == "sending", or_(Message.lease_until.is_(None), Message.lease_until < now)),
+    )
+
+
+def _due(now: datetime, missed_before: datetime, exclude: Collection[int]):
     query = (
         select(Message.id)
         .join(Campaign, Campaign.id == Message.campaign_id)
         .where(
             Campaign.status.in_(RUNNABLE_CAMPAIGN_STATUSES),
             Message.send_at <= now,
-            or_(
-                Message.status == "planned",
-                and_(Message.status == "sending", Message.lease_until < now),
-            ),
+            _claimable(now, missed_before),
         )
         .order_by(Message.send_at, Message.id)
-        .limit(limit)
     )
-    return list(session.scalars(query))
+    return query.where(Message.id.not_in(exclude)) if exclude else query
 
 
-def claim_message(session: Session, message_id: int, worker_id: str, now: datetime) -> bool:
+def claim_message(session: Session, message_id: int, worker_id: str, now: datetime, missed_before: datetime) -> bool:
     """Take the message for this worker. True if this worker now holds it; commits nothing by itself."""
     result = session.execute(
         update(Message)
-        .where(
-            Message.id == message_id,
-            or_(
-                Message.status == "planned",
-                and_(Message.status == "sending", Message.lease_until < now),
-            ),
-        )
-        .values(status="sending", claimed_by=worker_id, lease_until=now + LEASE)
+        .where(Message.id == message_id, _claimable(now, missed_before))
+        .values(status="sending", claimed_by=worker_id, lease_until=now + _lease)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def claim_next_message(
+    session: Session, worker_id: str, now: datetime, missed_before: datetime, exclude: Collection[int] = ()
+) -> int | None:
+    """Claim the oldest due message for this worker and commit the claim. None when nothing is left to claim."""
+    for _attempt in range(20):
+        message_id = _select_next_due(session, _due(now, missed_before, exclude))
+        if message_id is None:
+            session.rollback()
+            return None
+        if claim_message(session, message_id, worker_id, now, missed_before):
+            session.commit()
+            return message_id
+        # Another worker claimed it between our read and our write; the next read no longer sees it.
+        session.rollback()
+    return None
+
+
+def use_lease(lease: timedelta) -> None:
+    """Set how long this process's claims and leases last (the worker does, from WORKER_LEASE_SECONDS)."""
+    global _lease
+    _lease = lease
 
 
 def renew_lease(session: Session, message: Message, worker_id: str, now: datetime) -> bool:
@@ -56,7 +89,7 @@ def renew_lease(session: Session, message: Message, worker_id: str, now: datetim
     result = session.execute(
         update(Message)
         .where(Message.id == message.id, Message.claimed_by == worker_id, Message.status == "sending")
-        .values(lease_until=now + LEASE)
+        .values(lease_until=now + _lease)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -65,3 +98,105 @@ def renew_lease(session: Session, message: Message, worker_id: str, now: datetim
 def release(message: Message) -> None:
     message.claimed_by = None
     message.lease_until = None
+
+
+def hand_back(session: Session, message: Message) -> str:
+    """The worker is stopping between batches: leave the message sending, unclaimed, for the next worker."""
+    release(message)
+    session.commit()
+    return "stopped"
+
+
+def mark_missed_messages(session: Session, missed_before: datetime) -> list[int]:
+    """Mark planned messages that fell due before `missed_before` as missed (audit-logged) and commit."""
+    candidates = session.scalars(
+        select(Message.id)
+        .join(Campaign, Campaign.id == Message.campaign_id)
+        .where(
+            Campaign.status.in_(RUNNABLE_CAMPAIGN_STATUSES),
+            Message.status == "planned",
+            Message.send_at < missed_before,
+        )
+        .order_by(Message.send_at, Message.id)
+    ).all()
+    missed = []
+    for message_id in candidates:
+        result = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "planned", Message.send_at < missed_before)
+            .values(status="missed", error=MISSED_NOTE)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            continue
+        message = session.get(Message, message_id, populate_existing=True)
+        audit.record(
+            session,
+            "message:missed",
+            campaign=message.campaign,
+            detail=f"message {message.id} ({message.channel}) was due {message.send_at.isoformat()}",
+        )
+        missed.append(message_id)
+    session.commit()
+    return missed
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# DIALECT-SPECIFIC SQL: the one place in Tidings that asks which database it runs on.
+#
+# PostgreSQL: the due-message read locks the row it returns with `FOR UPDATE SKIP LOCKED`, so workers running at once
+#   each get a different message without waiting on one another's transactions; every worker may dispatch.
+# SQLite: there are no row locks and only one writer at a time, so one worker holds the dispatch lease for a tick and
+#   any other waits (it keeps its heartbeat) until the tick ends and the lease is handed back, or the lease runs out
+#   because its holder died.
+# Correctness never rests on either: the compare-and-set claim above is what makes a message one worker's.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _select_next_due(session: Session, query) -> int | None:
+    if _is_postgresql(session):
+        query = query.with_for_update(skip_locked=True, of=Message)
+    return session.scalar(query.limit(1))
+
+
+def hold_dispatch_lease(session: Session, worker_id: str, now: datetime) -> bool:
+    """True if this worker may dispatch now (take or renew the lease; commits). Always True on PostgreSQL."""
+    if _is_postgresql(session):
+        return True
+    taken = session.execute(
+        update(WorkerLease)
+        .where(
+            WorkerLease.name == DISPATCH_LEASE,
+            or_(WorkerLease.holder == worker_id, WorkerLease.holder.is_(None), WorkerLease.until < now),
+        )
+        .values(holder=worker_id, until=now + _lease)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount == 1:
+        session.commit()
+        return True
+    if session.get(WorkerLease, DISPATCH_LEASE) is not None:
+        session.rollback()
+        return False
+    session.add(WorkerLease(name=DISPATCH_LEASE, holder=worker_id, until=now + _lease))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def release_dispatch_lease(session: Session, worker_id: str) -> None:
+    """Hand the dispatch lease back (end of a tick, or a stopping worker), so a waiting worker can take it."""
+    session.execute(
+        update(WorkerLease)
+        .where(WorkerLease.name == DISPATCH_LEASE, WorkerLease.holder == worker_id)
+        .values(holder=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

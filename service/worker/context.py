@@ -2,6 +2,7 @@
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class WorkerContext:
     social_channel: SocialChannel
     worker_id: str = field(default_factory=new_worker_id)
     clock: Callable[[], datetime] = system_clock
+    # Set on SIGTERM: send loops finish the batch in hand, hand the message back and return.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def clinic(self) -> ClinicInfo:

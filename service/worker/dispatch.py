@@ -1,39 +1,80 @@
-"""One tick of the worker: find due messages, claim each, send it, keep the campaign's status in step."""
+"""One tick of the worker: mark what was missed, claim each due message, send it, keep the campaign's status in step."""
 
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import audit
 from service.models import Campaign, Message
-from service.worker.claims import claim_message, due_message_ids
+from service.subscribers.audience import audience_size
+from service.worker.claims import (
+    claim_next_message,
+    hold_dispatch_lease,
+    mark_missed_messages,
+    release_dispatch_lease,
+)
 from service.worker.context import WorkerContext
 from service.worker.email_send import send_email_message
-from service.worker.post_send import send_post_message
+from service.worker.post_send import send_post_message, thread_parts_for
 
 log = logging.getLogger(__name__)
 
 SENDERS = {"email": send_email_message, "x": send_post_message}
+DEFAULT_MISSED_GRACE_HOURS = 6
+# A campaign waits (scheduled) while any of its messages may still go out or awaits a person's decision.
+WAITING_MESSAGE_STATUSES = ("planned", "paused", "missed")
+
+
+def missed_before(ctx: WorkerContext, now: datetime) -> datetime:
+    """Planned messages due before this instant are missed: the worker was away longer than the grace."""
+    return now - timedelta(hours=float(ctx.config.get("MISSED_GRACE_HOURS", DEFAULT_MISSED_GRACE_HOURS)))
 
 
 def run_due_messages(session: Session, ctx: WorkerContext) -> int:
     """Send every message that is due now. Returns how many messages this worker worked on."""
-    handled = 0
-    for message_id in due_message_ids(session, ctx.clock()):
-        if not claim_message(session, message_id, ctx.worker_id, ctx.clock()):
-            session.rollback()
-            continue
-        session.commit()
+    if not hold_dispatch_lease(session, ctx.worker_id, ctx.clock()):
+        return 0
+    try:
+        return _dispatch(session, ctx)
+    finally:
+        # Everything that matters was committed as it happened; drop whatever a failure left half-done.
+        session.rollback()
+        release_dispatch_lease(session, ctx.worker_id)
+
+
+def _dispatch(session: Session, ctx: WorkerContext) -> int:
+    for message_id in mark_missed_messages(session, missed_before(ctx, ctx.clock())):
+        log.warning("message %s was missed (due longer ago than the grace); a person decides", message_id)
+    handled: list[int] = []
+    while not ctx.stopping.is_set():
+        now = ctx.clock()
+        message_id = claim_next_message(session, ctx.worker_id, now, missed_before(ctx, now), exclude=handled)
+        if message_id is None:
+            break
+        handled.append(message_id)
         message = session.get(Message, message_id, populate_existing=True)
+        _record_start(session, message, ctx)
         _mark_campaign_sending(session, message.campaign)
         log.info("sending message %s (%s, campaign %s)", message.id, message.channel, message.campaign_id)
         outcome = SENDERS[message.channel](session, message, ctx)
         log.info("message %s: %s", message.id, outcome)
         update_campaign_status(session, message.campaign)
         session.commit()
-        handled += 1
-    return handled
+    return len(handled)
+
+
+def _record_start(session: Session, message: Message, ctx: WorkerContext) -> None:
+    """On the first claim: when sending began, and how much there is to send (for the progress bar)."""
+    if message.started_at is None:
+        message.started_at = ctx.clock()
+    if message.total_count is None:
+        if message.channel == "email":
+            message.total_count = audience_size(session, message.campaign.topics or [])
+        else:
+            message.total_count = len(thread_parts_for(message.campaign, message.snippet, ctx))
+    session.commit()
 
 
 def _mark_campaign_sending(session: Session, campaign: Campaign) -> None:
@@ -48,16 +89,13 @@ def update_campaign_status(session: Session, campaign: Campaign) -> None:
     session.refresh(campaign, ["status"])
     if campaign.status != "sending":
         return
-    open_messages = session.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(Message.campaign_id == campaign.id, Message.status.in_(("planned", "sending")))
+    counts = dict(
+        session.execute(
+            select(Message.status, func.count()).where(Message.campaign_id == campaign.id).group_by(Message.status)
+        ).all()
     )
-    sending = session.scalar(
-        select(func.count()).select_from(Message).where(Message.campaign_id == campaign.id, Message.status == "sending")
-    )
-    if sending:
+    if counts.get("sending"):
         return
-    new_status = "scheduled" if open_messages else "sent"
+    new_status = "scheduled" if any(counts.get(status) for status in WAITING_MESSAGE_STATUSES) else "sent"
     audit.record(session, f"status:sending->{new_status}", campaign=campaign)
     campaign.status = new_status

@@ -2,28 +2,37 @@
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
+
+SIGTERM (or SIGINT) sets the context's stop flag: the send loops finish the batch in hand, record it and hand their
+message back; the scheduler starts no new job and waits for the running one; the worker removes its heartbeat and
+hands back the dispatch lease, then exits.
 """
 
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.extensions import db
+from service.worker.claims import release_dispatch_lease, use_lease
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from service.worker.heartbeat import beat
+from service.worker.heartbeat import beat, farewell
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
+# Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
+STOP_TIMEOUT_SECONDS = 25
 
 
-def _in_app(app: Flask, job):
+def _in_app(app: Flask, ctx: WorkerContext, job):
     def run() -> None:
+        if ctx.stopping.is_set():
+            return
         with app.app_context():
             try:
                 job()
@@ -36,15 +45,18 @@ def _in_app(app: Flask, job):
     return run
 
 
-def build_scheduler(app: Flask, ctx: WorkerContext) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
+    # A dispatch tick that outlasts the poll interval is normal (a long send): APScheduler's "skipped: maximum number
+    # of running instances" warning, and its job-added chatter, would fill the log; its errors still show.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     jobs = (
         ("dispatch-due-messages", lambda: run_due_messages(db.session, ctx), app.config["WORKER_POLL_SECONDS"]),
         ("heartbeat", lambda: beat(db.session, ctx.worker_id, ctx.clock()), HEARTBEAT_SECONDS),
     )
     for job_id, job, seconds in jobs:
         scheduler.add_job(
-            _in_app(app, job),
+            _in_app(app, ctx, job),
             "interval",
             seconds=seconds,
             id=job_id,
@@ -54,17 +66,48 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BlockingScheduler:
     return scheduler
 
 
-def run_worker(app: Flask) -> None:
-    """Run until SIGTERM or SIGINT; the job in hand finishes before the process exits."""
+def run_worker(app: Flask) -> bool:
+    """Run until SIGTERM or SIGINT. True if the batch in hand was finished and recorded within the stop timeout."""
+    use_lease(timedelta(seconds=float(app.config["WORKER_LEASE_SECONDS"])))
     with app.app_context():
         ctx = WorkerContext.from_config(app.config)
-    scheduler = build_scheduler(app, ctx)
+        beat(db.session, ctx.worker_id, ctx.clock())
+        db.session.remove()
 
     def stop(signum, frame) -> None:
-        log.info("worker %s stopping (signal %s)", ctx.worker_id, signum)
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        ctx.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("worker %s started; polling every %ss", ctx.worker_id, app.config["WORKER_POLL_SECONDS"])
+    scheduler = build_scheduler(app, ctx)
     scheduler.start()
+    log.info("worker %s started; polling every %ss", ctx.worker_id, app.config["WORKER_POLL_SECONDS"])
+    # The main thread only waits for a signal; the jobs run on the scheduler's threads.
+    while not ctx.stopping.wait(timeout=1):
+        pass
+    log.info("worker %s stopping after the batch in hand", ctx.worker_id)
+    clean = _stop_scheduler(scheduler)
+    with app.app_context():
+        release_dispatch_lease(db.session, ctx.worker_id)
+        farewell(db.session, ctx.worker_id)
+        db.session.remove()
+    log.info("worker %s stopped%s", ctx.worker_id, "" if clean else " with a batch still in flight")
+    return clean
+
+
+def _stop_scheduler(scheduler: BackgroundScheduler) -> bool:
+    """Start no new job and wait (up to the stop timeout) for the running one to return."""
+
+    def shutdown() -> None:
+        scheduler.remove_all_jobs()
+        scheduler.shutdown(wait=True)
+
+    stopper = threading.Thread(target=shutdown, name="worker-stop", daemon=True)
+    stopper.start()
+    stopper.join(STOP_TIMEOUT_SECONDS)
+    if stopper.is_alive():
+        log.error(
+            "the running job did not finish within %ss; its batch will be flagged uncertain", STOP_TIMEOUT_SECONDS
+        )
+        return False
+    return True

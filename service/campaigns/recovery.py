@@ -1,0 +1,68 @@
+"""What a person decides about a missed message: send it now, or skip it. Both are audit-logged."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.campaigns import audit
+from service.models import Campaign, Message, User
+
+# Statuses in which a campaign's messages may still go out (after a resume, for a paused one).
+OPEN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused", "sent")
+WAITING_MESSAGE_STATUSES = ("planned", "sending", "paused", "missed")
+
+
+class RecoveryError(ValueError):
+    """The decision cannot be carried out; the message says why, for a person."""
+
+
+def _require_missed(message: Message) -> None:
+    if message.status != "missed":
+        raise RecoveryError(f"This message is {message.status}, not missed; there is nothing to decide.")
+
+
+def send_missed_now(session: Session, message: Message, actor: User, now: datetime) -> None:
+    """Re-plan a missed message for now: the worker sends it at its next poll (a paused campaign: once resumed)."""
+    _require_missed(message)
+    campaign = message.campaign
+    if campaign.status not in OPEN_CAMPAIGN_STATUSES:
+        raise RecoveryError(f"Cannot send a message of a campaign that is {campaign.status.replace('_', ' ')}.")
+    was_due = message.send_at
+    message.status, message.send_at, message.error = "planned", now, None
+    if campaign.status == "sent":
+        campaign.status = "scheduled"
+        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail="a missed send")
+    audit.record(
+        session,
+        "message:send-now",
+        actor=actor,
+        campaign=campaign,
+        detail=f"message {message.id} ({message.channel}) was due {was_due.isoformat()}",
+    )
+
+
+def skip_missed(session: Session, message: Message, actor: User) -> None:
+    """Never send a missed message. A campaign with nothing else left to send is then finished."""
+    _require_missed(message)
+    campaign = message.campaign
+    message.status, message.error = "cancelled", f"Skipped by {actor.name} after it was missed."
+    audit.record(
+        session,
+        "message:skipped",
+        actor=actor,
+        campaign=campaign,
+        detail=f"message {message.id} ({message.channel}) was due {message.send_at.isoformat()}",
+    )
+    session.flush()
+    if campaign.status in ("scheduled", "sending") and not _waiting_messages(session, campaign):
+        audit.record(session, f"status:{campaign.status}->sent", actor=actor, campaign=campaign, detail="nothing left")
+        campaign.status = "sent"
+
+
+def _waiting_messages(session: Session, campaign: Campaign) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.campaign_id == campaign.id, Message.status.in_(WAITING_MESSAGE_STATUSES))
+    )
