@@ -22,9 +22,13 @@ class Subscriber(db.Model):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where consent came from: "form", "api" or "import"; for imports, consent_note keeps the file's own source.
     consent_source: Mapped[str | None] = mapped_column(String(40))
+    consent_note: Mapped[str | None] = mapped_column(String(200))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the last confirmation email went out: repeated signups for one address are throttled by it.
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     topic_links: Mapped[list["SubscriberTopic"]] = relationship(cascade="all, delete-orphan")

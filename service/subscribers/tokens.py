@@ -1,5 +1,7 @@
 """Signed, opaque tokens for subscriber links: they carry an id and a purpose, never an address."""
 
+from datetime import UTC, datetime
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 PURPOSES = ("unsubscribe", "confirm", "preferences")
@@ -26,6 +28,19 @@ def make_token(secret_key: str, purpose: str, subscriber_id: int) -> str:
 def read_token(secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None) -> int:
     try:
         return int(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
+    except SignatureExpired as error:
+        raise TokenError("This link has expired.", expired=True) from error
+    except (BadSignature, ValueError, TypeError) as error:
+        raise TokenError("This link is not valid.") from error
+
+
+def read_token_issued(
+    secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None
+) -> tuple[int, datetime]:
+    """Like read_token, and also when the token was made: a link older than the state it acts on is refused."""
+    try:
+        value, issued = _serializer(secret_key, purpose).loads(token, max_age=max_age_seconds, return_timestamp=True)
+        return int(value), issued.astimezone(UTC)
     except SignatureExpired as error:
         raise TokenError("This link has expired.", expired=True) from error
     except (BadSignature, ValueError, TypeError) as error:

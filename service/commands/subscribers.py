@@ -1,0 +1,99 @@
+"""`flask subscribers import PATH [--commit]`, `flask subscribers export [-o PATH]`, `flask subscribers purge-pending`.
+
+The import checks the whole file and prints every bad row; with --commit a clean file is imported in one
+transaction (all or nothing), exactly as the Import page does.
+"""
+
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from service.campaigns import audit
+from service.extensions import db
+from service.models import Delivery, Subscriber, SubscriberTopic
+from service.subscribers.csv_export import confirmed_count, csv_chunks
+from service.subscribers.csv_import import ImportContext, check_file, import_checked
+
+group = AppGroup("subscribers", help="Import, export and tidy the subscriber list.")
+
+
+def _context() -> ImportContext:
+    config = current_app.config
+    return ImportContext(
+        known_topics=tuple(config["SUBSCRIBER_TOPICS"]),
+        secret_key=config["SECRET_KEY"],
+        tz_name=config["CLINIC_TIMEZONE"],
+        now=datetime.now(UTC),
+    )
+
+
+def _open(path: Path):
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+@group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Import the file if it is clean (otherwise only check it).")
+def import_command(path: Path, commit: bool) -> None:
+    with _open(path) as stream, tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as keep:
+        report = check_file(db.session, stream, _context(), keep=keep)
+        db.session.rollback()
+        for problem in report.errors:
+            click.echo(f"line {problem.line}: {problem.reason}", err=True)
+        for problem in report.skipped:
+            click.echo(f"line {problem.line}: skipped, {problem.reason}")
+        click.echo(report.summary())
+        if not report.ok:
+            raise click.ClickException("Nothing was imported: fix the bad rows and run again.")
+        if not commit:
+            click.echo("Checked only; run again with --commit to import.")
+            return
+        keep.seek(0)
+        try:
+            report = import_checked(db.session, keep, _context(), actor=None)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise click.ClickException("The list changed while importing; nothing was imported. Run again.") from None
+    click.echo(f"Imported: {report.summary()}.")
+
+
+@group.command("export")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+def export_command(output: Path | None) -> None:
+    """Confirmed subscribers as CSV (the import's columns plus the consent record)."""
+    audit.record(db.session, "subscribers:exported", detail=f"{confirmed_count(db.session)} confirmed subscribers")
+    db.session.commit()
+    target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        for chunk in csv_chunks(db.session):
+            target.write(chunk)
+    finally:
+        if output:
+            target.close()
+
+
+@group.command("purge-pending")
+@click.option("--days", default=30, show_default=True, help="Delete signups left unconfirmed for longer than this.")
+def purge_pending_command(days: int) -> None:
+    """Delete never-confirmed signups: an address nobody confirmed is not ours to keep."""
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    stale = select(Subscriber.id).where(Subscriber.status == "pending", Subscriber.created_at < cutoff)
+    ids = list(db.session.scalars(stale))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        db.session.execute(delete(SubscriberTopic).where(SubscriberTopic.subscriber_id.in_(chunk)))
+        db.session.execute(update(Delivery).where(Delivery.subscriber_id.in_(chunk)).values(subscriber_id=None))
+        db.session.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))
+    audit.record(db.session, "subscribers:purged_pending", detail=f"{len(ids)} unconfirmed for over {days} days")
+    db.session.commit()
+    click.echo(f"Deleted {len(ids)} unconfirmed signup(s).")
