@@ -1,10 +1,21 @@
 """Posting one message on the social channel: a post, or a thread of replies, each part exactly once.
 
 Each part gets a delivery row marked in flight (committed) before it is posted, and its post id is committed as soon
-as it is returned. A restarted worker resumes from the first unposted part. A part left in flight by a dead worker
-is looked for among the account's recent posts: found, it is recorded; not found, the message is flagged uncertain
-for a person. Nothing is reposted blindly.
+as it is returned. A restarted worker resumes from the first unposted part. A part left in flight (a dead worker, or
+a request that got no answer) is looked for among the account's recent posts: found, it is recorded; not found, the
+message is flagged uncertain for a person, who resends the part or skips the message. Nothing is reposted blindly.
+
+What the channel's refusals do to the message:
+- rate limit (`retry_at`): back to planned at the reset time; the worker goes on with other messages.
+- no answer (`unknown_outcome`): back to planned a minute later, when the part is looked for among recent posts.
+- anything else (permanent, credentials, or still failing after the channel's retries): failed, with the channel's
+  words on the campaign page. A person may resend it (service/campaigns/post_recovery.py).
+
+Part statuses: in_flight, sent, pending (refused before posting: post it next time), failed, uncertain (a person
+decides), resend (a person asked: look for it first, post it if it is not there), skipped.
 """
+
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,18 +23,24 @@ from sqlalchemy.orm import Session
 from service.campaigns import audit
 from service.channels.social.base import SocialPostError
 from service.models import Campaign, Delivery, Message, Snippet
-from service.rendering.post import render_thread
-from service.worker.claims import release, renew_lease
+from service.rendering.post import post_link, render_thread, same_post_text
+from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
-from service.worker.links import article_link
+
+# How long after a request that got no answer its post is looked for: long enough for a slow X to have made it.
+RECONCILE_AFTER = timedelta(seconds=60)
+# Parts whose post may exist although it was not recorded: looked for among the account's posts before posting.
+LOOK_FIRST_STATUSES = ("in_flight", "resend")
 
 
 def thread_parts_for(campaign: Campaign, snippet: Snippet, ctx: WorkerContext) -> list[str]:
+    """The texts of the posts this snippet becomes in this campaign, in order (previews and checks use it too)."""
     return render_thread(
         heading=snippet.heading,
         body=snippet.body,
-        link=article_link(campaign, ctx.clinic),
+        link=post_link(campaign.link_url, website_url=ctx.clinic.website_url, campaign_slug=campaign.slug),
         hashtags=campaign.hashtags,
+        template=campaign.post_template,
     )
 
 
@@ -32,48 +49,115 @@ def _parts_recorded(session: Session, message: Message) -> dict[int, Delivery]:
     return {row.part_index: row for row in rows}
 
 
-def _reconcile(session: Session, delivery: Delivery, text: str, ctx: WorkerContext) -> bool:
-    """Settle a part whose outcome is unknown. True if it was found among the account's posts."""
-    for post in ctx.social_channel.recent_posts(limit=100):
-        if post.text == text:
-            delivery.status, delivery.provider_id = "sent", post.id
-            return True
-    delivery.status = "uncertain"
-    return False
+def _published_id(text: str, ctx: WorkerContext) -> str | None:
+    """The id of the account's recent post carrying `text`, if there is one. Raises SocialPostError."""
+    return next(
+        (post.id for post in ctx.social_channel.recent_posts(limit=100) if same_post_text(text, post.text)), None
+    )
+
+
+def _part_name(index: int, count: int) -> str:
+    return "the post" if count == 1 else f"part {index + 1} of {count}"
 
 
 def send_post_message(session: Session, message: Message, ctx: WorkerContext) -> str:
+    """Post the message's remaining parts. Returns the message's status when this worker stops working on it."""
     parts = thread_parts_for(message.campaign, message.snippet, ctx)
+    message.total_count = len(parts)
     recorded = _parts_recorded(session, message)
     previous_id: str | None = None
     for index, text in enumerate(parts):
+        if ctx.stopping.is_set():
+            return hand_back(session, message)
+        part = _part_name(index, len(parts))
         delivery = recorded.get(index)
-        if delivery is not None and delivery.status == "in_flight" and not _reconcile(session, delivery, text, ctx):
-            return _stop(session, message, "uncertain", f"part {index + 1} of {len(parts)} may or may not be posted")
         if delivery is not None and delivery.status == "uncertain":
-            return _stop(session, message, "uncertain", f"part {index + 1} of {len(parts)} needs a person")
+            return _stop(session, message, "uncertain", f"{part} may or may not be posted: resend it or skip")
+        if delivery is not None and delivery.status in LOOK_FIRST_STATUSES:
+            try:
+                found = _published_id(text, ctx)
+            except SocialPostError as error:
+                return _after_error(session, message, None, error, f"looking for {part} among the posts", ctx)
+            if found is not None:
+                delivery.status, delivery.provider_id, delivery.error = "sent", found, None
+                audit.record(
+                    session, "post:found", campaign=message.campaign, detail=f"message {message.id}: {part} ({found})"
+                )
+            elif delivery.status == "in_flight":
+                delivery.status = "uncertain"
+                delivery.error = "Its request got no answer, and it is not among the account's recent posts."
+                return _stop(
+                    session,
+                    message,
+                    "uncertain",
+                    f"{part} may or may not be posted (not found among the account's recent posts): resend it or skip",
+                )
         if delivery is not None and delivery.status == "sent":
+            message.sent_count = index + 1
+            session.commit()
             previous_id = delivery.provider_id
             continue
+        if _campaign_halted(session, message):
+            return _halt(session, message)
         if not renew_lease(session, message, ctx.worker_id, ctx.clock()):
             session.rollback()
             return "lost"
         delivery = delivery or Delivery(message_id=message.id, part_index=index, channel="x")
-        delivery.status = "in_flight"
+        delivery.status, delivery.error = "in_flight", None
         session.add(delivery)
         session.commit()
         try:
-            delivery.provider_id = ctx.social_channel.post(text, in_reply_to=previous_id)
+            post_id = ctx.social_channel.post(text, in_reply_to=previous_id)
         except SocialPostError as error:
-            delivery.status, delivery.error = "failed", str(error)
-            return _stop(session, message, "failed", str(error))
-        delivery.status = "sent"
+            return _after_error(session, message, delivery, error, part, ctx)
+        delivery.status, delivery.provider_id = "sent", post_id
         message.sent_count = index + 1
         session.commit()
-        previous_id = delivery.provider_id
-    message.total_count = len(parts)
+        previous_id = post_id
     message.finished_at = ctx.clock()
+    message.error = None
     return _stop(session, message, "sent")
+
+
+def _after_error(
+    session: Session, message: Message, delivery: Delivery | None, error: SocialPostError, part: str, ctx: WorkerContext
+) -> str:
+    """Record what a refusal means. `delivery`: the part just posted (None when only looking for a part)."""
+    if error.unknown_outcome:
+        # The part stays in flight: the next run looks for it before anything else.
+        when = ctx.clock() + RECONCILE_AFTER
+        return _reschedule(session, message, when, f"{part}: {error}. It is looked for among the account's posts")
+    if error.retry_at is not None:
+        if delivery is not None:
+            delivery.status, delivery.error = "pending", str(error)  # refused, so not posted
+        when = datetime.fromtimestamp(error.retry_at, UTC)
+        return _reschedule(session, message, when, f"{part}: {error}")
+    if delivery is not None:
+        delivery.status, delivery.error = "failed", str(error)
+    return _stop(session, message, "failed", f"{part}: {error}")
+
+
+def _reschedule(session: Session, message: Message, when: datetime, note: str) -> str:
+    """Back to planned for `when`; the worker goes on with other messages meanwhile."""
+    message.status, message.send_at = "planned", when
+    message.error = f"{note}; trying again at {when.isoformat(timespec='seconds')}."
+    release(message)
+    audit.record(session, "message:rescheduled", campaign=message.campaign, detail=f"message {message.id}: {note}")
+    session.commit()
+    return "planned"
+
+
+def _campaign_halted(session: Session, message: Message) -> bool:
+    session.refresh(message.campaign, ["status"])
+    return message.campaign.status in ("paused", "cancelled")
+
+
+def _halt(session: Session, message: Message) -> str:
+    """The campaign was paused or cancelled mid-thread: stop before the next part (resume continues from there)."""
+    message.status = "paused" if message.campaign.status == "paused" else "cancelled"
+    release(message)
+    session.commit()
+    return message.status
 
 
 def _stop(session: Session, message: Message, status: str, detail: str = "") -> str:

@@ -15,13 +15,24 @@ class SocialPostError(Exception):
 
     `permanent`: do not retry (duplicate content, bad request). `retry_at`: epoch seconds to try again (rate limit).
     `credentials`: the account's keys were refused (shown as a credentials problem).
+    `unknown_outcome`: the request went out but no answer came back (a timeout): the post may or may not exist, so
+    it must be looked for among the account's posts, never simply posted again.
     """
 
-    def __init__(self, message: str, *, permanent: bool, retry_at: float | None = None, credentials: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        retry_at: float | None = None,
+        credentials: bool = False,
+        unknown_outcome: bool = False,
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.retry_at = retry_at
         self.credentials = credentials
+        self.unknown_outcome = unknown_outcome
 
 
 class SocialChannel(ABC):

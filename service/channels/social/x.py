@@ -1,0 +1,193 @@
+"""Posting on X with the real tweepy.Client (API v2, OAuth 1.0a user context).
+
+What X's answers mean for us:
+- 5xx, and connection failures before the request left: retried a few times with exponential backoff and jitter.
+  A 5xx may still have created the post, so a duplicate-content refusal on a retry means an earlier try landed: the
+  post is looked up among the account's recent posts and its id returned.
+- a timeout (or a dropped connection) after the request left: the outcome is unknown. Raised as such
+  (`unknown_outcome`), never retried here: the caller looks for the post later instead of posting it twice.
+- 429: not retried; raised with `retry_at`, the reset time X gives in `x-rate-limit-reset`.
+- 401: the account's credentials were refused. Any other 4xx (403 duplicate content included): permanent, with
+  X's own words.
+
+Each call builds its own client and closes its connections when done, so nothing stays open between sends.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+import requests
+import tweepy
+from urllib3.exceptions import NewConnectionError
+
+from service.channels.social.base import PublishedPost, SocialChannel, SocialPostError
+from service.channels.social.x_transport import DEFAULT_TIMEOUT_SECONDS, build_x_client
+from service.rendering.post import same_post_text
+
+log = logging.getLogger(__name__)
+
+CREDENTIAL_SETTINGS = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+CREDENTIALS_REFUSED = (
+    "X rejected the account's credentials (401): check the X_* settings (" + ", ".join(CREDENTIAL_SETTINGS) + ")."
+)
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+# X's rate-limit windows are 15 minutes: the wait when a 429 comes without its reset header.
+DEFAULT_RATE_LIMIT_WAIT_SECONDS = 15 * 60
+MAX_TIMELINE_PAGE = 100
+
+
+class XSocialChannel(SocialChannel):
+    def __init__(
+        self,
+        *,
+        consumer_key: str,
+        consumer_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        api_base: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._credentials = {
+            "consumer_key": consumer_key,
+            "consumer_secret": consumer_secret,
+            "access_token": access_token,
+            "access_token_secret": access_token_secret,
+        }
+        self.api_base = api_base
+        self.timeout = timeout
+        self.max_attempts = 1 + max(0, max_retries)
+        self.backoff_seconds = backoff_seconds
+        self._sleep = sleep
+        self._now = now
+        self._user_id: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "XSocialChannel":
+        return cls(
+            consumer_key=config["X_CONSUMER_KEY"],
+            consumer_secret=config["X_CONSUMER_SECRET"],
+            access_token=config["X_ACCESS_TOKEN"],
+            access_token_secret=config["X_ACCESS_TOKEN_SECRET"],
+            api_base=config.get("X_API_BASE") or None,
+            timeout=float(config.get("X_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)),
+            max_retries=int(config.get("X_MAX_RETRIES", DEFAULT_MAX_RETRIES)),
+            backoff_seconds=float(config.get("X_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS)),
+        )
+
+    @contextmanager
+    def _client(self) -> Iterator[tweepy.Client]:
+        client = build_x_client(**self._credentials, api_base=self.api_base, timeout=self.timeout)
+        try:
+            yield client
+        finally:
+            client.session.close()
+
+    # -- posting ----------------------------------------------------------------------------------------------
+
+    def post(self, text: str, *, in_reply_to: str | None = None) -> str:
+        with self._client() as client:
+            failure = ""
+            for attempt in range(1, self.max_attempts + 1):
+                if attempt > 1:
+                    self._sleep(self._backoff(attempt - 1))
+                try:
+                    response = client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+                    return str(response.data["id"])
+                except tweepy.TwitterServerError as error:
+                    failure = _x_words(error)
+                except requests.RequestException as error:
+                    if not _never_sent(error):
+                        raise SocialPostError(
+                            f"No answer from X ({type(error).__name__}): the post may or may not have been made",
+                            permanent=False,
+                            unknown_outcome=True,
+                        ) from error
+                    failure = f"X could not be reached ({type(error).__name__})"
+                except tweepy.Forbidden as error:
+                    if attempt > 1 and _is_duplicate(error):
+                        # An earlier try that X answered with a 5xx did create the post.
+                        found = self._find(client, text)
+                        if found is not None:
+                            return found
+                    raise self._refusal(error) from error
+                except tweepy.HTTPException as error:
+                    raise self._refusal(error) from error
+                log.warning("posting on X failed (attempt %s of %s): %s", attempt, self.max_attempts, failure)
+        raise SocialPostError(f"{failure}; gave up after {self.max_attempts} tries", permanent=False)
+
+    def _backoff(self, retry: int) -> float:
+        """Exponential backoff with full jitter on top, so workers that failed together do not retry together."""
+        base = min(self.backoff_seconds * 2 ** (retry - 1), MAX_BACKOFF_SECONDS)
+        return base + random.uniform(0, self.backoff_seconds)
+
+    # -- reading the account's posts ------------------------------------------------------------------------------
+
+    def recent_posts(self, limit: int = 100) -> list[PublishedPost]:
+        with self._client() as client:
+            return self._recent(client, limit)
+
+    def _find(self, client: tweepy.Client, text: str) -> str | None:
+        return next((post.id for post in self._recent(client) if same_post_text(text, post.text)), None)
+
+    def _recent(self, client: tweepy.Client, limit: int = MAX_TIMELINE_PAGE) -> list[PublishedPost]:
+        if self._user_id is None:
+            me = self._read(lambda: client.get_me(user_auth=True))
+            self._user_id = str(me.data.id)
+        page = max(5, min(limit, MAX_TIMELINE_PAGE))  # X accepts 5 to 100
+        response = self._read(lambda: client.get_users_tweets(self._user_id, max_results=page, user_auth=True))
+        return [PublishedPost(str(tweet.id), tweet.text) for tweet in (response.data or [])][:limit]
+
+    def _read(self, call: Callable[[], tweepy.Response]) -> tweepy.Response:
+        """A read is safe to repeat: retried on 5xx and on any network failure."""
+        failure = ""
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                self._sleep(self._backoff(attempt - 1))
+            try:
+                return call()
+            except tweepy.TwitterServerError as error:
+                failure = _x_words(error)
+            except requests.RequestException as error:
+                failure = f"X could not be reached ({type(error).__name__})"
+            except tweepy.HTTPException as error:
+                raise self._refusal(error) from error
+            log.warning("reading posts on X failed (attempt %s of %s): %s", attempt, self.max_attempts, failure)
+        raise SocialPostError(f"{failure}; gave up after {self.max_attempts} tries", permanent=False)
+
+    # -- X's refusals -----------------------------------------------------------------------------------------
+
+    def _refusal(self, error: tweepy.HTTPException) -> SocialPostError:
+        if isinstance(error, tweepy.TooManyRequests):
+            retry_at = float(error.reset_time) if error.reset_time else self._now() + DEFAULT_RATE_LIMIT_WAIT_SECONDS
+            return SocialPostError(f"Rate-limited by X: {_x_words(error)}", permanent=False, retry_at=retry_at)
+        if isinstance(error, tweepy.Unauthorized):
+            return SocialPostError(f"{CREDENTIALS_REFUSED} {_x_words(error)}", permanent=True, credentials=True)
+        return SocialPostError(f"X refused the post: {_x_words(error)}", permanent=True)
+
+
+def _x_words(error: tweepy.HTTPException) -> str:
+    """X's own words: the status and the messages of its error body, e.g. "403 Forbidden: You are not allowed…"."""
+    status = f"{error.response.status_code} {error.response.reason}".strip()
+    messages = "; ".join(message for message in error.api_messages if message)
+    return f"{status}: {messages}" if messages else status
+
+
+def _is_duplicate(error: tweepy.HTTPException) -> bool:
+    return any("duplicate" in message.lower() for message in error.api_messages if isinstance(message, str))
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the request surely never reached X (no connection was made), so sending it again is safe."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ConnectionError) and isinstance(reason, NewConnectionError)
