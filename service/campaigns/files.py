@@ -6,6 +6,7 @@
     channels: [email, x]                           # email and/or x; default [email]
     topics: [newsletter, kap]                      # audience; default [newsletter]
     hashtags: "#MentalHealth"                      # optional, for posts
+    post_template: short.txt                       # optional: a file in templates/social/ (default post.txt)
     link: https://www.example.org/blog/kap         # optional, the whole article on the clinic's site
     schedule:                                      # in the clinic's time zone
       kind: drip                                   # once | drip | recurring
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 from service.articles.store import import_article
 from service.campaigns.editing import CampaignInput, EditContext, create_campaign
 from service.models import Campaign, User
+from service.rendering.post import DEFAULT_POST_TEMPLATE
 from service.timezones import utc_to_local
 
 WEEKDAY_NAMES = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -99,6 +101,7 @@ def campaign_input_from(meta: dict, snippet_ids: list[int], today: date, name: s
         topics=list(meta.get("topics") or ["newsletter"]),
         hashtags=str(meta.get("hashtags") or ""),
         link_url=str(meta.get("link") or ""),
+        post_template=str(meta.get("post_template") or DEFAULT_POST_TEMPLATE),
         schedule_kind=str(schedule.get("kind") or "once"),
         start_date=_start_date(schedule.get("start", "+1"), today, name),
         send_time=_send_time(schedule.get("time", "09:00"), name),

@@ -7,12 +7,12 @@ every door (web form, CLI, API) calls these functions.
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import audit
 from service.campaigns.schedule import Schedule, plan_send_times
-from service.models import Campaign, Message, User
+from service.models import Campaign, Delivery, Message, User
 
 
 class LifecycleError(ValueError):
@@ -118,8 +118,10 @@ def cancel(session: Session, campaign: Campaign, actor: User) -> None:
 
 
 def _drop_unsent_messages(session: Session, campaign: Campaign) -> None:
+    # A planned message with deliveries was interrupted part-way (a rate limit, a pause): it has started too.
+    has_deliveries = exists().where(Delivery.message_id == Message.id)
     started = session.scalars(
-        select(Message.id).where(Message.campaign_id == campaign.id, Message.status != "planned")
+        select(Message.id).where(Message.campaign_id == campaign.id, or_(Message.status != "planned", has_deliveries))
     ).all()
     if started:
         raise LifecycleError("This campaign has already started sending; cancel it and make a new one instead.")

@@ -37,3 +37,8 @@ def test_dev_seed_is_repeatable_and_schedules_the_demo(runner, db):
     demo = db.session.scalar(select(Campaign).where(Campaign.source_name == "welcome-to-the-newsletter.md"))
     assert demo.status == "scheduled"
     assert len(demo.messages) == 2
+
+
+def test_a_campaign_file_can_choose_its_post_template(runner, db):
+    runner.invoke(args=["campaigns", "load", str(REPO_ROOT / "campaigns" / "meet-kap.md")])
+    assert db.session.scalar(select(Campaign)).post_template == "short.txt"
