@@ -8,16 +8,14 @@ is not there, then goes on with the rest of the thread. Skipping leaves the rest
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.campaigns import audit
-from service.models import Campaign, Delivery, Message, User
+from service.campaigns.recovery import OPEN_CAMPAIGN_STATUSES, finish_if_nothing_waits, replan_now
+from service.models import Delivery, Message, User
 
 RESENDABLE_STATUSES = ("uncertain", "failed")
-# Statuses in which a campaign's messages may still go out (after a resume, for a paused one).
-OPEN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused", "sent")
-WAITING_MESSAGE_STATUSES = ("planned", "sending", "paused", "missed")
 UNSETTLED_PART_STATUSES = ("uncertain", "failed", "in_flight", "pending", "resend")
 
 
@@ -54,10 +52,7 @@ def resend_post(session: Session, message: Message, actor: User, now: datetime) 
     if part is not None:
         part.status, part.error = "resend", None
     was = message.status
-    message.status, message.send_at, message.error = "planned", now, None
-    if campaign.status == "sent":
-        campaign.status = "scheduled"
-        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail="a post resent")
+    replan_now(session, message, actor, now, why="a post resent")
     audit.record(
         session,
         "post:resend",
@@ -79,15 +74,4 @@ def skip_post(session: Session, message: Message, actor: User) -> None:
     message.status = "cancelled"
     message.error = f"Skipped by {actor.name}: {what} may or may not be on X; nothing after it was posted."
     audit.record(session, "post:skipped", actor=actor, campaign=campaign, detail=f"message {message.id}: {what}")
-    session.flush()
-    if campaign.status in ("scheduled", "sending") and not _waiting_messages(session, campaign):
-        audit.record(session, f"status:{campaign.status}->sent", actor=actor, campaign=campaign, detail="nothing left")
-        campaign.status = "sent"
-
-
-def _waiting_messages(session: Session, campaign: Campaign) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(Message.campaign_id == campaign.id, Message.status.in_(WAITING_MESSAGE_STATUSES))
-    )
+    finish_if_nothing_waits(session, campaign, actor)

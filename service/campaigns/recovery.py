@@ -29,10 +29,7 @@ def send_missed_now(session: Session, message: Message, actor: User, now: dateti
     if campaign.status not in OPEN_CAMPAIGN_STATUSES:
         raise RecoveryError(f"Cannot send a message of a campaign that is {campaign.status.replace('_', ' ')}.")
     was_due = message.send_at
-    message.status, message.send_at, message.error = "planned", now, None
-    if campaign.status == "sent":
-        campaign.status = "scheduled"
-        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail="a missed send")
+    replan_now(session, message, actor, now, why="a missed send")
     audit.record(
         session,
         "message:send-now",
@@ -54,6 +51,20 @@ def skip_missed(session: Session, message: Message, actor: User) -> None:
         campaign=campaign,
         detail=f"message {message.id} ({message.channel}) was due {message.send_at.isoformat()}",
     )
+    finish_if_nothing_waits(session, campaign, actor)
+
+
+def replan_now(session: Session, message: Message, actor: User, now: datetime, *, why: str) -> None:
+    """Hand a message back to the worker for its next poll; a campaign already marked sent is open again."""
+    campaign = message.campaign
+    message.status, message.send_at, message.error = "planned", now, None
+    if campaign.status == "sent":
+        campaign.status = "scheduled"
+        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail=why)
+
+
+def finish_if_nothing_waits(session: Session, campaign: Campaign, actor: User) -> None:
+    """A sending campaign whose last waiting message was just settled by a person is finished."""
     session.flush()
     if campaign.status in ("scheduled", "sending") and not _waiting_messages(session, campaign):
         audit.record(session, f"status:{campaign.status}->sent", actor=actor, campaign=campaign, detail="nothing left")

@@ -1,16 +1,12 @@
-"""Posts on X in the marketer UI: the live preview behind the editors' counters, and the decisions about a post the
-worker could not settle (resend, skip)."""
+"""Posts on X in the marketer UI: the live preview behind the editors' counters."""
 
-from datetime import UTC, datetime
-
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import login_required
 from sqlalchemy import select
 
 from service.campaigns.editing import slugify
-from service.campaigns.post_recovery import PostRecoveryError, resend_post, skip_post
 from service.extensions import db
-from service.models import Campaign, Message, Snippet
+from service.models import Campaign, Snippet
 from service.rendering.post import (
     DEFAULT_POST_TEMPLATE,
     UnknownPostTemplate,
@@ -105,46 +101,3 @@ def _campaign(data: dict) -> Campaign | None:
     if type(campaign_id) is not int:
         raise PreviewRequestError("`campaign_id` must be a number.")
     return db.session.get(Campaign, campaign_id)
-
-
-def _message(campaign_id: int, message_id: int) -> Message:
-    message = db.get_or_404(Message, message_id)
-    if message.campaign_id != campaign_id:
-        abort(404)
-    return message
-
-
-def _decide(campaign_id: int, message_id: int, decide, done: str):
-    # CSRFProtect has already checked the token of this POST, as of every POST.
-    message = _message(campaign_id, message_id)
-    try:
-        decide(message)
-    except PostRecoveryError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-
-
-@blueprint.post("/campaigns/<int:campaign_id>/messages/<int:message_id>/resend-post")
-@login_required
-def resend(campaign_id: int, message_id: int):
-    return _decide(
-        campaign_id,
-        message_id,
-        lambda message: resend_post(db.session, message, current_user, datetime.now(UTC)),
-        "The post goes out at the worker's next poll; it is looked for on X first, so it is never posted twice.",
-    )
-
-
-@blueprint.post("/campaigns/<int:campaign_id>/messages/<int:message_id>/skip-post")
-@login_required
-def skip(campaign_id: int, message_id: int):
-    return _decide(
-        campaign_id,
-        message_id,
-        lambda message: skip_post(db.session, message, current_user),
-        "The post was skipped; the rest of its thread will not be posted.",
-    )
