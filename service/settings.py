@@ -29,6 +29,10 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _origins(value: str | None) -> list[str]:
+    return [origin.strip().rstrip("/") for origin in (value or "").split(",") if origin.strip()]
+
+
 def sqlalchemy_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the URL came in."""
     for prefix in ("postgres://", "postgresql://"):
@@ -80,16 +84,38 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "EMAIL_BATCH_SIZE": int(get("EMAIL_BATCH_SIZE", "1000")),
         "WORKER_POLL_SECONDS": float(get("WORKER_POLL_SECONDS", "3")),
         "MISSED_GRACE_HOURS": float(get("MISSED_GRACE_HOURS", "6")),
+        "WORKER_LEASE_SECONDS": float(get("WORKER_LEASE_SECONDS", "90")),
         "SENDGRID_API_KEY": get("SENDGRID_API_KEY"),
         "SENDGRID_API_HOST": get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         "SENDGRID_SANDBOX": _flag(get("SENDGRID_SANDBOX")),
         "SENDGRID_WEBHOOK_PUBLIC_KEY": get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        # Mail Send: seconds to wait for an answer; retries of 429/5xx/unreachable with exponential backoff and
+        # jitter (base and cap in seconds; a 429 waits for its rate-limit reset, capped the same way).
+        "SENDGRID_TIMEOUT_SECONDS": float(get("SENDGRID_TIMEOUT_SECONDS", "30")),
+        "SENDGRID_MAX_RETRIES": int(get("SENDGRID_MAX_RETRIES", "4")),
+        "SENDGRID_BACKOFF_SECONDS": float(get("SENDGRID_BACKOFF_SECONDS", "1")),
+        "SENDGRID_MAX_BACKOFF_SECONDS": float(get("SENDGRID_MAX_BACKOFF_SECONDS", "60")),
+        # Signed event webhook: requests whose timestamp is further than this from now are refused (replays).
+        "SENDGRID_WEBHOOK_MAX_AGE_SECONDS": int(get("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", "300")),
         "X_CONSUMER_KEY": get("X_CONSUMER_KEY"),
         "X_CONSUMER_SECRET": get("X_CONSUMER_SECRET"),
         "X_ACCESS_TOKEN": get("X_ACCESS_TOKEN"),
         "X_ACCESS_TOKEN_SECRET": get("X_ACCESS_TOKEN_SECRET"),
         "X_API_BASE": get("X_API_BASE"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "X_TIMEOUT_SECONDS": float(get("X_TIMEOUT_SECONDS", "30")),
+        "X_MAX_RETRIES": int(get("X_MAX_RETRIES", "3")),
+        "X_BACKOFF_SECONDS": float(get("X_BACKOFF_SECONDS", "1")),
+        # hide_parameters: a database error's message never carries a subscriber's address into a log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # Subscribers: confirmation links expire; signups are rate-limited per client address; the JSON signup
+        # endpoint answers browsers only from these origins (comma-separated, e.g. https://www.example.org).
+        "CONFIRM_TOKEN_MAX_AGE_DAYS": float(get("CONFIRM_TOKEN_MAX_AGE_DAYS", "7")),
+        "SIGNUP_RATE_LIMIT": get("SIGNUP_RATE_LIMIT", "5 per minute;30 per hour"),
+        "SIGNUP_CORS_ORIGINS": _origins(get("SIGNUP_CORS_ORIGINS", "")),
+        # The welcome email's switch until a marketer changes it on the Welcome email page.
+        "WELCOME_EMAIL_ENABLED": _flag(get("WELCOME_EMAIL_ENABLED"), default=True),
+        # Uploaded subscriber CSVs wait here between "check" and "confirm import"; they are deleted afterwards.
+        "SUBSCRIBER_IMPORT_DIR": get("SUBSCRIBER_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
         # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
     }

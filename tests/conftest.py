@@ -103,13 +103,16 @@ def app_config(tmp_path: Path, database_url: str) -> dict:
 def app(app_config: dict):
     app = create_app(app_config)
     with app.app_context():
-        if app_config["DATABASE_URL"].startswith("postgresql"):
-            _reset_postgres(app_config["DATABASE_URL"])
-        else:
-            database.create_all()
-        yield app
-        database.session.remove()
-        database.engine.dispose()
+        try:
+            if app_config["DATABASE_URL"].startswith("postgresql"):
+                _reset_postgres(app_config["DATABASE_URL"])
+            else:
+                database.create_all()
+            yield app
+        finally:
+            # Also when setting up failed: a connection left open would fail some later test with a ResourceWarning.
+            database.session.remove()
+            database.engine.dispose()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.campaigns import lifecycle
 from service.campaigns.schedule import Schedule, ScheduleError, plan_send_times
 from service.models import Campaign, CampaignSnippet, Snippet, User
+from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
 
 
 class CampaignInputError(ValueError):
@@ -31,6 +32,7 @@ class CampaignInput:
     topics: list[str] = field(default_factory=list)
     hashtags: str = ""
     link_url: str = ""
+    post_template: str = DEFAULT_POST_TEMPLATE
     schedule_kind: str = "once"
     start_date: date | None = None
     send_time: time | None = None
@@ -99,6 +101,8 @@ def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str,
         errors["email_subject"] = "An email needs a subject."
     if data.link_url.strip() and not re.match(r"https?://[^\s]+$", data.link_url.strip()):
         errors["link_url"] = "Enter a full web address starting with https://."
+    if not is_post_template(data.post_template):
+        errors["post_template"] = "Choose one of the post templates."
     unknown = sorted(set(data.topics) - set(known_topics))
     if unknown:
         errors["topics"] = f"Unknown topics: {', '.join(unknown)}."
@@ -119,6 +123,7 @@ def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
     campaign.topics = list(data.topics)
     campaign.hashtags = data.hashtags.strip()
     campaign.link_url = data.link_url.strip()
+    campaign.post_template = data.post_template
     campaign.schedule_kind = data.schedule_kind
     campaign.start_date, campaign.send_time = data.start_date, data.send_time
     campaign.every_days, campaign.weekday, campaign.occurrences = data.every_days, data.weekday, data.occurrences
@@ -166,6 +171,7 @@ def input_from(campaign: Campaign) -> CampaignInput:
         topics=list(campaign.topics or []),
         hashtags=campaign.hashtags,
         link_url=campaign.link_url,
+        post_template=campaign.post_template or DEFAULT_POST_TEMPLATE,
         schedule_kind=campaign.schedule_kind,
         start_date=campaign.start_date,
         send_time=campaign.send_time,

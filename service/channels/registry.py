@@ -3,20 +3,20 @@
 from collections.abc import Mapping
 
 from service.channels.email.base import EmailChannel
+from service.channels.email.outbox import OutboxEmailChannel
+from service.channels.email.sendgrid import SendGridEmailChannel
 from service.channels.social.base import SocialChannel
+from service.channels.social.outbox import OutboxSocialChannel
+from service.channels.social.x import XSocialChannel
 
 
 def email_channel_for(config: Mapping) -> EmailChannel:
     name = config["EMAIL_CHANNEL"]
     if name == "outbox":
-        from service.channels.email.outbox import OutboxEmailChannel
-
         return OutboxEmailChannel(
             config["OUTBOX_DIR"], from_address=config["MAIL_FROM_ADDRESS"], from_name=config["MAIL_FROM_NAME"]
         )
     if name == "sendgrid":
-        from service.channels.email.sendgrid import SendGridEmailChannel
-
         return SendGridEmailChannel.from_config(config)
     raise ValueError(f"unknown EMAIL_CHANNEL {name!r}")
 
@@ -24,11 +24,7 @@ def email_channel_for(config: Mapping) -> EmailChannel:
 def social_channel_for(config: Mapping) -> SocialChannel:
     name = config["SOCIAL_CHANNEL"]
     if name == "outbox":
-        from service.channels.social.outbox import OutboxSocialChannel
-
         return OutboxSocialChannel(config["OUTBOX_DIR"])
     if name == "x":
-        from service.channels.social.x import XSocialChannel
-
         return XSocialChannel.from_config(config)
     raise ValueError(f"unknown SOCIAL_CHANNEL {name!r}")

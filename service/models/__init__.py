@@ -2,8 +2,12 @@
 
 from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Delivery, Message, SendBatch
 from service.models.content import Article, Snippet
+from service.models.email_events import EmailEvent
+from service.models.email_templates import EmailTemplate
+from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import User
+from service.models.worker_lease import WorkerLease
 from service.models.worker_state import WorkerHeartbeat
 
 __all__ = [
@@ -12,6 +16,9 @@ __all__ = [
     "Campaign",
     "CampaignSnippet",
     "Delivery",
+    "EmailEvent",
+    "EmailTemplate",
+    "FindingAcceptance",
     "Message",
     "SendBatch",
     "Snippet",
@@ -20,4 +27,5 @@ __all__ = [
     "Suppression",
     "User",
     "WorkerHeartbeat",
+    "WorkerLease",
 ]

@@ -28,6 +28,8 @@ class Campaign(db.Model):
     hashtags: Mapped[str] = mapped_column(String(200), default="")
     # Where posts and emails send readers for the whole article (on the clinic's site).
     link_url: Mapped[str] = mapped_column(String(500), default="")
+    # The post template in templates/social/ that makes this campaign's posts on X.
+    post_template: Mapped[str] = mapped_column(String(100), default="post.txt", server_default="post.txt")
     # The schedule as the marketer entered it, in the clinic's local time; messages hold the UTC instants.
     schedule_kind: Mapped[str] = mapped_column(String(20), default="once")
     start_date: Mapped[date | None]

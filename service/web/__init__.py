@@ -2,11 +2,45 @@
 
 from flask import Flask
 
-from service.web import articles, auth, campaigns, health, outbox, pages
+from service.web import (
+    articles,
+    audit,
+    auth,
+    batches,
+    calendar,
+    campaigns,
+    health,
+    outbox,
+    pages,
+    posts,
+    progress,
+    public,
+    recovery,
+    review,
+    subscribers,
+    webhooks,
+)
 
 
 def register(app: Flask) -> None:
-    for module in (auth, pages, articles, campaigns, outbox, health):
+    for module in (
+        auth,
+        pages,
+        articles,
+        campaigns,
+        review,
+        audit,
+        outbox,
+        health,
+        calendar,
+        progress,
+        recovery,
+        posts,
+        batches,
+        public,
+        subscribers,
+        webhooks,
+    ):
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)

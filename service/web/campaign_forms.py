@@ -17,8 +17,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.editing import CampaignInput
+from service.rendering.post import DEFAULT_POST_TEMPLATE, post_templates
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def post_template_choices() -> list[SelectChoice]:
+    return [SelectChoice(t.name, f"{t.label}: {t.description}" if t.description else t.label) for t in post_templates()]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,6 +40,7 @@ class CampaignForm(FlaskForm):
     topics = MultiCheckboxField("Audience: subscribers of these topics")
     hashtags = StringField("Hashtags for X (optional)", validators=[Length(max=200)])
     link_url = StringField("Link to the whole article (optional)", validators=[Length(max=500)])
+    post_template = SelectField("Post template for X", choices=post_template_choices, default=DEFAULT_POST_TEMPLATE)
     schedule_kind = RadioField(
         "Schedule",
         choices=[
@@ -65,6 +71,7 @@ class CampaignForm(FlaskForm):
             topics=list(self.topics.data or []),
             hashtags=self.hashtags.data or "",
             link_url=self.link_url.data or "",
+            post_template=self.post_template.data or DEFAULT_POST_TEMPLATE,
             schedule_kind=kind,
             start_date=self.start_date.data,
             send_time=self.send_time.data,

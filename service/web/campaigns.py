@@ -11,6 +11,7 @@ from service.campaigns import editing, lifecycle
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.schedule import ScheduleError
+from service.compliance.review import require_passing_check, submission_check
 from service.extensions import db
 from service.models import Article, Campaign, Snippet
 from service.subscribers.audience import audience_size
@@ -141,11 +142,17 @@ def _preview_context() -> WorkerContext:
     return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
 
 
+def _approve(campaign: Campaign) -> None:
+    lifecycle.approve(db.session, campaign, current_user, allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
+    # Approval needs a passing claims check on the text as it is now; failing, the request rolls back.
+    require_passing_check(db.session, campaign, _preview_context())
+
+
 ACTIONS = {
-    "submit": lambda c: lifecycle.submit_for_review(db.session, c, current_user),
-    "approve": lambda c: lifecycle.approve(
-        db.session, c, current_user, allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"]
+    "submit": lambda c: lifecycle.submit_for_review(
+        db.session, c, current_user, checks=(submission_check(db.session, _preview_context()),)
     ),
+    "approve": _approve,
     "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),
     "schedule": lambda c: lifecycle.schedule(
         db.session, c, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: edcd56bba259
+Revision ID: 31733105a255
 Revises: 
-Create Date: 2026-11-27 00:15:17.843069
+Create Date: 2026-11-27 01:38:38.776149
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'edcd56bba259'
+revision = '31733105a255'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,8 +26,10 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('consent_at', sa.DateTime(), nullable=True),
     sa.Column('consent_source', sa.String(length=40), nullable=True),
+    sa.Column('consent_note', sa.String(length=200), nullable=True),
     sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.Column('unsubscribed_at', sa.DateTime(), nullable=True),
+    sa.Column('confirmation_sent_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscribers')),
     sa.UniqueConstraint('email', name=op.f('uq_subscribers_email')),
@@ -63,6 +65,12 @@ def upgrade():
     sa.Column('last_seen', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('worker_id', name=op.f('pk_worker_heartbeats'))
     )
+    op.create_table('worker_leases',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('holder', sa.String(length=100), nullable=True),
+    sa.Column('until', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_worker_leases'))
+    )
     op.create_table('articles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
@@ -87,6 +95,7 @@ def upgrade():
     sa.Column('topics', sa.JSON(), nullable=False),
     sa.Column('hashtags', sa.String(length=200), nullable=False),
     sa.Column('link_url', sa.String(length=500), nullable=False),
+    sa.Column('post_template', sa.String(length=100), server_default='post.txt', nullable=False),
     sa.Column('schedule_kind', sa.String(length=20), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=True),
     sa.Column('send_time', sa.Time(), nullable=True),
@@ -106,6 +115,16 @@ def upgrade():
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaigns_status'), ['status'], unique=False)
 
+    op.create_table('email_templates',
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_email_templates_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_email_templates'))
+    )
     op.create_table('subscriber_topics',
     sa.Column('subscriber_id', sa.Integer(), nullable=False),
     sa.Column('topic', sa.String(length=40), nullable=False),
@@ -130,6 +149,25 @@ def upgrade():
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_campaign_id'), ['campaign_id'], unique=False)
+
+    op.create_table('finding_acceptances',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('rule', sa.String(length=100), nullable=False),
+    sa.Column('piece', sa.String(length=100), nullable=False),
+    sa.Column('finding_text', sa.Text(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('accepted_by_id', sa.Integer(), nullable=True),
+    sa.Column('accepted_by_label', sa.String(length=120), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['accepted_by_id'], ['users.id'], name=op.f('fk_finding_acceptances_accepted_by_id_users')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_finding_acceptances_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding_acceptances')),
+    sa.UniqueConstraint('campaign_id', 'fingerprint', name=op.f('uq_finding_acceptances_campaign_id'))
+    )
+    with op.batch_alter_table('finding_acceptances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_finding_acceptances_campaign_id'), ['campaign_id'], unique=False)
 
     op.create_table('snippets',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -214,11 +252,34 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_deliveries_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_message_id'), ['message_id'], unique=False)
 
+    op.create_table('email_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sg_event_id', sa.String(length=100), nullable=False),
+    sa.Column('event', sa.String(length=30), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('delivery_id', sa.Integer(), nullable=True),
+    sa.Column('subscriber_id', sa.Integer(), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(), nullable=True),
+    sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_email_events_delivery_id_deliveries'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_email_events_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_email_events_subscriber_id_subscribers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_events')),
+    sa.UniqueConstraint('sg_event_id', name=op.f('uq_email_events_sg_event_id'))
+    )
+    with op.batch_alter_table('email_events', schema=None) as batch_op:
+        batch_op.create_index('ix_email_events_message_event', ['message_id', 'event'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('email_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_email_events_message_event')
+
+    op.drop_table('email_events')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_message_id'))
         batch_op.drop_index(batch_op.f('ix_deliveries_batch_id'))
@@ -234,6 +295,10 @@ def downgrade():
     op.drop_table('messages')
     op.drop_table('campaign_snippets')
     op.drop_table('snippets')
+    with op.batch_alter_table('finding_acceptances', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_finding_acceptances_campaign_id'))
+
+    op.drop_table('finding_acceptances')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_campaign_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
@@ -243,11 +308,13 @@ def downgrade():
         batch_op.drop_index('ix_subscriber_topics_topic_subscriber')
 
     op.drop_table('subscriber_topics')
+    op.drop_table('email_templates')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_campaigns_status'))
 
     op.drop_table('campaigns')
     op.drop_table('articles')
+    op.drop_table('worker_leases')
     op.drop_table('worker_heartbeats')
     op.drop_table('users')
     op.drop_table('suppressions')

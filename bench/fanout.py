@@ -1,0 +1,363 @@
+"""Benchmark: one newsletter to N confirmed subscribers through the real `sendgrid` client to a fast fake SendGrid.
+
+    .venv/bin/python bench/fanout.py [--n N] [--db sqlite|postgresql] [--naive-sample S] [--no-10x]
+
+For each database (both by default; PostgreSQL only if reachable) it fills a fresh database with N confirmed
+subscribers, then runs the worker's send (`run_due_messages`, exactly as `flask worker` does) in a subprocess, so the
+worker's own peak memory (ru_maxrss) is measured, against a FakeSendGrid on 127.0.0.1 that skips validation and keeps
+only counts (it runs in this process, on the other core). The same is repeated with 10×N subscribers, to show that the
+worker's memory does not grow with the list.
+
+Baseline: a naive send, rendering the email and making one request per recipient (and committing each delivery). It is
+timed on a sample of S recipients (default 2,000) and extrapolated to N, because really sending N one by one would take
+minutes; the output says so.
+
+Prints figures as it goes; the last line is one JSON object for the last database measured:
+{"n", "db", "seconds", "recipients_per_second", "requests", "peak_rss_mb", "peak_rss_mb_10x", "speedup_vs_naive"}
+(with --db both, the line before it is the other database's). Goals: 100,000 recipients in under 10 s on a 2-core
+machine, peak memory under 150 MB and within 1.3× of itself at 10× the list size.
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import psycopg  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from service import create_app  # noqa: E402
+from service.channels.email.base import OutgoingEmail, Recipient, apply_substitutions  # noqa: E402
+from service.extensions import db  # noqa: E402
+from service.models import Article, Campaign, Delivery, Message, Snippet, Subscriber, SubscriberTopic  # noqa: E402
+from service.subscribers.audience import audience_batch  # noqa: E402
+from service.subscribers.identity import normalize_email  # noqa: E402
+from service.worker.context import WorkerContext  # noqa: E402
+from service.worker.dispatch import run_due_messages  # noqa: E402
+from service.worker.email_send import outgoing_email_for, recipient_values  # noqa: E402
+from service.worker.links import unsubscribe_url  # noqa: E402
+
+SECRET_KEY = "bench-secret-key-that-is-long-enough-for-the-bench"
+API_KEY = "SG.bench"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+TOPIC = "newsletter"
+INSERT_CHUNK = 20_000
+BODY = (
+    "Preparation matters as much as the session itself. Before a first appointment our team reviews your history, "
+    "talks through what to expect, and plans the ride home.\n\n"
+    "Afterwards, integration sessions help turn what came up into steady changes. Most people book two or three in "
+    "the weeks that follow, and many keep one a month after that.\n\n"
+    "Questions about whether this is right for you belong with your own provider; we are glad to talk with them."
+)
+
+
+# -- the worker side (runs in a subprocess) ---------------------------------------------------------------------------
+
+
+def app_for(database_url: str, fake_url: str):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET_KEY,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PUBLIC_BASE_URL": "https://news.bench.example",
+            "EMAIL_CHANNEL": "sendgrid",
+            "SOCIAL_CHANNEL": "outbox",
+            "SENDGRID_API_KEY": API_KEY,
+            "SENDGRID_API_HOST": fake_url,
+            "EMAIL_BATCH_SIZE": 1000,
+            "CLINIC_POSTAL_ADDRESS": "7 Real Road, Scottsdale, AZ 85251",
+        }
+    )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux from VmHWM: ru_maxrss would report the parent's size at fork
+    when that was larger (the high-water mark survives exec), which here is the benchmark's, not the worker's."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def worker_send(database_url: str, fake_url: str) -> dict:
+    """The worker's send, as `flask worker` runs it."""
+    app = app_for(database_url, fake_url)
+    with app.app_context():
+        ctx = WorkerContext.from_config(app.config)
+        started = time.perf_counter()
+        handled = run_due_messages(db.session, ctx)
+        seconds = time.perf_counter() - started
+        sent = db.session.scalar(select(Message.sent_count).where(Message.status == "sent", Message.channel == "email"))
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "messages": handled, "sent": sent}
+
+
+def naive_send(database_url: str, fake_url: str, message_id: int, sample: int) -> dict:
+    """The baseline: render per recipient, one request per recipient, one commit per delivery."""
+    app = app_for(database_url, fake_url)
+    with app.app_context():
+        ctx = WorkerContext.from_config(app.config)
+        message = db.session.get(Message, message_id)
+        rows = audience_batch(db.session, [TOPIC], after_id=0, limit=sample)
+        started = time.perf_counter()
+        for row in rows:
+            template = outgoing_email_for(message.campaign, message.snippet, ctx, message.id)
+            values = recipient_values(unsubscribe_url(ctx.clinic, SECRET_KEY, row.id), row.first_name)
+            email = OutgoingEmail(
+                subject=template.subject,
+                html=apply_substitutions(template.html, values),
+                text=apply_substitutions(template.text, values),
+                headers={name: apply_substitutions(value, values) for name, value in template.headers.items()},
+                categories=template.categories,
+                custom_args=template.custom_args,
+            )
+            provider_id = ctx.email_channel.send_batch(email, [Recipient(email=row.email)])
+            db.session.add(
+                Delivery(
+                    message_id=message.id, subscriber_id=row.id, channel="email", status="sent", provider_id=provider_id
+                )
+            )
+            db.session.commit()
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "sample": len(rows)}
+
+
+# -- the database -----------------------------------------------------------------------------------------------------
+
+
+def fill_database(database_url: str, n: int) -> dict[str, int]:
+    """A fresh schema, N confirmed subscribers of one topic, and a campaign whose email message is due now.
+
+    Returns the ids of the due message and of a second message (not due) the naive baseline records its sends on.
+    """
+    app = app_for(database_url, "http://127.0.0.1:9")
+    key = SECRET_KEY.encode()
+    now = datetime.now(UTC)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        with db.engine.begin() as connection:
+            for start in range(1, n + 1, INSERT_CHUNK):
+                ids = range(start, min(n, start + INSERT_CHUNK - 1) + 1)
+                connection.execute(insert(Subscriber), [_subscriber(number, key, now) for number in ids])
+                connection.execute(
+                    insert(SubscriberTopic), [{"subscriber_id": number, "topic": TOPIC} for number in ids]
+                )
+        article = Article(
+            title="After a session",
+            source_format="text",
+            raw_text=BODY,
+            fingerprint=uuid.uuid4().hex,
+            snippets=[Snippet(position=0, heading="After a session", body=BODY)],
+        )
+        campaign = Campaign(
+            name="Bench",
+            slug=f"bench-{uuid.uuid4().hex[:8]}",
+            status="scheduled",
+            send_email=True,
+            send_post=False,
+            email_subject="After a session: what helps",
+            topics=[TOPIC],
+        )
+        db.session.add_all([article, campaign])
+        db.session.flush()
+        due = Message(campaign_id=campaign.id, snippet_id=article.snippets[0].id, channel="email", send_at=now)
+        later = Message(
+            campaign_id=campaign.id,
+            snippet_id=article.snippets[0].id,
+            channel="email",
+            send_at=now + timedelta(days=30),
+        )
+        db.session.add_all([due, later])
+        db.session.commit()
+        # Planner statistics, as a live database has them (autovacuum); a freshly bulk-loaded table has none.
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+        ids = {"due": due.id, "later": later.id}
+        db.session.remove()
+        db.engine.dispose()
+    return ids
+
+
+def _subscriber(number: int, key: bytes, now: datetime) -> dict:
+    address = f"reader{number:07d}@example{number % 97}.org"
+    digest = hmac.new(key, normalize_email(address).encode(), hashlib.sha256).hexdigest()
+    return {
+        "id": number,
+        "email": address,
+        "email_hash": digest,
+        "first_name": f"Reader{number}" if number % 3 else "",
+        "status": "confirmed",
+        "consent_at": now,
+        "consent_source": "import",
+        "confirmed_at": now,
+        "created_at": now,
+    }
+
+
+class PostgresDatabase:
+    """A throw-away database on the local PostgreSQL server."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.name = f"tidings_bench_{uuid.uuid4().hex[:8]}"
+
+    def __enter__(self) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        return f"{self.admin_url.rsplit('/', 1)[0]}/{self.name}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def __exit__(self, *exc_info) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def postgres_reachable(admin_url: str) -> bool:
+    try:
+        psycopg.connect(admin_url, autocommit=True, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+# -- the measurement (this process) -----------------------------------------------------------------------------------
+
+
+def in_subprocess(*args: str) -> dict:
+    """Run this script in `--child` mode and return the JSON it prints last."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the worker subprocess failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def send_to(database_url: str, fake, n: int) -> dict:
+    before_requests, before_recipients = len(fake.requests), fake.accepted_personalizations
+    result = in_subprocess("send", database_url, fake.url)
+    result["requests"] = len(fake.requests) - before_requests
+    result["recipients"] = fake.accepted_personalizations - before_recipients
+    if result["recipients"] != n or result["sent"] != n:
+        raise RuntimeError(f"expected {n} recipients, SendGrid got {result['recipients']} (sent: {result['sent']})")
+    return result
+
+
+def measure(db_name: str, database_url_for, fake, n: int, sample: int, tenfold: bool) -> dict:
+    with database_url_for() as url:
+        started = time.perf_counter()
+        ids = fill_database(url, n)
+        print(f"[{db_name}] {n:,} subscribers stored in {time.perf_counter() - started:.1f}s", flush=True)
+        main = send_to(url, fake, n)
+        rate = n / main["seconds"]
+        print(
+            f"[{db_name}] N={n:,}: {main['seconds']:.2f}s, {rate:,.0f} recipients/s, {main['requests']} requests, "
+            f"worker peak RSS {main['peak_rss_mb']:.1f} MB",
+            flush=True,
+        )
+        naive = in_subprocess("naive", url, fake.url, str(ids["later"]), str(sample))
+        naive_rate = naive["sample"] / naive["seconds"]
+        naive_seconds = n / naive_rate
+        print(
+            f"[{db_name}] naive baseline (render + one request + one commit per recipient): {naive['sample']:,} sends "
+            f"timed in {naive['seconds']:.2f}s = {naive_rate:,.0f}/s, extrapolated to N: {naive_seconds:,.0f}s "
+            f"(a sample, not a full naive send); speedup {naive_seconds / main['seconds']:.0f}x",
+            flush=True,
+        )
+    peak_10x = None
+    if tenfold:
+        with database_url_for() as url:
+            started = time.perf_counter()
+            fill_database(url, 10 * n)
+            print(f"[{db_name}] {10 * n:,} subscribers stored in {time.perf_counter() - started:.1f}s", flush=True)
+            big = send_to(url, fake, 10 * n)
+            peak_10x = big["peak_rss_mb"]
+            print(
+                f"[{db_name}] 10N={10 * n:,}: {big['seconds']:.2f}s, {10 * n / big['seconds']:,.0f} recipients/s, "
+                f"{big['requests']} requests, worker peak RSS {peak_10x:.1f} MB "
+                f"({peak_10x / main['peak_rss_mb']:.2f}x the peak at N)",
+                flush=True,
+            )
+    return {
+        "n": n,
+        "db": db_name,
+        "seconds": round(main["seconds"], 3),
+        "recipients_per_second": round(rate),
+        "requests": main["requests"],
+        "peak_rss_mb": round(main["peak_rss_mb"], 1),
+        "peak_rss_mb_10x": round(peak_10x, 1) if peak_10x is not None else None,
+        "speedup_vs_naive": round(naive_seconds / main["seconds"], 1),
+    }
+
+
+class SQLiteDatabase:
+    def __init__(self, folder: Path):
+        self.path = folder / f"bench-{uuid.uuid4().hex[:8]}.db"
+
+    def __enter__(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def __exit__(self, *exc_info) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def child(args: list[str]) -> None:
+    mode, database_url, fake_url, *rest = args
+    if mode == "send":
+        result = worker_send(database_url, fake_url)
+    else:
+        result = naive_send(database_url, fake_url, int(rest[0]), int(rest[1]))
+    print(json.dumps(result))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="confirmed subscribers (default 100,000)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), help="one database only (default: both)")
+    parser.add_argument("--naive-sample", type=int, default=2000, help="recipients the naive baseline sends")
+    parser.add_argument("--no-10x", action="store_true", help="skip the 10×N run (quicker; no memory comparison)")
+    args = parser.parse_args()
+
+    from tests.fakes.sendgrid_server import FakeSendGrid
+
+    admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    spec = REPO_ROOT.parent / "shared" / "specs" / "sendgrid" / "tsg_mail_v3.json"
+    results = []
+    with tempfile.TemporaryDirectory() as folder, FakeSendGrid(spec, validate=False, record_bodies=False) as fake:
+        databases = [args.db] if args.db else ["sqlite", "postgresql"]
+        for name in databases:
+            if name == "postgresql" and not postgres_reachable(admin_url):
+                print(f"[postgresql] not reachable at {admin_url}, skipped", flush=True)
+                continue
+            factory = (
+                (lambda: PostgresDatabase(admin_url))
+                if name == "postgresql"
+                else (lambda: SQLiteDatabase(Path(folder)))
+            )
+            results.append(measure(name, factory, fake, args.n, min(args.naive_sample, args.n), not args.no_10x))
+    for result in results:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

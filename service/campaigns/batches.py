@@ -1,0 +1,176 @@
+"""What a person decides about an uncertain email batch: resend it, or mark it delivered. Both are audit-logged.
+
+A batch is uncertain when its request may or may not have reached SendGrid (the worker died during it, or SendGrid
+did not answer). The worker never sends it again by itself. Here a person either
+- asks for a resend: the worker sends it at its next poll, to those of its recipients still in the audience; or
+- marks it delivered (for example after checking SendGrid's activity feed, or seeing its delivery events): its
+  recipients count as sent and nothing more goes to them.
+A message that stopped at an uncertain batch goes on with the rest of its audience once none of its batches is
+uncertain any more.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.campaigns import audit
+from service.models import Campaign, Delivery, EmailEvent, Message, SendBatch, User
+
+# Message statuses in which a resent batch can still go out (the worker takes the message again).
+RESENDABLE_MESSAGE_STATUSES = ("sending", "sent", "paused", "uncertain")
+# Campaign statuses whose messages a worker may take (a finished one is reopened for the resend).
+OPEN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused", "sent")
+# Events that show SendGrid accepted the email for a recipient.
+ACCEPTED_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
+
+
+class BatchDecisionError(ValueError):
+    """The decision cannot be carried out; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class BatchToDecide:
+    """An uncertain batch (or one queued for resending), as the campaign page lists it."""
+
+    batch: SendBatch
+    message: Message
+    # Recipients of the batch for whom SendGrid reported an event: evidence that the batch did go out.
+    with_events: int
+
+    @property
+    def queued(self) -> bool:
+        return self.batch.status == "resend"
+
+
+def batches_to_decide(session: Session, campaign: Campaign) -> list[BatchToDecide]:
+    rows = session.execute(
+        select(SendBatch, Message)
+        .join(Message, Message.id == SendBatch.message_id)
+        .where(Message.campaign_id == campaign.id, SendBatch.status.in_(("uncertain", "resend")))
+        .order_by(Message.send_at, SendBatch.number)
+    ).all()
+    return [BatchToDecide(batch, message, _recipients_with_events(session, batch)) for batch, message in rows]
+
+
+def failed_batches(session: Session, campaign: Campaign) -> list[tuple[SendBatch, Message]]:
+    """Batches SendGrid refused, with its reason (SendBatch.error)."""
+    return [
+        (batch, message)
+        for batch, message in session.execute(
+            select(SendBatch, Message)
+            .join(Message, Message.id == SendBatch.message_id)
+            .where(Message.campaign_id == campaign.id, SendBatch.status == "failed")
+            .order_by(Message.send_at, SendBatch.number)
+        ).all()
+    ]
+
+
+def _recipients_with_events(session: Session, batch: SendBatch) -> int:
+    return (
+        session.scalar(
+            select(func.count(func.distinct(EmailEvent.delivery_id)))
+            .join(Delivery, Delivery.id == EmailEvent.delivery_id)
+            .where(Delivery.batch_id == batch.id, EmailEvent.event.in_(ACCEPTED_EVENTS))
+        )
+        or 0
+    )
+
+
+def _uncertain_batch(session: Session, campaign: Campaign, batch_id: int) -> SendBatch:
+    batch = session.get(SendBatch, batch_id)
+    if batch is None or session.get(Message, batch.message_id).campaign_id != campaign.id:
+        raise BatchDecisionError("There is no such batch in this campaign.")
+    if batch.status != "uncertain":
+        raise BatchDecisionError(
+            f"This batch is {_status_words(batch.status)}, not uncertain; there is nothing to decide."
+        )
+    return batch
+
+
+def _status_words(status: str) -> str:
+    return {"resend": "already queued for resending", "in_flight": "being sent"}.get(status, status)
+
+
+def request_resend(session: Session, campaign: Campaign, batch_id: int, actor: User, now: datetime) -> SendBatch:
+    """Queue an uncertain batch for the worker to send again. Raises BatchDecisionError when it cannot go out."""
+    batch = _uncertain_batch(session, campaign, batch_id)
+    message = session.get(Message, batch.message_id)
+    if campaign.status not in OPEN_CAMPAIGN_STATUSES:
+        raise BatchDecisionError(f"Cannot resend for a campaign that is {campaign.status.replace('_', ' ')}.")
+    if message.status not in RESENDABLE_MESSAGE_STATUSES:
+        raise BatchDecisionError(
+            f"This message's status is {message.status}, so its batch cannot be resent. Mark it delivered, or "
+            "leave it uncertain."
+        )
+    batch.status = "resend"
+    session.execute(
+        update(Delivery)
+        .where(Delivery.batch_id == batch.id, Delivery.status == "uncertain")
+        .values(status="resend", updated_at=now)
+    )
+    audit.record(session, "batch:resend", actor=actor, campaign=campaign, detail=_detail(message, batch))
+    session.flush()
+    _let_worker_continue(session, campaign, message, actor)
+    return batch
+
+
+def mark_delivered(session: Session, campaign: Campaign, batch_id: int, actor: User, now: datetime) -> SendBatch:
+    """Record an uncertain batch as sent: its recipients are never sent this message again."""
+    batch = _uncertain_batch(session, campaign, batch_id)
+    message = session.get(Message, batch.message_id)
+    batch.status, batch.finished_at = "sent", now
+    batch.error = f"Marked delivered by {actor.name} (was uncertain: {batch.error or 'no detail'})"
+    session.execute(
+        update(Delivery)
+        .where(Delivery.batch_id == batch.id, Delivery.status == "uncertain")
+        .values(status="sent", updated_at=now)
+    )
+    # In SQL: the worker may be adding to the same count for the message's other batches right now.
+    session.execute(
+        update(Message)
+        .where(Message.id == message.id)
+        .values(sent_count=Message.sent_count + batch.recipient_count)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(message, ["sent_count"])
+    audit.record(session, "batch:marked-delivered", actor=actor, campaign=campaign, detail=_detail(message, batch))
+    session.flush()
+    if message.status == "uncertain":
+        _let_worker_continue(session, campaign, message, actor)
+    return batch
+
+
+def _let_worker_continue(session: Session, campaign: Campaign, message: Message, actor: User) -> None:
+    """Make the message the worker's again (it picks it up at its next poll).
+
+    A finished message is reopened for the queued resend only (its audience was walked already); one that stopped
+    at an uncertain batch goes on with its audience once none of its batches is uncertain. A message being sent,
+    or paused, needs nothing: its worker sends queued batches before new ones.
+    """
+    if message.status == "uncertain" and _uncertain_count(session, message):
+        return  # it stopped at an uncertain batch: the rest of the audience waits until every one is decided
+    if message.status not in ("sent", "uncertain"):
+        return
+    if campaign.status == "cancelled":
+        message.status = "cancelled"
+        return
+    message.status, message.claimed_by, message.lease_until = "sending", None, None
+    if message.error and message.error.startswith("Stopped at batch"):
+        message.error = None
+    if campaign.status == "sent":
+        campaign.status = "scheduled"
+        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail="a batch to resend")
+
+
+def _uncertain_count(session: Session, message: Message) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(SendBatch)
+        .where(SendBatch.message_id == message.id, SendBatch.status == "uncertain")
+    )
+
+
+def _detail(message: Message, batch: SendBatch) -> str:
+    return f"message {message.id}: batch {batch.number} ({batch.recipient_count} recipients)"

@@ -1,0 +1,43 @@
+"""What SendGrid's event webhook told us about the emails we sent: one row per event, once per sg_event_id."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
+
+# The events we keep. Opens and clicks only when the clinic has turned tracking on.
+EMAIL_EVENT_KINDS = (
+    "processed",
+    "delivered",
+    "deferred",
+    "bounce",
+    "dropped",
+    "spamreport",
+    "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
+    "open",
+    "click",
+)
+
+
+class EmailEvent(db.Model):
+    """One provider event. Never holds an address: the recipient is known by subscriber (and delivery) id."""
+
+    __tablename__ = "email_events"
+    __table_args__ = (Index("ix_email_events_message_event", "message_id", "event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SendGrid's id for the event; a retried webhook delivery carries the same id, so it is recorded once.
+    sg_event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    event: Mapped[str] = mapped_column(String(30))
+    # A bounce's type ("bounce" or "blocked"); empty for other events.
+    kind: Mapped[str] = mapped_column(String(30), default="")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,21 @@
+"""Settings for tests that send email through the real SendGrid client to the fake SendGrid server."""
+
+from tests.fakes.sendgrid_server import FakeSendGrid
+
+API_KEY = "SG.test-key"
+REAL_LOOKING_ADDRESS = "7 Real Road, Scottsdale, AZ 85251"
+
+
+def sendgrid_settings(fake: FakeSendGrid, **overrides) -> dict:
+    """EMAIL_CHANNEL=sendgrid pointed at `fake`, with retries fast enough for a test."""
+    return {
+        "EMAIL_CHANNEL": "sendgrid",
+        "SENDGRID_API_KEY": API_KEY,
+        "SENDGRID_API_HOST": fake.url,
+        "SENDGRID_TIMEOUT_SECONDS": 5,
+        "SENDGRID_MAX_RETRIES": 2,
+        "SENDGRID_BACKOFF_SECONDS": 0.01,
+        "SENDGRID_MAX_BACKOFF_SECONDS": 0.05,
+        "CLINIC_POSTAL_ADDRESS": REAL_LOOKING_ADDRESS,
+        **overrides,
+    }
