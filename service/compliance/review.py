@@ -24,7 +24,6 @@ address (the sample `PLACEHOLDER_POSTAL_ADDRESS` is not a real one) and an HTTPS
 """
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -43,6 +42,7 @@ from service.compliance.check import (
     html_to_text,
     sentence_spans,
 )
+from service.compliance.setup import strict_setup, uses_placeholder_address
 from service.models import Campaign, CampaignSnippet, FindingAcceptance, Snippet, User
 from service.models.base import utcnow
 from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for
@@ -153,11 +153,6 @@ class CampaignReview:
 # --- checking what goes out --------------------------------------------------------------------------------
 
 
-def strict_setup(config: Mapping) -> bool:
-    """True when email reaches real readers, so setup problems (sample address, no HTTPS) block."""
-    return config["EMAIL_CHANNEL"] != "outbox"
-
-
 def clinic_identity(config: Mapping, *, strict: bool) -> ClinicIdentity:
     # Not strict: the sample address counts as an address (it must still be in the footer).
     return ClinicIdentity(
@@ -165,19 +160,6 @@ def clinic_identity(config: Mapping, *, strict: bool) -> ClinicIdentity:
         postal_address=config["CLINIC_POSTAL_ADDRESS"] or "",
         placeholder_address=PLACEHOLDER_POSTAL_ADDRESS if strict else "",
     )
-
-
-def uses_placeholder_address(config: Mapping) -> bool:
-    return _words(config["CLINIC_POSTAL_ADDRESS"] or "") == _words(PLACEHOLDER_POSTAL_ADDRESS)
-
-
-def send_time_problem(config: Mapping) -> str | None:
-    """Why an email must not be sent with these settings, or None; for the worker to refuse (and fail) a send."""
-    if not strict_setup(config):
-        return None
-    if not _words(config["CLINIC_POSTAL_ADDRESS"] or "") or uses_placeholder_address(config):
-        return "Not sent: CLINIC_POSTAL_ADDRESS is empty or still the sample address; set the clinic's real address."
-    return None
 
 
 def representative_substitutions(ctx: WorkerContext) -> dict[str, str]:
@@ -262,11 +244,6 @@ def _sentence_around(text: str, finding: Finding) -> str:
         if start <= finding.start and finding.end <= end:
             return text[start:end]
     return finding.text
-
-
-def _words(text: str) -> str:
-    # As the required-elements check compares addresses: words only, case and punctuation ignored.
-    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 # --- decisions: accepting warnings, submitting, approving ----------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from service.campaigns import audit
 from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient
+from service.compliance.setup import send_time_problem
 from service.models import Campaign, Delivery, Message, SendBatch, Snippet, Subscriber, SubscriberTopic, Suppression
 from service.models.base import UTCDateTime
 from service.rendering.clinic import ClinicInfo
@@ -310,6 +311,9 @@ def _start_resend(session: Session, message: Message, batch: SendBatch, now: dat
 
 def send_email_message(session: Session, message: Message, ctx: WorkerContext) -> str:
     """Send the message's remaining batches. Returns the message's status when this worker stops working on it."""
+    problem = send_time_problem(ctx.config)
+    if problem:
+        return _refuse(session, message, problem)
     mark_abandoned_batches_uncertain(session, message)
     session.commit()
     with _loaded_objects_kept(session):
@@ -346,6 +350,15 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         outcome = _send_batch(session, message, batch, rows, email, ctx)
         if outcome:
             return outcome
+
+
+def _refuse(session: Session, message: Message, problem: str) -> str:
+    """Fail the message before anything is sent (settings that must not reach readers, changed since approval)."""
+    message.status, message.error = "failed", problem
+    release(message)
+    audit.record(session, "message:failed", campaign=message.campaign, detail=f"message {message.id}: {problem}")
+    session.commit()
+    return "failed"
 
 
 @contextmanager

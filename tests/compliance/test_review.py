@@ -17,9 +17,9 @@ from service.compliance.review import (
     accepted_fingerprints,
     review_campaign,
     revise_snippet,
-    send_time_problem,
     submission_check,
 )
+from service.compliance.setup import send_time_problem
 from service.extensions import db
 from service.models import AuditEntry, Campaign, FindingAcceptance
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS, REPO_ROOT

@@ -23,7 +23,8 @@ def token_made_days_ago(secret: str, purpose: str, subscriber_id: int, days: flo
 
 
 def test_links_name_the_subscriber_by_token_only(app):
-    subscriber = add_subscriber(app, "ana@example.org")
+    # A local part long enough that a random signature cannot contain it by chance ("ana" once did).
+    subscriber = add_subscriber(app, "ana.lopez-ortiz@example.org")
     clinic = ClinicInfo.from_config(app.config)
     for url in (
         links.confirm_url(clinic, app.config["SECRET_KEY"], subscriber.id),
@@ -31,7 +32,7 @@ def test_links_name_the_subscriber_by_token_only(app):
         links.unsubscribe_url(clinic, app.config["SECRET_KEY"], subscriber.id),
     ):
         assert url.startswith("https://tidings.test/")
-        assert "ana" not in url and "%40" not in url and "@" not in url
+        assert "ana.lopez-ortiz" not in url and "%40" not in url and "@" not in url
 
 
 def test_a_tampered_or_wrong_purpose_token_is_refused(app):

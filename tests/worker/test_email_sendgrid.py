@@ -14,6 +14,7 @@ from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
 from service.models import Campaign, Delivery, Message, SendBatch, Suppression, User
 from service.rendering.clinic import ClinicInfo
+from service.settings import PLACEHOLDER_POSTAL_ADDRESS
 from service.subscribers.identity import email_hash
 from service.subscribers.tokens import TokenError, read_token
 from service.worker.context import WorkerContext
@@ -111,7 +112,7 @@ def test_each_request_renders_once_and_carries_per_recipient_values_categories_a
     assert parts.scheme == "https" and parts.netloc == "tidings.test"
     token = parts.path.rsplit("/", 1)[1]
     assert read_token(app.config["SECRET_KEY"], "unsubscribe", token) == ann.id
-    assert "ann" not in url.lower() and "@" not in url, "the link carries a signed opaque token, never the address"
+    assert "@" not in url and "%40" not in url, "the link carries a signed opaque token, never the address"
     assert personal["substitutions"]["-greeting_html-"] == "Hi &lt;b&gt;Ann&lt;/b&gt;,"
     assert personal["substitutions"]["-greeting_text-"] == "Hi <b>Ann</b>,"
     assert by_address["ben@example.org"]["substitutions"]["-greeting_text-"] == "Hello,"
@@ -247,3 +248,14 @@ def test_a_batchs_unsubscribe_links_are_the_signed_tokens_the_unsubscribe_page_r
         )
     with pytest.raises(TokenError):
         read_token("another-secret", "unsubscribe", links[0].rsplit("/", 1)[1])
+
+
+def test_a_sample_postal_address_stops_a_real_send_even_after_approval(app, fake_sendgrid, seed_article_text):
+    add_subscriber(app, "reader@example.org")
+    campaign = due_campaign(app, seed_article_text)
+    app.config["CLINIC_POSTAL_ADDRESS"] = PLACEHOLDER_POSTAL_ADDRESS
+    run_due_messages(db.session, WorkerContext.from_config(app.config))
+    message = db.session.get(Message, campaign.messages[0].id, populate_existing=True)
+    assert message.status == "failed"
+    assert "CLINIC_POSTAL_ADDRESS" in message.error
+    assert fake_sendgrid.requests == []
