@@ -15,12 +15,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from service import create_app
 from service.extensions import db
 from service.models import Campaign, Subscriber, SubscriberTopic
 from service.subscribers.identity import email_hash
@@ -175,3 +177,26 @@ def outbox_recipients(outbox_dir: str | Path) -> list[str]:
         with path.open("rb") as handle:
             recipients.append(str(parser.parse(handle, headersonly=True)["To"]))
     return recipients
+
+
+@contextmanager
+def app_sharing_its_database(config: Mapping, *, fresh_schema: bool = False) -> Iterator:
+    """An app (in an app context) whose database worker processes open too; the schema is made here for them."""
+    app = create_app(config)
+    with app.app_context():
+        if fresh_schema:
+            db.drop_all()
+        db.create_all()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def read(query):
+    """One fresh read, its transaction ended at once so the workers' writes never wait on the test."""
+    try:
+        return db.session.scalar(query)
+    finally:
+        db.session.rollback()

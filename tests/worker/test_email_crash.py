@@ -9,14 +9,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from service import create_app
 from service.extensions import db
 from service.models import Delivery, Message, SendBatch, Subscriber, Suppression
 from service.subscribers.identity import email_hash
 from tests.conftest import base_config
 from tests.factories import add_subscriber
 from tests.worker.email_settings import sendgrid_settings
-from tests.worker.processes import WorkerPool, add_subscribers, due_campaign, wait_until, worker_env
+from tests.worker.processes import (
+    WorkerPool,
+    add_subscribers,
+    app_sharing_its_database,
+    due_campaign,
+    read,
+    wait_until,
+    worker_env,
+)
 
 RECIPIENTS = 80
 BATCH_SIZE = 10
@@ -26,20 +33,8 @@ BATCH_SIZE = 10
 def sqlite_app(tmp_path: Path, fake_sendgrid):
     """An app on a SQLite file that the worker processes open too, sending through the fake SendGrid."""
     config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'tidings.db'}"), **sendgrid_settings(fake_sendgrid)}
-    app = create_app(config)
-    with app.app_context():
-        db.create_all()
+    with app_sharing_its_database(config) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def read(query):
-    """One fresh read, its transaction ended at once so the worker's writes never wait on the test."""
-    try:
-        return db.session.scalar(query)
-    finally:
-        db.session.rollback()
 
 
 def batches_with_status(message_id: int, status: str) -> int:

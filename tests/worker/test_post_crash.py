@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from service import create_app
 from service.extensions import db
 from service.models import Delivery, Message, WorkerLease
 from service.worker.context import WorkerContext
@@ -18,7 +17,7 @@ from service.worker.post_send import thread_parts_for
 from tests.conftest import base_config
 from tests.fakes.http_fake import Reply, Request
 from tests.fakes.x_server import FakeX
-from tests.worker.processes import WorkerPool, wait_until, worker_env
+from tests.worker.processes import WorkerPool, app_sharing_its_database, wait_until, worker_env
 from tests.worker.x_posts import due_x_campaign, x_message, x_settings
 
 
@@ -53,13 +52,8 @@ def holding_x():
 
 @pytest.fixture
 def sqlite_app(tmp_path: Path):
-    """An app on a SQLite file that worker processes open too."""
-    app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'tidings.db'}"))
-    with app.app_context():
-        db.create_all()
+    with app_sharing_its_database(base_config(tmp_path, f"sqlite:///{tmp_path / 'tidings.db'}")) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def read(query):

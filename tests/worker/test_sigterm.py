@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from service import create_app
 from service.channels.email.outbox import OutboxEmailChannel
 from service.channels.social.outbox import OutboxSocialChannel
 from service.extensions import db
@@ -21,8 +20,10 @@ from tests.conftest import base_config
 from tests.worker.processes import (
     WorkerPool,
     add_subscribers,
+    app_sharing_its_database,
     due_campaign,
     outbox_recipients,
+    read,
     wait_until,
     worker_env,
 )
@@ -32,21 +33,8 @@ RECIPIENTS = 150
 
 @pytest.fixture
 def sqlite_app(tmp_path: Path):
-    """An app on a SQLite file that worker processes open too."""
-    app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'tidings.db'}"))
-    with app.app_context():
-        db.create_all()
+    with app_sharing_its_database(base_config(tmp_path, f"sqlite:///{tmp_path / 'tidings.db'}")) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def read(query):
-    """One fresh read, its transaction ended at once so the worker's writes never wait on the test."""
-    try:
-        return db.session.scalar(query)
-    finally:
-        db.session.rollback()
 
 
 def count_batches(message_id: int, status: str) -> int:

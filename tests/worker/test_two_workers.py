@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from service import create_app
-from service.extensions import db
 from service.models import Delivery, Message, SendBatch, WorkerHeartbeat
 from tests.conftest import base_config
 from tests.worker.processes import (
     WorkerPool,
     add_subscribers,
+    app_sharing_its_database,
     due_campaign,
     outbox_recipients,
+    read,
     wait_until,
     worker_env,
 )
@@ -35,20 +35,8 @@ def shared_app(request, tmp_path: Path):
         url = f"sqlite:///{tmp_path / 'tidings.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    app = create_app(base_config(tmp_path, url))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    with app_sharing_its_database(base_config(tmp_path, url), fresh_schema=True) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def read(query):
-    try:
-        return db.session.scalar(query)
-    finally:
-        db.session.rollback()
 
 
 def message_field(message_id: int, column):
