@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import lifecycle
-from service.campaigns.schedule import Schedule, ScheduleError, plan_send_times
+from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
 from service.models import Campaign, CampaignSnippet, Snippet, User
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
 
@@ -70,21 +70,10 @@ class EditContext:
 def validate(data: CampaignInput, ctx: EditContext) -> dict[str, str]:
     errors = _validate_content(data, ctx.known_topics)
     try:
-        plan_send_times(_schedule_of(data), max(len(data.snippet_ids), 1), ctx.tz_name, ctx.now)
+        plan_send_times(schedule_of(data), max(len(data.snippet_ids), 1), ctx.tz_name, ctx.now)
     except ScheduleError as error:
         errors.setdefault(error.field, error.message)
     return errors
-
-
-def _schedule_of(data: CampaignInput) -> Schedule:
-    return Schedule(
-        kind=data.schedule_kind,
-        start_date=data.start_date,
-        send_time=data.send_time,
-        every_days=data.every_days,
-        weekday=data.weekday,
-        occurrences=data.occurrences,
-    )
 
 
 def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import audit
-from service.campaigns.schedule import Schedule, plan_send_times
+from service.campaigns.schedule import plan_send_times, schedule_of
 from service.models import Campaign, Delivery, Message, User
 
 
@@ -33,17 +33,6 @@ def _move(session: Session, campaign: Campaign, status: str, actor: User | None,
     before = campaign.status
     campaign.status = status
     audit.record(session, f"status:{before}->{status}", actor=actor, campaign=campaign, detail=detail)
-
-
-def schedule_of(campaign: Campaign) -> Schedule:
-    return Schedule(
-        kind=campaign.schedule_kind,
-        start_date=campaign.start_date,
-        send_time=campaign.send_time,
-        every_days=campaign.every_days,
-        weekday=campaign.weekday,
-        occurrences=campaign.occurrences,
-    )
 
 
 def mark_edited(session: Session, campaign: Campaign, actor: User) -> None:

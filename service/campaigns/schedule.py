@@ -35,6 +35,18 @@ class Schedule:
     occurrences: int | None = None
 
 
+def schedule_of(plan) -> Schedule:
+    """The Schedule of anything carrying the schedule fields under their campaign names (a Campaign, a form's input)."""
+    return Schedule(
+        kind=plan.schedule_kind,
+        start_date=plan.start_date,
+        send_time=plan.send_time,
+        every_days=plan.every_days,
+        weekday=plan.weekday,
+        occurrences=plan.occurrences,
+    )
+
+
 @dataclass(frozen=True)
 class PlannedSend:
     snippet_index: int

@@ -25,13 +25,7 @@ group = AppGroup("subscribers", help="Import, export and tidy the subscriber lis
 
 
 def _context() -> ImportContext:
-    config = current_app.config
-    return ImportContext(
-        known_topics=tuple(config["SUBSCRIBER_TOPICS"]),
-        secret_key=config["SECRET_KEY"],
-        tz_name=config["CLINIC_TIMEZONE"],
-        now=datetime.now(UTC),
-    )
+    return ImportContext.from_config(current_app.config, datetime.now(UTC))
 
 
 def _open(path: Path):

@@ -14,7 +14,7 @@ complained or was erased is never brought back: its rows are reported as skipped
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
@@ -51,6 +51,15 @@ class ImportContext:
     secret_key: str
     tz_name: str
     now: datetime
+
+    @classmethod
+    def from_config(cls, config: Mapping, now: datetime) -> "ImportContext":
+        return cls(
+            known_topics=tuple(config["SUBSCRIBER_TOPICS"]),
+            secret_key=config["SECRET_KEY"],
+            tz_name=config["CLINIC_TIMEZONE"],
+            now=now,
+        )
 
 
 @dataclass(frozen=True)

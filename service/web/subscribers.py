@@ -61,13 +61,7 @@ class WelcomeForm(FlaskForm):
 
 
 def _import_context() -> ImportContext:
-    config = current_app.config
-    return ImportContext(
-        known_topics=tuple(config["SUBSCRIBER_TOPICS"]),
-        secret_key=config["SECRET_KEY"],
-        tz_name=config["CLINIC_TIMEZONE"],
-        now=datetime.now(UTC),
-    )
+    return ImportContext.from_config(current_app.config, datetime.now(UTC))
 
 
 def _import_dir() -> str:
