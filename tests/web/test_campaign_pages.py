@@ -7,7 +7,7 @@ from sqlalchemy import select
 from service.models import Campaign, Message
 from service.timezones import utc_to_local
 from tests.conftest import log_in
-from tests.factories import import_seed
+from tests.factories import approve_and_schedule, draft_campaign, import_seed
 
 
 def form_data(snippet_ids, when_local: datetime, **overrides):
@@ -77,8 +77,6 @@ def test_create_review_approve_and_schedule(app, db, client, marketer, reviewer,
 
 
 def test_editing_a_scheduled_campaign_returns_it_to_draft(app, db, client, marketer, reviewer, seed_article_text):
-    from tests.factories import approve_and_schedule, draft_campaign
-
     article = import_seed(seed_article_text)
     now = datetime.now(UTC)
     campaign = draft_campaign(app, marketer, [article.snippets[1].id], now + timedelta(days=1))
@@ -94,8 +92,6 @@ def test_editing_a_scheduled_campaign_returns_it_to_draft(app, db, client, marke
 
 
 def test_preview_shows_the_email_and_the_post(app, marketer_client, marketer, seed_article_text):
-    from tests.factories import draft_campaign
-
     article = import_seed(seed_article_text)
     campaign = draft_campaign(app, marketer, [article.snippets[1].id], datetime.now(UTC) + timedelta(days=1))
     page = marketer_client.get(f"/campaigns/{campaign.id}/preview/0").get_data(as_text=True)
