@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import db
@@ -132,7 +132,9 @@ class Delivery(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    # No index of its own: the unique (message_id, subscriber_id) index serves lookups by message, and every index
+    # is written once per recipient of every send.
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("send_batches.id"), index=True)
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     part_index: Mapped[int | None]
@@ -142,6 +144,16 @@ class Delivery(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# A delivery is written in flight, then updated when its batch is sent and again by SendGrid's events. Room left in
+# each page lets PostgreSQL update rows in place (HOT), without writing every index again: at 1,000 recipients a batch
+# that is most of the cost of marking a batch sent. (The migrations set the same.)
+event.listen(
+    Delivery.__table__,
+    "after_create",
+    DDL("ALTER TABLE deliveries SET (fillfactor = 50)").execute_if(dialect="postgresql"),
+)
 
 
 class AuditEntry(db.Model):

@@ -8,6 +8,7 @@ message back; the scheduler starts no new job and waits for the running one; the
 hands back the dispatch lease, then exits.
 """
 
+import gc
 import logging
 import signal
 import threading
@@ -66,6 +67,17 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     return scheduler
 
 
+def freeze_startup_objects() -> None:
+    """Keep the objects loaded at startup out of garbage collection from now on.
+
+    A send allocates thousands of objects a batch that live until the batch is done, so full collections run every
+    few batches; each would walk everything the app loaded (SQLAlchemy, Jinja, the sendgrid client): over a second
+    of a 100,000-recipient send. Frozen, collections walk only what the send itself allocated.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_worker(app: Flask) -> bool:
     """Run until SIGTERM or SIGINT. True if the batch in hand was finished and recorded within the stop timeout."""
     use_lease(timedelta(seconds=float(app.config["WORKER_LEASE_SECONDS"])))
@@ -80,6 +92,7 @@ def run_worker(app: Flask) -> bool:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler = build_scheduler(app, ctx)
+    freeze_startup_objects()
     scheduler.start()
     log.info("worker %s started; polling every %ss", ctx.worker_id, app.config["WORKER_POLL_SECONDS"])
     # The main thread only waits for a signal; the jobs run on the scheduler's threads.
