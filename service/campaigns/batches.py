@@ -54,6 +54,18 @@ def batches_to_decide(session: Session, campaign: Campaign) -> list[BatchToDecid
     return [BatchToDecide(batch, message, _recipients_with_events(session, batch)) for batch, message in rows]
 
 
+def campaigns_awaiting_a_person(session: Session) -> set[int]:
+    """Ids of campaigns with something only a person can settle: a missed, uncertain or failed message, or an
+    uncertain email batch (a message can be sent to everyone else while one of its batches is still in doubt)."""
+    by_message = select(Message.campaign_id).where(Message.status.in_(("missed", "uncertain", "failed")))
+    by_batch = (
+        select(Message.campaign_id)
+        .join(SendBatch, SendBatch.message_id == Message.id)
+        .where(SendBatch.status == "uncertain")
+    )
+    return set(session.scalars(by_message.union(by_batch)))
+
+
 def failed_batches(session: Session, campaign: Campaign) -> list[tuple[SendBatch, Message]]:
     """Batches SendGrid refused, with its reason (SendBatch.error)."""
     return [

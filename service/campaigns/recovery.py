@@ -10,7 +10,10 @@ from service.models import Campaign, Message, User
 
 # Statuses in which a campaign's messages may still go out (after a resume, for a paused one).
 OPEN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused", "sent")
-WAITING_MESSAGE_STATUSES = ("planned", "sending", "paused", "missed")
+# A campaign is not finished while any of its messages may still go out or awaits a person's decision: a missed
+# message, or an uncertain one (an email stopped at an uncertain batch, the rest of its audience not yet sent; a post
+# whose thread stopped at a part that may or may not be on X).
+WAITING_MESSAGE_STATUSES = ("planned", "sending", "paused", "missed", "uncertain")
 
 
 class RecoveryError(ValueError):

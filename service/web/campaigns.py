@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from service.campaigns import editing, lifecycle
+from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.schedule import ScheduleError
@@ -60,7 +61,9 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
 @login_required
 def index():
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.updated_at.desc())).all()
-    return render_template("campaigns/index.html", campaigns=campaigns)
+    return render_template(
+        "campaigns/index.html", campaigns=campaigns, awaiting_a_person=campaigns_awaiting_a_person(db.session)
+    )
 
 
 @blueprint.route("/new", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import audit
+from service.campaigns.recovery import WAITING_MESSAGE_STATUSES
 from service.models import Campaign, Message
 from service.subscribers.audience import audience_size
 from service.worker.claims import (
@@ -23,8 +24,6 @@ log = logging.getLogger(__name__)
 
 SENDERS = {"email": send_email_message, "x": send_post_message}
 DEFAULT_MISSED_GRACE_HOURS = 6
-# A campaign waits (scheduled) while any of its messages may still go out or awaits a person's decision.
-WAITING_MESSAGE_STATUSES = ("planned", "paused", "missed")
 
 
 def missed_before(ctx: WorkerContext, now: datetime) -> datetime:

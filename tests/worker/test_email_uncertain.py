@@ -89,6 +89,7 @@ def test_a_timeout_flags_the_batch_and_stops_and_marking_it_delivered_lets_the_r
     assert batch_rows(message.id) == [(1, "uncertain", 3)]
     assert len(fake_sendgrid.calls) <= 1, "the timed-out request is not retried"
     assert run_due_messages(db.session, worker(app)) == 0, "a stopped message waits for a person"
+    assert db.session.get(Campaign, campaign.id).status == "scheduled", "not sent: most of the audience waits"
     wait_for_requests(fake_sendgrid, 1)
     assert len(fake_sendgrid.requests) == 1  # SendGrid did accept it in the end
 
@@ -126,6 +127,7 @@ def test_a_batch_sendgrid_kept_refusing_can_be_resent_to_those_still_subscribed(
     db.session.refresh(message)
     assert message.status == "uncertain" and "503" in message.error
     assert fake_sendgrid.requests == []
+    assert db.session.get(Campaign, campaign.id).status == "scheduled"
     leaving = db.session.scalar(select(Subscriber).where(Subscriber.email == addresses[0]))
     unsubscribe(db.session, leaving, datetime.now(UTC))
     db.session.commit()
@@ -201,6 +203,7 @@ def test_after_a_crash_the_batch_in_flight_is_flagged_the_rest_sent_and_a_resend
     assert sorted(fake_sendgrid.recipients()) == sorted(set(addresses) - in_doubt)
     page = marketer_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "Email batches to decide" in page
+    assert "needs a decision" in marketer_client.get("/campaigns").get_data(as_text=True), "flagged in the list"
 
     add_subscriber(app, "joined-later@example.org")
     marketer_client.post(f"/campaigns/{campaign.id}/batches/{batch(message.id, 2).id}/resend")
@@ -213,6 +216,7 @@ def test_after_a_crash_the_batch_in_flight_is_flagged_the_rest_sent_and_a_resend
     received = Counter(fake_sendgrid.recipients())
     assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
     assert "joined-later@example.org" not in received, "a finished send does not pick up new subscribers"
+    assert "needs a decision" not in marketer_client.get("/campaigns").get_data(as_text=True)
     assert_ledger_matches(message.id)
 
 

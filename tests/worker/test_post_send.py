@@ -302,6 +302,7 @@ def test_a_worker_that_died_before_part_4_reached_x_leaves_it_to_a_person_who_re
     message = fresh(message)
     assert message.status == "uncertain" and "part 4 of 5" in message.error
     assert len(fake_x.posts) == 3, "nothing reposted blindly"
+    assert db.session.get(Campaign, campaign.id).status == "scheduled", "not sent while half its thread waits"
 
     resend_post(db.session, message, author_of(campaign), clock.now)
     db.session.commit()
@@ -310,4 +311,5 @@ def test_a_worker_that_died_before_part_4_reached_x_leaves_it_to_a_person_who_re
     assert [p["text"] for p in fake_x.posts] == parts
     assert fake_x.chain_from(fake_x.posts[0]["id"]) == parts
     assert fresh(message).status == "sent"
+    assert db.session.get(Campaign, campaign.id).status == "sent"
     assert "post:resend" in audit_actions(campaign)
