@@ -84,6 +84,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "EMAIL_BATCH_SIZE": int(get("EMAIL_BATCH_SIZE", "1000")),
         "WORKER_POLL_SECONDS": float(get("WORKER_POLL_SECONDS", "3")),
         "MISSED_GRACE_HOURS": float(get("MISSED_GRACE_HOURS", "6")),
+        "PENDING_SIGNUP_DAYS": float(get("PENDING_SIGNUP_DAYS", "30")),
         "WORKER_LEASE_SECONDS": float(get("WORKER_LEASE_SECONDS", "90")),
         "SENDGRID_API_KEY": get("SENDGRID_API_KEY"),
         "SENDGRID_API_HOST": get("SENDGRID_API_HOST", "https://api.sendgrid.com"),

@@ -6,20 +6,19 @@ transaction (all or nothing), exactly as the Import page does.
 
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.campaigns import audit
 from service.extensions import db
-from service.models import Delivery, Subscriber, SubscriberTopic
 from service.subscribers.csv_export import confirmed_count, csv_chunks
 from service.subscribers.csv_import import ImportContext, check_file, import_checked
+from service.subscribers.retention import purge_unconfirmed
 
 group = AppGroup("subscribers", help="Import, export and tidy the subscriber list.")
 
@@ -77,17 +76,8 @@ def export_command(output: Path | None) -> None:
 
 
 @group.command("purge-pending")
-@click.option("--days", default=30, show_default=True, help="Delete signups left unconfirmed for longer than this.")
-def purge_pending_command(days: int) -> None:
+@click.option("--days", type=float, help="Delete signups left unconfirmed for longer than this (default: the setting).")
+def purge_pending_command(days: float | None) -> None:
     """Delete never-confirmed signups: an address nobody confirmed is not ours to keep."""
-    cutoff = datetime.now(UTC) - timedelta(days=days)
-    stale = select(Subscriber.id).where(Subscriber.status == "pending", Subscriber.created_at < cutoff)
-    ids = list(db.session.scalars(stale))
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        db.session.execute(delete(SubscriberTopic).where(SubscriberTopic.subscriber_id.in_(chunk)))
-        db.session.execute(update(Delivery).where(Delivery.subscriber_id.in_(chunk)).values(subscriber_id=None))
-        db.session.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))
-    audit.record(db.session, "subscribers:purged_pending", detail=f"{len(ids)} unconfirmed for over {days} days")
-    db.session.commit()
-    click.echo(f"Deleted {len(ids)} unconfirmed signup(s).")
+    count = purge_unconfirmed(db.session, datetime.now(UTC), days or current_app.config["PENDING_SIGNUP_DAYS"])
+    click.echo(f"Deleted {count} unconfirmed signup(s).")

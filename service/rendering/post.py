@@ -17,7 +17,7 @@ from twitter_text import extract_urls_with_indices
 
 from service.rendering.environment import template_environment
 from service.rendering.post_length import MAX_POST_LENGTH, weighted_length
-from service.rendering.threads import _sentences, split_into_thread
+from service.rendering.threads import sentences_of, split_into_thread
 from service.rendering.utm import add_utm, site_hosts
 from service.settings import REPO_ROOT
 
@@ -114,7 +114,7 @@ def _key_sentences(body: str, render) -> str:
 
     At least the first sentence, even when it alone is too long: the thread split then breaks it between words.
     """
-    sentences = [" ".join(words) for words in _sentences(body)]
+    sentences = [" ".join(words) for words in sentences_of(body)]
     if not sentences:
         return ""
     best = sentences[0]

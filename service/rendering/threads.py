@@ -44,7 +44,7 @@ def split_into_thread(text: str, *, max_length: int = MAX_POST_LENGTH, numbered:
         raise ValueError("cannot make a thread from blank text")
     if weighted_length(text) <= max_length:
         return [text]
-    sentences = _sentences(text)
+    sentences = sentences_of(text)
     parts = _split(sentences, max_length, numbered, _space_joined_length)
     if any(weighted_length(part) > max_length for part in parts):
         # Insurance: should adding word lengths up ever disagree with X's count, count every candidate.
@@ -101,7 +101,7 @@ def _pack(sentences: list[list[str]], fits: PartFits) -> list[str]:
     return builder.finish()
 
 
-def _sentences(text: str) -> list[list[str]]:
+def sentences_of(text: str) -> list[list[str]]:
     """The words of `text` grouped into sentences; a line break always ends one (headings have no period)."""
     sentences = []
     for line in text.splitlines():

@@ -1,4 +1,5 @@
-"""The worker process: APScheduler runs a fixed job list; every job reads and writes the database.
+"""The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, and once a day delete
+signups nobody confirmed); every job reads and writes the database.
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
@@ -18,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.extensions import db
+from service.subscribers.retention import purge_unconfirmed
 from service.worker.claims import release_dispatch_lease, use_lease
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
@@ -26,6 +28,7 @@ from service.worker.heartbeat import beat, farewell
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
+PURGE_SECONDS = 24 * 3600
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
 STOP_TIMEOUT_SECONDS = 25
 
@@ -54,6 +57,11 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     jobs = (
         ("dispatch-due-messages", lambda: run_due_messages(db.session, ctx), app.config["WORKER_POLL_SECONDS"]),
         ("heartbeat", lambda: beat(db.session, ctx.worker_id, ctx.clock()), HEARTBEAT_SECONDS),
+        (
+            "purge-unconfirmed-signups",
+            lambda: purge_unconfirmed(db.session, ctx.clock(), app.config["PENDING_SIGNUP_DAYS"]),
+            PURGE_SECONDS,
+        ),
     )
     for job_id, job, seconds in jobs:
         scheduler.add_job(

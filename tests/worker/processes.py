@@ -34,7 +34,18 @@ WORKER_COMMAND = (sys.executable, "-m", "flask", "--app", "wsgi", "worker")
 # The settings a test app's config shares with its workers (the rest are given as keyword arguments).
 SHARED_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "OUTBOX_DIR", "EMAIL_CHANNEL", "SOCIAL_CHANNEL")
 # Variables of ours a developer's shell might have set; a test worker must not inherit them.
-_OURS = ("DATABASE_URL", "OUTBOX_DIR", "EMAIL_", "SOCIAL_", "SENDGRID_", "X_", "WORKER_", "MISSED_", "TIDINGS_")
+_OURS = (
+    "DATABASE_URL",
+    "OUTBOX_DIR",
+    "EMAIL_",
+    "SOCIAL_",
+    "SENDGRID_",
+    "X_",
+    "WORKER_",
+    "MISSED_",
+    "PENDING_",
+    "TIDINGS_",
+)
 
 
 def worker_env(config: Mapping, **settings) -> dict[str, str]:
