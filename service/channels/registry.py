@@ -1,5 +1,6 @@
 """Configuration picks the channel implementation; nothing else in the code knows which one it got."""
 
+import threading
 from collections.abc import Mapping
 
 from service.channels.email.base import EmailChannel
@@ -10,14 +11,15 @@ from service.channels.social.outbox import OutboxSocialChannel
 from service.channels.social.x import XSocialChannel
 
 
-def email_channel_for(config: Mapping) -> EmailChannel:
+def email_channel_for(config: Mapping, stop: threading.Event | None = None) -> EmailChannel:
+    """The configured channel; `stop` (a worker's stop flag) ends a provider's wait between retries."""
     name = config["EMAIL_CHANNEL"]
     if name == "outbox":
         return OutboxEmailChannel(
             config["OUTBOX_DIR"], from_address=config["MAIL_FROM_ADDRESS"], from_name=config["MAIL_FROM_NAME"]
         )
     if name == "sendgrid":
-        return SendGridEmailChannel.from_config(config)
+        return SendGridEmailChannel.from_config(config, stop)
     raise ValueError(f"unknown EMAIL_CHANNEL {name!r}")
 
 

@@ -38,9 +38,11 @@ class WorkerContext:
 
     @classmethod
     def from_config(cls, config: Mapping, **overrides) -> "WorkerContext":
+        stopping = overrides.pop("stopping", None) or threading.Event()
         return cls(
             config=config,
-            email_channel=overrides.pop("email_channel", None) or email_channel_for(config),
+            email_channel=overrides.pop("email_channel", None) or email_channel_for(config, stopping),
             social_channel=overrides.pop("social_channel", None) or social_channel_for(config),
+            stopping=stopping,
             **overrides,
         )

@@ -12,12 +12,15 @@ When a request fails:
 - otherwise (no answer in time, which the channel never retries because SendGrid may have accepted the request; or
   a 5xx, 429 or unreachable SendGrid that outlasted the channel's retries): the batch is marked uncertain and the
   message stops (status "uncertain") until a person resends the batch or marks it delivered on the campaign page;
-  then the rest of the audience goes out (see service/campaigns/batches.py).
+  then the rest of the audience goes out (see service/campaigns/batches.py);
+- the worker was told to stop while waiting to try again (SendGrid had not taken the batch): the batch is undone as
+  if never tried and the message handed back, so a stop never waits out a rate limit (see `_take_back`).
 A batch a person asked to resend (status "resend") is sent before the next new batch, to those of its recipients
 who are still in the audience.
 """
 
 import hmac
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,11 +28,11 @@ from datetime import datetime
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
 from markupsafe import escape
-from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, insert, literal, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from service.campaigns import audit
-from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient
+from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.models import Campaign, Delivery, Message, SendBatch, Snippet, Subscriber, SubscriberTopic, Suppression
 from service.models.base import UTCDateTime
@@ -39,6 +42,8 @@ from service.subscribers.audience import audience_batch
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
 from service.worker.links import article_link
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH_SIZE = 1000  # SendGrid's limit of personalizations per request
 
@@ -228,21 +233,51 @@ def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str 
 
 
 def _send_batch(
-    session: Session, message: Message, batch: SendBatch, rows: list, email: OutgoingEmail, ctx: WorkerContext
+    session: Session,
+    message: Message,
+    batch: SendBatch,
+    rows: list,
+    email: OutgoingEmail,
+    ctx: WorkerContext,
+    cursor_before: int | None,
 ) -> str | None:
     """Send a batch that was committed in flight and record the result. Returns the message's status if the
-    message stops here, None to go on."""
+    message stops here, None to go on. `cursor_before`: the audience cursor before a new batch (None: a resend)."""
     if not rows:
         _finish_batch(session, message, batch, "sent", ctx.clock())
         session.commit()
         return None
     try:
         provider_id = ctx.email_channel.send_batch(_with_batch_id(email, batch), recipients_for(rows, ctx))
+    except SendAbandoned:
+        return _take_back(session, message, batch, cursor_before)
     except EmailSendError as error:
         return _record_failure(session, message, batch, error, ctx)
     _finish_batch(session, message, batch, "sent", ctx.clock(), provider_message_id=provider_id)
     session.commit()
     return None
+
+
+def _take_back(session: Session, message: Message, batch: SendBatch, cursor_before: int | None) -> str:
+    """The worker stopped before SendGrid took the batch: undo it as if never tried, and hand the message back.
+
+    A new batch is removed and the audience cursor goes back, so the next worker walks those recipients again (as
+    they are then: someone who unsubscribed meanwhile is left out). A batch being resent is queued again."""
+    if cursor_before is None:
+        batch.status = "resend"
+        session.execute(
+            update(Delivery)
+            .where(Delivery.batch_id == batch.id, Delivery.status == "in_flight")
+            .values(status="resend")
+        )
+    else:
+        session.execute(delete(Delivery).where(Delivery.batch_id == batch.id))
+        session.delete(batch)
+        message.audience_cursor = cursor_before
+    log.info(
+        "message %s: stopped before batch %s was taken; it goes out with the next worker", message.id, batch.number
+    )
+    return hand_back(session, message)
 
 
 def _record_failure(
@@ -335,7 +370,7 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         stop = _stop_reason(session, message, ctx)
         if stop:
             return stop
-        batch = _next_resend(session, message)
+        batch, cursor_before = _next_resend(session, message), None
         if batch is not None:
             rows = _start_resend(session, message, batch, ctx.clock())
             audit.record(session, "batch:resending", campaign=message.campaign, detail=_batch_detail(message, batch))
@@ -353,9 +388,10 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 release(message)
                 session.commit()
                 return "sent"
+            cursor_before = message.audience_cursor
             batch = _start_batch(session, message, rows, ctx.clock())
         session.commit()
-        outcome = _send_batch(session, message, batch, rows, email, ctx)
+        outcome = _send_batch(session, message, batch, rows, email, ctx, cursor_before)
         if outcome:
             return outcome
 

@@ -2,11 +2,12 @@
 
 import json
 import socket
+import threading
 import time
 
 import pytest
 
-from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient
+from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient, SendAbandoned
 from service.channels.email.retry import RetryPolicy
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.channels.registry import email_channel_for
@@ -166,6 +167,22 @@ def test_429_waits_are_capped(fake_sendgrid):
     )
 
     assert sleeps == [2]
+
+
+def test_a_stop_ends_the_wait_for_a_rate_limit_and_abandons_the_batch_unsent(fake_sendgrid):
+    stop = threading.Event()
+    fake_sendgrid.rate_limit_next(reset_in_seconds=60)
+    channel = channel_for(fake_sendgrid.url, retry=RetryPolicy(max_retries=3, cap_seconds=60), stop=stop)
+    threading.Timer(0.2, stop.set).start()
+
+    started = time.monotonic()
+    with pytest.raises(SendAbandoned) as raised:
+        channel.send_batch(newsletter(), recipients(2))
+
+    assert time.monotonic() - started < 5, "the stop ended a minute's wait"
+    assert not raised.value.permanent and "was not sent" in str(raised.value)
+    assert [call.status for call in fake_sendgrid.calls] == [429], "no second try once stopping"
+    assert fake_sendgrid.requests == []
 
 
 def test_5xx_is_retried_with_growing_jittered_backoff_then_succeeds(fake_sendgrid):

@@ -1,6 +1,8 @@
 """Email messages sent by the worker through the real SendGrid client to the fake SendGrid server, on both
 databases: who receives, how batches become requests, what each request carries, pause and resume."""
 
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -208,6 +210,33 @@ def test_rate_limits_and_server_errors_are_ridden_out_and_everyone_gets_it_once(
     assert [call.status for call in fake_sendgrid.calls] == [429, 202, 503, 202]
     assert sorted(fake_sendgrid.recipients()) == sorted(addresses)
     assert db.session.get(Message, campaign.messages[0].id).status == "sent"
+
+
+def test_a_stop_during_a_rate_limit_wait_undoes_the_batch_and_the_next_worker_sends_it(
+    app, fake_sendgrid, seed_article_text
+):
+    addresses = add_subscribers(app, 6)
+    campaign = due_campaign(app, seed_article_text)
+    message = campaign.messages[0]
+    reset = {"X-RateLimit-Reset": str(int(time.time() + 120))}
+    fake_sendgrid.fail_on_request(2, 429, headers=reset)  # the second batch: come back in two minutes
+    stopping = worker(app, EMAIL_BATCH_SIZE=3, SENDGRID_MAX_BACKOFF_SECONDS=120)
+    threading.Timer(0.5, stopping.stopping.set).start()  # SIGTERM, while the worker waits out the limit
+
+    started = time.monotonic()
+    assert run_due_messages(db.session, stopping) == 1
+    assert time.monotonic() - started < 10, "the stop did not wait for the rate limit"
+
+    db.session.refresh(message)
+    assert (message.status, message.claimed_by, message.sent_count) == ("sending", None, 3)
+    assert [(b.number, b.status) for b in batches(message.id)] == [(1, "sent")], "the unsent batch is undone"
+    assert db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.message_id == message.id)) == 3
+    assert run_due_messages(db.session, worker(app, EMAIL_BATCH_SIZE=3)) == 1
+    db.session.refresh(message)
+    assert (message.status, message.sent_count) == ("sent", 6)
+    assert [(b.number, b.status) for b in batches(message.id)] == [(1, "sent"), (2, "sent")]
+    received = Counter(fake_sendgrid.recipients())
+    assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
 
 
 def test_subscribers_who_join_after_a_send_finished_are_not_sent_that_message(app, fake_sendgrid, seed_article_text):

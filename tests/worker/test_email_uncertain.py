@@ -1,6 +1,7 @@
 """Batches whose outcome is unknown: flagged, never resent by the worker on its own, decided by a person on the
 campaign page (resend, or mark delivered; both audit-logged), after which the rest of the audience goes out."""
 
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -237,3 +238,29 @@ def test_decisions_are_refused_for_batches_that_are_not_uncertain(
     assert "no such batch in this campaign" in response.get_data(as_text=True)
     assert batch_rows(campaign.messages[0].id) == [(1, "sent", 2)]
     assert len(fake_sendgrid.requests) == 1
+
+
+def test_a_stop_while_a_resend_waits_out_a_rate_limit_queues_the_batch_again(
+    app, fake_sendgrid, seed_article_text, marketer_client
+):
+    addresses = add_subscribers(app, 3)
+    campaign = due_campaign(app, seed_article_text)
+    message = campaign.messages[0]
+    fake_sendgrid.respond_next(503, times=3)
+    run_due_messages(db.session, worker(app))
+    marketer_client.post(f"/campaigns/{campaign.id}/batches/{batch(message.id, 1).id}/resend")
+    fake_sendgrid.rate_limit_next(reset_in_seconds=120)
+    stopping = WorkerContext.from_config({**app.config, "SENDGRID_MAX_BACKOFF_SECONDS": 120})
+    threading.Timer(0.5, stopping.stopping.set).start()
+
+    started = time.monotonic()
+    run_due_messages(db.session, stopping)
+    assert time.monotonic() - started < 10, "the stop did not wait for the rate limit"
+
+    assert batch_rows(message.id) == [(1, "resend", 3)], "queued again, not uncertain"
+    assert set(db.session.scalars(select(Delivery.status).where(Delivery.message_id == message.id))) == {"resend"}
+    run_due_messages(db.session, worker(app))
+    db.session.refresh(message)
+    assert message.status == "sent" and message.sent_count == 3
+    assert sorted(fake_sendgrid.recipients()) == sorted(addresses)
+    assert_ledger_matches(message.id)

@@ -34,6 +34,14 @@ class EmailSendError(Exception):
         self.permanent = permanent
 
 
+class SendAbandoned(EmailSendError):
+    """The worker is stopping and gave up waiting to try again. The provider did not take the batch (it answered
+    "not now", or could not be reached), so the batch can go out later as if it had never been tried."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=False)
+
+
 class EmailChannel(ABC):
     @abstractmethod
     def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:

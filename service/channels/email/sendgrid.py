@@ -18,6 +18,7 @@ import http.client
 import json
 import logging
 import re
+import threading
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -41,7 +42,14 @@ from sendgrid.helpers.mail import (
 )
 from sendgrid.helpers.mail.exceptions import ApiKeyIncludedException
 
-from service.channels.email.base import EmailChannel, EmailSendError, OutgoingEmail, Recipient, apply_substitutions
+from service.channels.email.base import (
+    EmailChannel,
+    EmailSendError,
+    OutgoingEmail,
+    Recipient,
+    SendAbandoned,
+    apply_substitutions,
+)
 from service.channels.email.retry import RetryPolicy
 from service.rendering.email import SubjectError, check_subject
 
@@ -66,6 +74,7 @@ class SendGridEmailChannel(EmailChannel):
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        stop: threading.Event | None = None,
     ):
         self.client = SendGridAPIClient(api_key, host=host.rstrip("/"))
         # The client takes no timeout argument; its HTTP client reads this attribute on every request.
@@ -77,9 +86,11 @@ class SendGridEmailChannel(EmailChannel):
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
+        # A worker's stop flag: set, it ends a wait between tries (a 429's wait can be a minute; a stop must not).
+        self.stop = stop
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "SendGridEmailChannel":
+    def from_config(cls, config: Mapping, stop: threading.Event | None = None) -> "SendGridEmailChannel":
         return cls(
             config["SENDGRID_API_KEY"],
             host=config.get("SENDGRID_API_HOST") or DEFAULT_HOST,
@@ -89,6 +100,7 @@ class SendGridEmailChannel(EmailChannel):
             tracking=bool(config.get("TRACKING_ENABLED")),
             timeout_seconds=float(config.get("SENDGRID_TIMEOUT_SECONDS", 30.0)),
             retry=RetryPolicy.from_config(config),
+            stop=stop,
         )
 
     def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:
@@ -163,7 +175,7 @@ class SendGridEmailChannel(EmailChannel):
                         else self.retry.backoff(retries)
                     )
                     log.warning("SendGrid answered %s; try %s of %s in %.1fs", status, retries + 1, self._tries, wait)
-                    self.sleep(wait)
+                    self._wait_to_retry(wait)
                     continue
                 raise EmailSendError(
                     f"SendGrid refused the batch ({status} {_reason(status)}): {error_text(error.body)}",
@@ -183,7 +195,7 @@ class SendGridEmailChannel(EmailChannel):
                 log.warning(
                     "SendGrid unreachable (%s); try %s of %s in %.1fs", error.reason, retries + 1, self._tries, wait
                 )
-                self.sleep(wait)
+                self._wait_to_retry(wait)
                 continue
             except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:
                 # The request went out and no answer came back: it may have been accepted. Never retried here.
@@ -193,6 +205,12 @@ class SendGridEmailChannel(EmailChannel):
                     permanent=False,
                 ) from None
             return response.headers.get("X-Message-Id") if response.headers is not None else None
+
+    def _wait_to_retry(self, seconds: float) -> None:
+        if self.stop is None:
+            self.sleep(seconds)
+        elif self.stop.wait(seconds):
+            raise SendAbandoned("The worker was stopped while waiting to try SendGrid again; the batch was not sent.")
 
     @property
     def _tries(self) -> int:
