@@ -11,15 +11,18 @@ from service.channels.social.outbox import OutboxSocialChannel
 from service.channels.social.x import XSocialChannel
 
 
-def email_channel_for(config: Mapping, stop: threading.Event | None = None) -> EmailChannel:
-    """The configured channel; `stop` (a worker's stop flag) ends a provider's wait between retries."""
+def email_channel_for(
+    config: Mapping, stop: threading.Event | None = None, give_up_after: float | None = None
+) -> EmailChannel:
+    """The configured channel. For a worker: `stop` (its stop flag) ends a provider's wait between retries, and no
+    wait goes on past `give_up_after` seconds from a batch's first try."""
     name = config["EMAIL_CHANNEL"]
     if name == "outbox":
         return OutboxEmailChannel(
             config["OUTBOX_DIR"], from_address=config["MAIL_FROM_ADDRESS"], from_name=config["MAIL_FROM_NAME"]
         )
     if name == "sendgrid":
-        return SendGridEmailChannel.from_config(config, stop)
+        return SendGridEmailChannel.from_config(config, stop, give_up_after)
     raise ValueError(f"unknown EMAIL_CHANNEL {name!r}")
 
 

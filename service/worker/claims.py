@@ -84,6 +84,10 @@ def use_lease(lease: timedelta) -> None:
     _lease = lease
 
 
+def lease_duration() -> timedelta:
+    return _lease
+
+
 def renew_lease(session: Session, message: Message, worker_id: str, now: datetime) -> bool:
     """Extend the lease; False if another worker took the message over (this one must stop touching it)."""
     result = session.execute(

@@ -12,6 +12,7 @@ from service.channels.email.base import EmailChannel
 from service.channels.registry import email_channel_for, social_channel_for
 from service.channels.social.base import SocialChannel
 from service.rendering.clinic import ClinicInfo
+from service.worker.claims import lease_duration
 
 
 def system_clock() -> datetime:
@@ -39,9 +40,11 @@ class WorkerContext:
     @classmethod
     def from_config(cls, config: Mapping, **overrides) -> "WorkerContext":
         stopping = overrides.pop("stopping", None) or threading.Event()
+        # Half the lease: even with the last request's timeout on top, a batch ends before the lease would.
+        give_up_after = lease_duration().total_seconds() / 2
         return cls(
             config=config,
-            email_channel=overrides.pop("email_channel", None) or email_channel_for(config, stopping),
+            email_channel=overrides.pop("email_channel", None) or email_channel_for(config, stopping, give_up_after),
             social_channel=overrides.pop("social_channel", None) or social_channel_for(config),
             stopping=stopping,
             **overrides,

@@ -13,8 +13,9 @@ When a request fails:
   a 5xx, 429 or unreachable SendGrid that outlasted the channel's retries): the batch is marked uncertain and the
   message stops (status "uncertain") until a person resends the batch or marks it delivered on the campaign page;
   then the rest of the audience goes out (see service/campaigns/batches.py);
-- the worker was told to stop while waiting to try again (SendGrid had not taken the batch): the batch is undone as
-  if never tried and the message handed back, so a stop never waits out a rate limit (see `_take_back`).
+- SendGrid has not taken the batch and this worker will not wait to try again (it is stopping, or the wait would
+  outlast its lease): the batch is undone as if never tried and the message handed back; the next poll goes on
+  (see `_take_back`). So a stop never waits out a rate limit, and no other worker takes over a batch still wanted.
 A batch a person asked to resend (status "resend") is sent before the next new batch, to those of its recipients
 who are still in the audience.
 """
@@ -259,7 +260,8 @@ def _send_batch(
 
 
 def _take_back(session: Session, message: Message, batch: SendBatch, cursor_before: int | None) -> str:
-    """The worker stopped before SendGrid took the batch: undo it as if never tried, and hand the message back.
+    """SendGrid did not take the batch and this worker gives up on it for now: undo it as if never tried, and hand
+    the message back.
 
     A new batch is removed and the audience cursor goes back, so the next worker walks those recipients again (as
     they are then: someone who unsubscribed meanwhile is left out). A batch being resent is queued again."""
@@ -274,9 +276,7 @@ def _take_back(session: Session, message: Message, batch: SendBatch, cursor_befo
         session.execute(delete(Delivery).where(Delivery.batch_id == batch.id))
         session.delete(batch)
         message.audience_cursor = cursor_before
-    log.info(
-        "message %s: stopped before batch %s was taken; it goes out with the next worker", message.id, batch.number
-    )
+    log.info("message %s: batch %s was not sent; it goes out at the next poll", message.id, batch.number)
     return hand_back(session, message)
 
 

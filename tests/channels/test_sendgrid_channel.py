@@ -173,6 +173,7 @@ def test_a_stop_ends_the_wait_for_a_rate_limit_and_abandons_the_batch_unsent(fak
     stop = threading.Event()
     fake_sendgrid.rate_limit_next(reset_in_seconds=60)
     channel = channel_for(fake_sendgrid.url, retry=RetryPolicy(max_retries=3, cap_seconds=60), stop=stop)
+    # (no give_up_after: only the stop ends this wait)
     threading.Timer(0.2, stop.set).start()
 
     started = time.monotonic()
@@ -183,6 +184,17 @@ def test_a_stop_ends_the_wait_for_a_rate_limit_and_abandons_the_batch_unsent(fak
     assert not raised.value.permanent and "was not sent" in str(raised.value)
     assert [call.status for call in fake_sendgrid.calls] == [429], "no second try once stopping"
     assert fake_sendgrid.requests == []
+
+
+def test_no_wait_goes_past_give_up_after_the_batch_is_abandoned_unsent_instead(fake_sendgrid):
+    sleeps = Sleeps()
+    fake_sendgrid.rate_limit_next(reset_in_seconds=60)
+    channel = channel_for(fake_sendgrid.url, sleeps, retry=RetryPolicy(max_retries=3, cap_seconds=90), give_up_after=20)
+
+    with pytest.raises(SendAbandoned, match="longer than this worker holds the message"):
+        channel.send_batch(newsletter(), recipients(1))
+
+    assert sleeps == [] and [call.status for call in fake_sendgrid.calls] == [429]
 
 
 def test_5xx_is_retried_with_growing_jittered_backoff_then_succeeds(fake_sendgrid):

@@ -249,8 +249,8 @@ def test_a_stop_while_a_resend_waits_out_a_rate_limit_queues_the_batch_again(
     fake_sendgrid.respond_next(503, times=3)
     run_due_messages(db.session, worker(app))
     marketer_client.post(f"/campaigns/{campaign.id}/batches/{batch(message.id, 1).id}/resend")
-    fake_sendgrid.rate_limit_next(reset_in_seconds=120)
-    stopping = WorkerContext.from_config({**app.config, "SENDGRID_MAX_BACKOFF_SECONDS": 120})
+    fake_sendgrid.rate_limit_next(reset_in_seconds=30)
+    stopping = WorkerContext.from_config({**app.config, "SENDGRID_MAX_BACKOFF_SECONDS": 60})
     threading.Timer(0.5, stopping.stopping.set).start()
 
     started = time.monotonic()

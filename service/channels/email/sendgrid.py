@@ -75,6 +75,7 @@ class SendGridEmailChannel(EmailChannel):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         stop: threading.Event | None = None,
+        give_up_after: float | None = None,
     ):
         self.client = SendGridAPIClient(api_key, host=host.rstrip("/"))
         # The client takes no timeout argument; its HTTP client reads this attribute on every request.
@@ -88,9 +89,14 @@ class SendGridEmailChannel(EmailChannel):
         self.clock = clock
         # A worker's stop flag: set, it ends a wait between tries (a 429's wait can be a minute; a stop must not).
         self.stop = stop
+        # Seconds from a batch's first try after which the channel waits no more: a worker sets it inside its lease,
+        # so no other worker takes the message over while this one still means to send the batch.
+        self.give_up_after = give_up_after
 
     @classmethod
-    def from_config(cls, config: Mapping, stop: threading.Event | None = None) -> "SendGridEmailChannel":
+    def from_config(
+        cls, config: Mapping, stop: threading.Event | None = None, give_up_after: float | None = None
+    ) -> "SendGridEmailChannel":
         return cls(
             config["SENDGRID_API_KEY"],
             host=config.get("SENDGRID_API_HOST") or DEFAULT_HOST,
@@ -101,6 +107,7 @@ class SendGridEmailChannel(EmailChannel):
             timeout_seconds=float(config.get("SENDGRID_TIMEOUT_SECONDS", 30.0)),
             retry=RetryPolicy.from_config(config),
             stop=stop,
+            give_up_after=give_up_after,
         )
 
     def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:
@@ -155,7 +162,7 @@ class SendGridEmailChannel(EmailChannel):
     # -- sending, with retries --------------------------------------------------------------------------------------
 
     def _post(self, body: dict) -> str | None:
-        retries = 0
+        retries, first_try = 0, self.clock()
         while True:
             try:
                 response = self.client.send(body)
@@ -175,7 +182,7 @@ class SendGridEmailChannel(EmailChannel):
                         else self.retry.backoff(retries)
                     )
                     log.warning("SendGrid answered %s; try %s of %s in %.1fs", status, retries + 1, self._tries, wait)
-                    self._wait_to_retry(wait)
+                    self._wait_to_retry(wait, first_try)
                     continue
                 raise EmailSendError(
                     f"SendGrid refused the batch ({status} {_reason(status)}): {error_text(error.body)}",
@@ -195,7 +202,7 @@ class SendGridEmailChannel(EmailChannel):
                 log.warning(
                     "SendGrid unreachable (%s); try %s of %s in %.1fs", error.reason, retries + 1, self._tries, wait
                 )
-                self._wait_to_retry(wait)
+                self._wait_to_retry(wait, first_try)
                 continue
             except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:
                 # The request went out and no answer came back: it may have been accepted. Never retried here.
@@ -206,7 +213,14 @@ class SendGridEmailChannel(EmailChannel):
                 ) from None
             return response.headers.get("X-Message-Id") if response.headers is not None else None
 
-    def _wait_to_retry(self, seconds: float) -> None:
+    def _wait_to_retry(self, seconds: float, first_try: float) -> None:
+        """Wait before trying again, unless the wait would end past `give_up_after` or the worker is told to stop:
+        then the batch is abandoned unsent (SendGrid has not taken it), to go out at a later try."""
+        if self.give_up_after is not None and self.clock() + seconds - first_try > self.give_up_after:
+            raise SendAbandoned(
+                f"SendGrid asked for {seconds:.0f}s more, longer than this worker holds the message; the batch was "
+                "not sent and goes out at the next try."
+            )
         if self.stop is None:
             self.sleep(seconds)
         elif self.stop.wait(seconds):
