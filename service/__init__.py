@@ -4,6 +4,7 @@ import logging
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import cli, settings, web
 from service.extensions import csrf, db, limiter, login_manager, migrate
@@ -23,6 +24,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     loaded.update(config or {})
     settings.validate(loaded)
     app.config.update(loaded)
+    trust_proxies(app)
     settings.INSTANCE_DIR.mkdir(exist_ok=True)
     configure_logging(app)
     register_extensions(app)
@@ -30,6 +32,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, take the client's address and scheme from their X-Forwarded-* headers; with
+    none, those headers are ignored (anyone can send them, for instance to dodge the signup rate limit)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def configure_logging(app: Flask) -> None:

@@ -119,6 +119,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "SUBSCRIBER_IMPORT_DIR": get("SUBSCRIBER_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
         # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        # How many proxies (load balancer, platform router) stand in front of the web process. Their
+        # X-Forwarded-For/-Proto/-Host are believed, so rate limits count the real client; 0 believes none.
+        "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
     }
     validate(config)
     return config
@@ -156,3 +159,7 @@ def validate(config: Mapping) -> None:
         raise SettingsError("SECRET_KEY must be at least 32 characters in production")
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")
+    if float(config["SENDGRID_TIMEOUT_SECONDS"]) >= float(config["WORKER_LEASE_SECONDS"]) / 2:
+        # A worker waits between SendGrid tries for at most half its lease; the last try's timeout comes on top, and
+        # a batch must end before the lease does, or another worker would take the message over mid-batch.
+        raise SettingsError("SENDGRID_TIMEOUT_SECONDS must be under half of WORKER_LEASE_SECONDS in production")

@@ -155,6 +155,39 @@ class TestRateLimit:
         assert client.get("/subscribe").status_code == 200, "reading the form is not limited"
 
 
+    def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(self, app, client):
+        for number in range(4):
+            response = client.post(
+                "/subscribe",
+                data={"email": f"p{number}@example.org", "topics": "kap"},
+                headers={"X-Forwarded-For": f"203.0.113.{number}"},
+            )
+        assert response.status_code == 429, "no proxy is trusted: the peer's address counts"
+
+
+class TestRateLimitBehindAProxy:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {
+            **app_config,
+            "RATELIMIT_ENABLED": True,
+            "SIGNUP_RATE_LIMIT": "2 per minute",
+            "WTF_CSRF_ENABLED": False,
+            "TRUSTED_PROXIES": 1,
+        }
+
+    def test_clients_behind_the_trusted_proxy_are_limited_each_by_their_own_address(self, app, client):
+        def signup(email: str, client_address: str):
+            return client.post(
+                "/subscribe",
+                data={"email": email, "topics": "kap"},
+                headers={"X-Forwarded-For": client_address, "X-Forwarded-Proto": "https"},
+            )
+
+        assert [signup(f"a{n}@example.org", "198.51.100.7").status_code for n in range(3)] == [302, 302, 429]
+        assert signup("b@example.org", "198.51.100.8").status_code == 302, "another client behind the same proxy"
+
+
 class TestJsonSignup:
     @pytest.fixture
     def app_config(self, app_config):
