@@ -154,7 +154,6 @@ class TestRateLimit:
         assert other.status_code != 429
         assert client.get("/subscribe").status_code == 200, "reading the form is not limited"
 
-
     def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(self, app, client):
         for number in range(4):
             response = client.post(
