@@ -56,19 +56,24 @@ def has_blocking(findings) -> bool:
 # --- claims ---------------------------------------------------------------------------------------------
 
 
-def check_claims(text: str, *, context: str = "body", rule_set: RuleSet | None = None) -> list[Finding]:
+def check_claims(
+    text: str, *, context: str = "body", rule_set: RuleSet | None = None, written: str | None = None
+) -> list[Finding]:
     """Findings for `text`, sorted by start; `start`/`end` index into `text` and `text[start:end]` is the match.
 
     context: "subject", "body", "post", or "link" (a single URL); rules say which contexts they apply to.
+    written: the part of `text` the marketer wrote, when `text` also holds fixed template copy (an email's footer
+    says "Individual results vary" for every email): a disclosure counts only there, beside what it discloses.
     """
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {', '.join(CONTEXTS)}, not {context!r}")
     rule_set = rule_set or default_rules()
     matchable = text.translate(_STRAIGHTEN)
+    disclosable = matchable if written is None else written.translate(_STRAIGHTEN)
     sentences = sentence_spans(matchable)
     findings = []
     for rule in rule_set.rules:
-        if context in rule.contexts and not _any_match(rule.unless_in_text, matchable):
+        if context in rule.contexts and not _any_match(rule.unless_in_text, disclosable):
             findings.extend(_findings_for_rule(rule, text, matchable, sentences))
     return sorted(findings, key=_reading_order)
 

@@ -201,6 +201,7 @@ def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, 
     plain = _fill(email.text, substitutions)
     body = html_to_text(html)
     one_click = _fill(email.headers.get("List-Unsubscribe", ""), substitutions).strip().strip("<>")
+    written = f"{snippet.heading}\n{snippet.body}"
 
     def required(text: str, html_part: str | None) -> list[Finding]:
         findings = check_required_elements(text, html=html_part, clinic=clinic, list_unsubscribe_url=one_click)
@@ -214,7 +215,7 @@ def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, 
 
     return [
         piece("subject", email.subject, check_claims(email.subject, context="subject")),
-        piece("body", body, check_claims(body, context="body") + required(body, html)),
+        piece("body", body, check_claims(body, context="body", written=written) + required(body, html)),
         piece("text", plain, required(plain, None)),
         piece("links", html, check_links(html)),
     ]

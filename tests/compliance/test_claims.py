@@ -88,6 +88,7 @@ RULE_EXAMPLES = [
     ("cure-or-permanent-results", "Our infusions cure addiction.", "Ketamine is not a cure for addiction.", "body"),
     ("cure-or-permanent-results", "Get permanent relief from cravings.", "Relief from cravings varies.", "body"),
     ("cure-or-permanent-results", "Beat addiction with ketamine!", "Recovery takes time and support.", "post"),
+    ("cure-or-permanent-results", "Ketamine cured my cravings.", "Skip cured meats before a session.", "body"),
     ("guaranteed-results", "Relief guaranteed or your money back.", "Results are not guaranteed.", "body"),
     ("success-rate-uncited", "85% of our patients feel better.", "85% of patients improved (Lee 2021).", "body"),
     ("success-rate-uncited", "Nine out of ten clients stay sober.", "Source: trial data [2].", "body"),

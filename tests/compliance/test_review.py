@@ -110,6 +110,24 @@ def test_the_subject_is_checked_as_a_subject(app, author):
     ]
 
 
+def test_a_patient_story_in_an_email_needs_its_own_disclosure_not_the_footers(app, author):
+    story = "After my third session, I finally feel like myself again."
+    bare = campaign_with_text(app, author, [("One story", story)], name="Story", send_post=False)
+    disclosed = campaign_with_text(
+        app,
+        author,
+        [("One story", f"{story} Individual results vary; this is one person's experience.")],
+        name="Disclosed story",
+        send_post=False,
+    )
+
+    assert "Individual results vary" in review_campaign(bare, worker_context(app)).pieces[1].text, "the footer's"
+    assert ("body", "testimonial-without-disclosure") in {
+        (item.piece.kind, item.finding.rule) for item in review_campaign(bare, worker_context(app)).blocking
+    }
+    assert "testimonial-without-disclosure" not in rules_of(review_campaign(disclosed, worker_context(app)).blocking)
+
+
 def test_personal_data_in_a_link_blocks(app, author):
     link = "https://www.daytryphealth.com/blog?email=someone@example.org"
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], link_url=link, send_post=False)
