@@ -92,7 +92,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "SENDGRID_WEBHOOK_PUBLIC_KEY": get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
         # Mail Send: seconds to wait for an answer; retries of 429/5xx/unreachable with exponential backoff and
         # jitter (base and cap in seconds; a 429 waits for its rate-limit reset, capped the same way).
-        "SENDGRID_TIMEOUT_SECONDS": float(get("SENDGRID_TIMEOUT_SECONDS", "30")),
+        # 20 s: under the worker's 25 s stop timeout, so a stopping worker always records the request in hand.
+        "SENDGRID_TIMEOUT_SECONDS": float(get("SENDGRID_TIMEOUT_SECONDS", "20")),
         "SENDGRID_MAX_RETRIES": int(get("SENDGRID_MAX_RETRIES", "4")),
         "SENDGRID_BACKOFF_SECONDS": float(get("SENDGRID_BACKOFF_SECONDS", "1")),
         "SENDGRID_MAX_BACKOFF_SECONDS": float(get("SENDGRID_MAX_BACKOFF_SECONDS", "60")),
@@ -103,7 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "X_ACCESS_TOKEN": get("X_ACCESS_TOKEN"),
         "X_ACCESS_TOKEN_SECRET": get("X_ACCESS_TOKEN_SECRET"),
         "X_API_BASE": get("X_API_BASE"),
-        "X_TIMEOUT_SECONDS": float(get("X_TIMEOUT_SECONDS", "30")),
+        "X_TIMEOUT_SECONDS": float(get("X_TIMEOUT_SECONDS", "20")),
         "X_MAX_RETRIES": int(get("X_MAX_RETRIES", "3")),
         "X_BACKOFF_SECONDS": float(get("X_BACKOFF_SECONDS", "1")),
         # hide_parameters: a database error's message never carries a subscriber's address into a log.

@@ -3,6 +3,7 @@
 import pytest
 
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS, SettingsError, load_settings
+from service.worker.scheduler import STOP_TIMEOUT_SECONDS
 
 PRODUCTION = {
     "TIDINGS_ENV": "production",
@@ -19,6 +20,12 @@ def test_development_defaults_use_sqlite_and_the_outbox():
     assert config["CLINIC_TIMEZONE"] == "America/Phoenix"
     assert config["CLINIC_POSTAL_ADDRESS"] == PLACEHOLDER_POSTAL_ADDRESS
     assert config["TRACKING_ENABLED"] is False
+
+
+def test_a_provider_request_ends_before_a_stopping_worker_gives_up_on_it():
+    config = load_settings({})
+    assert config["SENDGRID_TIMEOUT_SECONDS"] < STOP_TIMEOUT_SECONDS
+    assert config["X_TIMEOUT_SECONDS"] < STOP_TIMEOUT_SECONDS
 
 
 def test_production_with_everything_set_starts():

@@ -14,7 +14,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 
 # tweepy 4.17 calls api.twitter.com; api.x.com is covered too in case a tweepy upgrade switches to it.
 TWEEPY_API_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_TIMEOUT_SECONDS = 20.0
 
 
 class XApiAdapter(HTTPAdapter):
