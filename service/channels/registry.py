@@ -26,6 +26,16 @@ def email_channel_for(
     raise ValueError(f"unknown EMAIL_CHANNEL {name!r}")
 
 
+# A web request tries again only within this many seconds of its first try: a page must not wait out a rate limit
+# (gunicorn gives a request 30 s; with the request timeout on top this stays under it).
+WEB_RETRY_WINDOW_SECONDS = 5.0
+
+
+def email_channel_for_request(config: Mapping) -> EmailChannel:
+    """The configured channel for an email sent while a person waits for the page (signup, test send)."""
+    return email_channel_for(config, give_up_after=WEB_RETRY_WINDOW_SECONDS)
+
+
 def social_channel_for(config: Mapping) -> SocialChannel:
     name = config["SOCIAL_CHANNEL"]
     if name == "outbox":

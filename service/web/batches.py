@@ -16,7 +16,7 @@ from service.campaigns.batches import (
 )
 from service.campaigns.stats import EmailStats, campaign_email_stats
 from service.campaigns.test_send import SendToSelfError, send_test_email
-from service.channels.registry import email_channel_for
+from service.channels.registry import email_channel_for_request
 from service.extensions import db
 from service.models import Campaign, Message, SendBatch
 
@@ -59,7 +59,7 @@ def test_send(campaign_id: int):
             campaign,
             int(position) if position.isdigit() else -1,
             current_user,
-            channel=email_channel_for(current_app.config),
+            channel=email_channel_for_request(current_app.config),
             config=current_app.config,
         )
     except SendToSelfError as error:

@@ -18,7 +18,7 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import TextInput
 
 from service.channels.email.base import EmailSendError
-from service.channels.registry import email_channel_for
+from service.channels.registry import email_channel_for_request
 from service.extensions import csrf, db, limiter
 from service.models import Subscriber
 from service.rendering.clinic import ClinicInfo
@@ -137,7 +137,7 @@ def _send_signup_email(outcome: SignupOutcome) -> None:
     else:
         email = already_subscribed_email(subscriber, _clinic(), config["SECRET_KEY"])
     try:
-        send_to(email_channel_for(config), email, subscriber)
+        send_to(email_channel_for_request(config), email, subscriber)
     except EmailSendError as error:
         # The page says the same either way (no enumeration); the person can try again once the channel is back.
         log.warning("signup email for subscriber #%s not sent: %s", subscriber.id, redact_addresses(str(error)))
@@ -279,7 +279,8 @@ def confirm_subscription(token: str):
     db.session.commit()
     log.info("subscriber #%s confirmed", subscriber.id)
     try:
-        send_welcome_if_enabled(db.session, email_channel_for(current_app.config), subscriber, current_app.config)
+        config = current_app.config
+        send_welcome_if_enabled(db.session, email_channel_for_request(config), subscriber, config)
     except EmailSendError as error:
         log.warning("welcome email for subscriber #%s not sent: %s", subscriber.id, redact_addresses(str(error)))
     return _subscribed_page(subscriber, already=False)

@@ -1,6 +1,7 @@
 """Test send from a campaign's page: the rendered email, "[Test]" before its subject, to the logged-in user's own
 address only, at once, through the configured channel (here the real SendGrid client and the fake server)."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -69,6 +70,20 @@ def test_sendgrids_refusal_is_shown_and_nothing_is_logged_as_sent(marketer_clien
     page = response.get_data(as_text=True)
     assert "The test email was not sent" in page and "the API key lacks mail.send" in page
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "campaign:test-send")) is None
+
+
+def test_a_rate_limit_does_not_keep_the_page_waiting(app, marketer_client, campaign, fake_sendgrid):
+    app.config["SENDGRID_MAX_BACKOFF_SECONDS"] = 60  # as in production: a 429 may ask for a minute
+    fake_sendgrid.rate_limit_next(reset_in_seconds=60, times=5)
+
+    started = time.monotonic()
+    response = marketer_client.post(
+        f"/campaigns/{campaign.id}/test-send", data={"position": "0"}, follow_redirects=True
+    )
+
+    assert time.monotonic() - started < 10, "the page did not wait out the rate limit"
+    assert "The test email was not sent" in response.get_data(as_text=True)
+    assert [call.status for call in fake_sendgrid.calls] == [429]
 
 
 def test_an_unknown_email_position_is_refused(marketer_client, campaign, fake_sendgrid):
