@@ -1,5 +1,6 @@
-"""The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, and once a day delete
-signups nobody confirmed); every job reads and writes the database.
+"""The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, send confirmation
+emails the signup page could not, and once a day delete signups nobody confirmed); every job reads and writes the
+database.
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
@@ -19,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.extensions import db
+from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.retention import purge_unconfirmed
 from service.worker.claims import release_dispatch_lease, use_lease
 from service.worker.context import WorkerContext
@@ -28,6 +30,7 @@ from service.worker.heartbeat import beat, farewell
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
+CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
 STOP_TIMEOUT_SECONDS = 25
@@ -57,6 +60,7 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     jobs = (
         ("dispatch-due-messages", lambda: run_due_messages(db.session, ctx), app.config["WORKER_POLL_SECONDS"]),
         ("heartbeat", lambda: beat(db.session, ctx.worker_id, ctx.clock()), HEARTBEAT_SECONDS),
+        ("send-unsent-confirmations", lambda: _send_unsent_confirmations(app, ctx), CONFIRMATIONS_SECONDS),
         (
             "purge-unconfirmed-signups",
             lambda: purge_unconfirmed(db.session, ctx.clock(), app.config["PENDING_SIGNUP_DAYS"]),
@@ -84,6 +88,17 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _send_unsent_confirmations(app: Flask, ctx: WorkerContext) -> int:
+    return send_unsent_confirmations(
+        db.session,
+        ctx.email_channel,
+        ctx.clinic,
+        secret_key=app.config["SECRET_KEY"],
+        max_age_days=app.config["CONFIRM_TOKEN_MAX_AGE_DAYS"],
+        now=ctx.clock(),
+    )
 
 
 def run_worker(app: Flask) -> bool:
