@@ -14,8 +14,8 @@ from service.channels.social.x import XSocialChannel
 def email_channel_for(
     config: Mapping, stop: threading.Event | None = None, give_up_after: float | None = None
 ) -> EmailChannel:
-    """The configured channel. For a worker: `stop` (its stop flag) ends a provider's wait between retries, and no
-    wait goes on past `give_up_after` seconds from a batch's first try."""
+    """The configured channel. `stop` (a worker's stop flag) ends a provider's wait between retries, and no wait goes
+    on past `give_up_after` seconds from a batch's first try (a worker's lease, a waiting page)."""
     name = config["EMAIL_CHANNEL"]
     if name == "outbox":
         return OutboxEmailChannel(

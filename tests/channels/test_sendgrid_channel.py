@@ -191,7 +191,7 @@ def test_no_wait_goes_past_give_up_after_the_batch_is_abandoned_unsent_instead(f
     fake_sendgrid.rate_limit_next(reset_in_seconds=60)
     channel = channel_for(fake_sendgrid.url, sleeps, retry=RetryPolicy(max_retries=3, cap_seconds=90), give_up_after=20)
 
-    with pytest.raises(SendAbandoned, match="longer than this worker holds the message"):
+    with pytest.raises(SendAbandoned, match="longer than this send may wait"):
         channel.send_batch(newsletter(), recipients(1))
 
     assert sleeps == [] and [call.status for call in fake_sendgrid.calls] == [429]

@@ -35,8 +35,9 @@ class EmailSendError(Exception):
 
 
 class SendAbandoned(EmailSendError):
-    """The worker is stopping and gave up waiting to try again. The provider did not take the batch (it answered
-    "not now", or could not be reached), so the batch can go out later as if it had never been tried."""
+    """The channel gave up waiting to try again (the worker is stopping, or the wait would run too long). The
+    provider did not take the batch (it answered "not now", or could not be reached), so the batch can go out later
+    as if it had never been tried."""
 
     def __init__(self, message: str):
         super().__init__(message, permanent=False)

@@ -218,8 +218,8 @@ class SendGridEmailChannel(EmailChannel):
         then the batch is abandoned unsent (SendGrid has not taken it), to go out at a later try."""
         if self.give_up_after is not None and self.clock() + seconds - first_try > self.give_up_after:
             raise SendAbandoned(
-                f"SendGrid asked for {seconds:.0f}s more, longer than this worker holds the message; the batch was "
-                "not sent and goes out at the next try."
+                f"SendGrid asked to wait {seconds:.0f}s before another try, longer than this send may wait; "
+                "it was not sent."
             )
         if self.stop is None:
             self.sleep(seconds)
