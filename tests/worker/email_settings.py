@@ -1,5 +1,9 @@
 """Settings for tests that send email through the real SendGrid client to the fake SendGrid server."""
 
+import threading
+import time
+
+from service.worker.context import WorkerContext
 from tests.fakes.sendgrid_server import FakeSendGrid
 
 API_KEY = "SG.test-key"
@@ -19,3 +23,15 @@ def sendgrid_settings(fake: FakeSendGrid, **overrides) -> dict:
         "CLINIC_POSTAL_ADDRESS": REAL_LOOKING_ADDRESS,
         **overrides,
     }
+
+
+def stop_after_calls(fake: FakeSendGrid, ctx: WorkerContext, calls: int) -> None:
+    """Raise the worker's stop flag (as SIGTERM does) once the fake has answered `calls` requests."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 10
+        while len(fake.calls) < calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ctx.stopping.set()
+
+    threading.Thread(target=watch, daemon=True).start()

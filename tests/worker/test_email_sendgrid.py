@@ -1,7 +1,6 @@
 """Email messages sent by the worker through the real SendGrid client to the fake SendGrid server, on both
 databases: who receives, how batches become requests, what each request carries, pause and resume."""
 
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from service.worker.dispatch import run_due_messages
 from service.worker.email_send import UnsubscribeLinks
 from service.worker.links import unsubscribe_url
 from tests.factories import add_subscriber
-from tests.worker.email_settings import sendgrid_settings
+from tests.worker.email_settings import sendgrid_settings, stop_after_calls
 from tests.worker.processes import add_subscribers, due_campaign
 
 
@@ -221,11 +220,12 @@ def test_a_stop_during_a_rate_limit_wait_undoes_the_batch_and_the_next_worker_se
     reset = {"X-RateLimit-Reset": str(int(time.time() + 30))}
     fake_sendgrid.fail_on_request(2, 429, headers=reset)  # the second batch: come back in half a minute
     stopping = worker(app, EMAIL_BATCH_SIZE=3, SENDGRID_MAX_BACKOFF_SECONDS=60)
-    threading.Timer(0.5, stopping.stopping.set).start()  # SIGTERM, while the worker waits out the limit
+    stop_after_calls(fake_sendgrid, stopping, 2)  # SIGTERM, while the worker waits out the limit
 
     started = time.monotonic()
     assert run_due_messages(db.session, stopping) == 1
     assert time.monotonic() - started < 10, "the stop did not wait for the rate limit"
+    assert [call.status for call in fake_sendgrid.calls] == [202, 429]
 
     db.session.refresh(message)
     assert (message.status, message.claimed_by, message.sent_count) == ("sending", None, 3)

@@ -1,7 +1,6 @@
 """Batches whose outcome is unknown: flagged, never resent by the worker on its own, decided by a person on the
 campaign page (resend, or mark delivered; both audit-logged), after which the rest of the audience goes out."""
 
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from service.subscribers.unsubscribe import unsubscribe
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.factories import add_subscriber, draft_campaign
-from tests.worker.email_settings import sendgrid_settings
+from tests.worker.email_settings import sendgrid_settings, stop_after_calls
 from tests.worker.processes import add_subscribers, due_campaign
 
 
@@ -251,11 +250,12 @@ def test_a_stop_while_a_resend_waits_out_a_rate_limit_queues_the_batch_again(
     marketer_client.post(f"/campaigns/{campaign.id}/batches/{batch(message.id, 1).id}/resend")
     fake_sendgrid.rate_limit_next(reset_in_seconds=30)
     stopping = WorkerContext.from_config({**app.config, "SENDGRID_MAX_BACKOFF_SECONDS": 60})
-    threading.Timer(0.5, stopping.stopping.set).start()
+    stop_after_calls(fake_sendgrid, stopping, 4)  # SIGTERM, while the resend waits out the limit
 
     started = time.monotonic()
     run_due_messages(db.session, stopping)
     assert time.monotonic() - started < 10, "the stop did not wait for the rate limit"
+    assert [call.status for call in fake_sendgrid.calls] == [503, 503, 503, 429]
 
     assert batch_rows(message.id) == [(1, "resend", 3)], "queued again, not uncertain"
     assert set(db.session.scalars(select(Delivery.status).where(Delivery.message_id == message.id))) == {"resend"}
