@@ -14,8 +14,9 @@ When a request fails:
   message stops (status "uncertain") until a person resends the batch or marks it delivered on the campaign page;
   then the rest of the audience goes out (see service/campaigns/batches.py);
 - SendGrid has not taken the batch and this worker will not wait to try again (it is stopping, or the wait would
-  outlast its lease): the batch is undone as if never tried and the message handed back; the next poll goes on
-  (see `_take_back`). So a stop never waits out a rate limit, and no other worker takes over a batch still wanted.
+  outlast its lease): the batch is undone as if never tried and the message handed back, held until SendGrid's
+  wait is over (see `_take_back`). So a stop never waits out a rate limit, and no other worker takes over a batch
+  still wanted.
 A batch a person asked to resend (status "resend") is sent before the next new batch, to those of its recipients
 who are still in the audience.
 """
@@ -24,7 +25,7 @@ import hmac
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
@@ -250,8 +251,8 @@ def _send_batch(
         return None
     try:
         provider_id = ctx.email_channel.send_batch(_with_batch_id(email, batch), recipients_for(rows, ctx))
-    except SendAbandoned:
-        return _take_back(session, message, batch, cursor_before)
+    except SendAbandoned as abandoned:
+        return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
         return _record_failure(session, message, batch, error, ctx)
     _finish_batch(session, message, batch, "sent", ctx.clock(), provider_message_id=provider_id)
@@ -259,12 +260,21 @@ def _send_batch(
     return None
 
 
-def _take_back(session: Session, message: Message, batch: SendBatch, cursor_before: int | None) -> str:
+def _take_back(
+    session: Session,
+    message: Message,
+    batch: SendBatch,
+    cursor_before: int | None,
+    retry_after: float | None,
+    ctx: WorkerContext,
+) -> str:
     """SendGrid did not take the batch and this worker gives up on it for now: undo it as if never tried, and hand
     the message back.
 
     A new batch is removed and the audience cursor goes back, so the next worker walks those recipients again (as
-    they are then: someone who unsubscribed meanwhile is left out). A batch being resent is queued again."""
+    they are then: someone who unsubscribed meanwhile is left out). A batch being resent is queued again. When
+    SendGrid asked for a wait, the message stays unclaimed but held until the wait is over (a sending message is
+    taken once its lease has run out, see claims), so no worker asks SendGrid again at every poll meanwhile."""
     if cursor_before is None:
         batch.status = "resend"
         session.execute(
@@ -276,8 +286,12 @@ def _take_back(session: Session, message: Message, batch: SendBatch, cursor_befo
         session.execute(delete(Delivery).where(Delivery.batch_id == batch.id))
         session.delete(batch)
         message.audience_cursor = cursor_before
-    log.info("message %s: batch %s was not sent; it goes out at the next poll", message.id, batch.number)
-    return hand_back(session, message)
+    release(message)
+    if retry_after:
+        message.lease_until = ctx.clock() + timedelta(seconds=retry_after)
+    log.info("message %s: batch %s was not sent; it goes out at a later poll", message.id, batch.number)
+    session.commit()
+    return "stopped"
 
 
 def _record_failure(

@@ -3,7 +3,7 @@ databases: who receives, how batches become requests, what each request carries,
 
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -239,7 +239,7 @@ def test_a_stop_during_a_rate_limit_wait_undoes_the_batch_and_the_next_worker_se
     assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
 
 
-def test_a_rate_limit_longer_than_half_the_lease_hands_the_message_back_for_the_next_poll(
+def test_a_rate_limit_longer_than_half_the_lease_hands_the_message_back_until_the_reset(
     app, fake_sendgrid, seed_article_text
 ):
     addresses = add_subscribers(app, 3)
@@ -252,7 +252,10 @@ def test_a_rate_limit_longer_than_half_the_lease_hands_the_message_back_for_the_
 
     db.session.refresh(message)
     assert (message.status, message.claimed_by, message.sent_count, batches(message.id)) == ("sending", None, 0, [])
-    assert run_due_messages(db.session, worker(app)) == 1, "the next poll tries again"
+    assert run_due_messages(db.session, worker(app)) == 0, "SendGrid is not asked again before its reset"
+    assert [call.status for call in fake_sendgrid.calls] == [429]
+    after_the_reset = datetime.now(UTC) + timedelta(minutes=11)
+    assert run_due_messages(db.session, WorkerContext.from_config(app.config, clock=lambda: after_the_reset)) == 1
     assert sorted(fake_sendgrid.recipients()) == sorted(addresses)
 
 

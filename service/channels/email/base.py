@@ -37,10 +37,11 @@ class EmailSendError(Exception):
 class SendAbandoned(EmailSendError):
     """The channel gave up waiting to try again (the worker is stopping, or the wait would run too long). The
     provider did not take the batch (it answered "not now", or could not be reached), so the batch can go out later
-    as if it had never been tried."""
+    as if it had never been tried. `retry_after`: the seconds the provider asked to wait, when that is why."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message, permanent=False)
+        self.retry_after = retry_after
 
 
 class EmailChannel(ABC):

@@ -219,7 +219,8 @@ class SendGridEmailChannel(EmailChannel):
         if self.give_up_after is not None and self.clock() + seconds - first_try > self.give_up_after:
             raise SendAbandoned(
                 f"SendGrid asked to wait {seconds:.0f}s before another try, longer than this send may wait; "
-                "it was not sent."
+                "it was not sent.",
+                retry_after=seconds,
             )
         if self.stop is None:
             self.sleep(seconds)
