@@ -6,6 +6,7 @@ confirmation is still expected.
 """
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
@@ -49,14 +50,13 @@ def unsent_confirmations(session: Session, now: datetime, limit: int = BATCH) ->
     )
 
 
-def send_unsent_confirmations(
-    session: Session, channel: EmailChannel, clinic: ClinicInfo, *, secret_key: str, max_age_days: float, now: datetime
-) -> int:
+def send_unsent_confirmations(session: Session, channel: EmailChannel, config: Mapping, now: datetime) -> int:
     """Send what the page could not; stop at the first failure (the channel is still down: the next run tries).
     Each send is committed on its own. Returns how many went out."""
+    clinic, secret_key = ClinicInfo.from_config(config), config["SECRET_KEY"]
     sent = 0
     for subscriber in unsent_confirmations(session, now):
-        email = confirmation_email(subscriber, clinic, secret_key, max_age_days=max_age_days)
+        email = confirmation_email(subscriber, clinic, secret_key, max_age_days=config["CONFIRM_TOKEN_MAX_AGE_DAYS"])
         try:
             send_to(channel, email, subscriber)
         except EmailSendError as error:

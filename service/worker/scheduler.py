@@ -60,7 +60,11 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     jobs = (
         ("dispatch-due-messages", lambda: run_due_messages(db.session, ctx), app.config["WORKER_POLL_SECONDS"]),
         ("heartbeat", lambda: beat(db.session, ctx.worker_id, ctx.clock()), HEARTBEAT_SECONDS),
-        ("send-unsent-confirmations", lambda: _send_unsent_confirmations(app, ctx), CONFIRMATIONS_SECONDS),
+        (
+            "send-unsent-confirmations",
+            lambda: send_unsent_confirmations(db.session, ctx.email_channel, app.config, ctx.clock()),
+            CONFIRMATIONS_SECONDS,
+        ),
         (
             "purge-unconfirmed-signups",
             lambda: purge_unconfirmed(db.session, ctx.clock(), app.config["PENDING_SIGNUP_DAYS"]),
@@ -88,17 +92,6 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def _send_unsent_confirmations(app: Flask, ctx: WorkerContext) -> int:
-    return send_unsent_confirmations(
-        db.session,
-        ctx.email_channel,
-        ctx.clinic,
-        secret_key=app.config["SECRET_KEY"],
-        max_age_days=app.config["CONFIRM_TOKEN_MAX_AGE_DAYS"],
-        now=ctx.clock(),
-    )
 
 
 def run_worker(app: Flask) -> bool:

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from service.channels.registry import email_channel_for
 from service.extensions import db
 from service.models import Subscriber, Suppression
-from service.rendering.clinic import ClinicInfo
 from service.subscribers.confirmations import send_unsent_confirmations, unsent_confirmations
 from service.subscribers.identity import email_hash
 from tests.factories import add_subscriber
@@ -23,14 +22,7 @@ def app_config(app_config, fake_sendgrid):
 
 
 def send_later(app, now: datetime) -> int:
-    return send_unsent_confirmations(
-        db.session,
-        email_channel_for(app.config),
-        ClinicInfo.from_config(app.config),
-        secret_key=app.config["SECRET_KEY"],
-        max_age_days=app.config["CONFIRM_TOKEN_MAX_AGE_DAYS"],
-        now=now,
-    )
+    return send_unsent_confirmations(db.session, email_channel_for(app.config), app.config, now)
 
 
 def test_a_signup_made_while_sendgrid_was_down_gets_its_confirmation_later_once(app, client, fake_sendgrid):
