@@ -1,7 +1,6 @@
 """The SendGrid channel, driven through the real `sendgrid` client against the fake SendGrid server."""
 
 import json
-import socket
 import threading
 import time
 
@@ -11,6 +10,7 @@ from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient
 from service.channels.email.retry import RetryPolicy
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.channels.registry import email_channel_for
+from tests.ports import unused_port
 
 API_KEY = "SG.test-key"
 UNSUBSCRIBE = "-unsubscribe_url-"
@@ -275,9 +275,7 @@ def test_no_answer_in_time_is_not_retried_because_sendgrid_may_have_accepted_it(
 
 
 def test_an_unreachable_server_is_retried_then_reported():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = unused_port()
     sleeps = Sleeps()
 
     with pytest.raises(EmailSendError, match="Could not reach SendGrid") as raised:

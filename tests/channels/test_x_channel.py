@@ -1,6 +1,5 @@
 """XSocialChannel: the real tweepy.Client against the fake X, and what each of X's answers becomes."""
 
-import socket
 import time
 
 import pytest
@@ -9,6 +8,7 @@ from service.channels.registry import social_channel_for
 from service.channels.social.base import SocialPostError
 from service.channels.social.x import CREDENTIALS_REFUSED, XSocialChannel
 from tests.fakes.x_server import DUPLICATE_DETAIL, XCredentials
+from tests.ports import unused_port
 
 
 def channel_for(fake, sleeps: list | None = None, **overrides) -> XSocialChannel:
@@ -174,9 +174,7 @@ def test_no_answer_in_time_is_an_unknown_outcome_and_never_retried(fake_x):
 
 
 def test_an_unreachable_x_is_retried_since_nothing_was_sent():
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = unused_port()
     sleeps = []
     channel = XSocialChannel(
         **XCredentials().as_kwargs(), api_base=f"http://127.0.0.1:{port}", timeout=2.0, sleep=sleeps.append

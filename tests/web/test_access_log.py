@@ -4,7 +4,6 @@ tokens: a token stands for one subscriber, so a log reader could otherwise chang
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import requests
 
 from service.settings import REPO_ROOT
 from service.web.access_log import without_tokens
+from tests.ports import unused_port
 
 TOKENS = ("Zm9yLXRoZS1sb2c.aGVsbG8.c2lnbmF0dXJl", "MTIz.YWJj.ZGVm", "NDU2.Z2hp.amts")
 
@@ -21,12 +21,6 @@ TOKENS = ("Zm9yLXRoZS1sb2c.aGVsbG8.c2lnbmF0dXJl", "MTIz.YWJj.ZGVm", "NDU2.Z2hp.a
 def web_command() -> str:
     line = next(line for line in (REPO_ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     return line.removeprefix("web:").strip()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float = 30) -> None:
@@ -42,7 +36,7 @@ def wait_for(url: str, timeout: float = 30) -> None:
 
 
 def test_the_procfile_web_process_logs_routes_but_never_a_subscribers_token(tmp_path: Path):
-    port = free_port()
+    port = unused_port()
     env = {
         "HOME": os.environ.get("HOME", str(tmp_path)),
         # The virtualenv's gunicorn first, as `make run` and the platform's buildpack would have it.
