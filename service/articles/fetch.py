@@ -99,15 +99,17 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    # One time limit for the whole fetch, redirects and body included: a person may be waiting for the page.
+    deadline = time.monotonic() + policy.timeout_seconds
     with _session(policy) as session:
-        response = _follow(session, check_url(url, policy), headers, policy)
+        response = _follow(session, check_url(url, policy), headers, policy, deadline)
         with response:
             if response.status_code == 304:
                 return _fetched(response, b"", not_modified=True)
             if response.status_code != 200:
                 raise FetchError(UNREACHABLE, f"{response.url} answered {_status_words(response.status_code)}.")
             _check_content_type(response, accept)
-            return _fetched(response, _read_limited(response, policy), not_modified=False)
+            return _fetched(response, _read_limited(response, policy, deadline), not_modified=False)
 
 
 def _session(policy: FetchPolicy) -> requests.Session:
@@ -121,9 +123,11 @@ def _session(policy: FetchPolicy) -> requests.Session:
     return session
 
 
-def _follow(session: requests.Session, url: str, headers: dict, policy: FetchPolicy) -> requests.Response:
+def _follow(
+    session: requests.Session, url: str, headers: dict, policy: FetchPolicy, deadline: float
+) -> requests.Response:
     for _ in range(MAX_REDIRECTS + 1):
-        response = _get(session, url, headers, policy)
+        response = _get(session, url, headers, policy, deadline)
         if response.status_code not in _REDIRECTS or not response.headers.get("Location"):
             return response
         response.close()
@@ -131,10 +135,13 @@ def _follow(session: requests.Session, url: str, headers: dict, policy: FetchPol
     raise FetchError(UNREACHABLE, f"The address redirects more than {MAX_REDIRECTS} times.")
 
 
-def _get(session: requests.Session, url: str, headers: dict, policy: FetchPolicy) -> requests.Response:
+def _get(session: requests.Session, url: str, headers: dict, policy: FetchPolicy, deadline: float) -> requests.Response:
     host = urlsplit(url).hostname
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError(UNREACHABLE, f"{host} did not answer within {policy.timeout_seconds:g} seconds.")
     try:
-        return session.get(url, headers=headers, timeout=policy.timeout_seconds, allow_redirects=False, stream=True)
+        return session.get(url, headers=headers, timeout=remaining, allow_redirects=False, stream=True)
     except _NonPublicAddress as error:
         raise FetchError(
             REFUSED,
@@ -153,13 +160,12 @@ def _check_content_type(response: requests.Response, accept: tuple[str, ...]) ->
         raise FetchError(WRONG_TYPE, f"{response.url} is not {wanted}: it is {content_type or 'of no stated type'}.")
 
 
-def _read_limited(response: requests.Response, policy: FetchPolicy) -> bytes:
+def _read_limited(response: requests.Response, policy: FetchPolicy, deadline: float) -> bytes:
     too_large = FetchError(UNREACHABLE, f"The page is larger than {policy.max_bytes / 1024 / 1024:g} MB.")
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
         raise too_large
-    # The timeout bounds each read; this bounds the whole body, so a server dripping bytes cannot hold a worker.
-    deadline = time.monotonic() + policy.timeout_seconds
+    # The timeout bounds each read; the deadline the whole body, so a server dripping bytes cannot hold a worker.
     body = bytearray()
     try:
         for chunk in response.iter_content(_CHUNK_BYTES):

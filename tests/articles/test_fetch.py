@@ -143,3 +143,13 @@ def test_a_conditional_request_can_be_answered_not_modified(fake_blog):
 )
 def test_which_addresses_are_public(address, public):
     assert is_public_address(address) is public
+
+
+def test_one_time_limit_covers_the_redirects_too(fake_blog):
+    fake_blog.publish("first-session")
+    for hop in range(3):
+        fake_blog.redirects[f"/slow{hop}"] = f"/slow{hop + 1}"
+    fake_blog.redirects["/slow3"] = "/blog/first-session/"
+    fake_blog.hang_next(0.25, times=5)  # each hop well within the limit, all of them not
+    error = refused(fake_blog.url + "/slow0", test_policy(timeout_seconds=0.8))
+    assert error.reason == UNREACHABLE and "within 0.8 seconds" in error.message

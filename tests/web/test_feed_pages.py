@@ -41,7 +41,8 @@ def test_import_by_url_shows_the_article_its_image_and_source(marketer_client, f
     page = marketer_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Give it a little structure" in page and "Write for ten minutes" in page
     assert f'href="{url}"' in page
-    assert 'alt="An open notebook and a cup of tea on a wooden table by a window"' in page
+    assert "An open notebook and a cup of tea on a wooden table by a window" in page
+    assert f"{fake_blog.url}/media/journal-on-table.jpg" in page
     assert "You might also like" not in page and "Got it" not in page
 
 
