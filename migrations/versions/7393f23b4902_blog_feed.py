@@ -63,7 +63,7 @@ def upgrade():
     sa.Column('campaign_id', sa.Integer(), nullable=True),
     sa.Column('draft_error', sa.Text(), nullable=True),
     sa.Column('notified_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("status IN ('imported', 'duplicate', 'failed')", name=op.f('ck_feed_entries_status')),
+    sa.CheckConstraint("status IN ('imported', 'duplicate', 'failed', 'earlier')", name=op.f('ck_feed_entries_status')),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_feed_entries_article_id_articles'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_feed_entries_campaign_id_campaigns'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_entries')),

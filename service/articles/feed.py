@@ -1,10 +1,11 @@
 """The blog feed check: read the clinic's RSS or Atom feed, import each new item's page, and make it a draft.
 
-Run by the worker every 30 minutes. The GET is conditional (the last check's ETag and Last-Modified), so an
-unchanged feed costs one 304 and no page is fetched. An item is known by its page's URL (FeedEntry) and its
-article by its text's fingerprint, so neither is ever imported twice. Whatever fails is recorded in words on the
-check (FeedCheck) for the feed page and touches nothing imported before; an item whose page could not be read is
-tried again at the next checks, up to MAX_ENTRY_ATTEMPTS times.
+Run by the worker every 30 minutes. The posts listed at the first read of a feed are only noted (the blog's back
+catalogue is not "new"); each post that appears after that is imported. The GET is conditional (the last check's
+ETag and Last-Modified), so an unchanged feed costs one 304 and no page is fetched. An item is known by its page's
+URL (FeedEntry) and its article by its text's fingerprint, so neither is ever imported twice. Whatever fails is
+recorded in words on the check (FeedCheck) for the feed page and touches nothing imported before; an item whose
+page could not be read is tried again at the next checks, up to MAX_ENTRY_ATTEMPTS times.
 """
 
 import io
@@ -25,6 +26,7 @@ from service.channels.email.base import EmailChannel
 from service.models import FeedCheck, FeedEntry
 
 MAX_ENTRY_ATTEMPTS = 5
+MAX_LINK_CHARS = 1000  # FeedEntry.url and Article.source_url
 _OUTCOME_OF_REASON = {REFUSED: "refused", WRONG_TYPE: "not_a_feed"}
 
 
@@ -43,7 +45,8 @@ def check_blog_feed(session: Session, config: Mapping, now: datetime, email_chan
         if fetched.not_modified:
             check.outcome, check.message = "not_modified", "The feed has not changed since the last check."
         else:
-            _read_feed(session, check, fetched.body, policy, config, now)
+            first_read = not _read_before(session, feed_url)
+            _read_feed(session, check, fetched.body, policy, config, now, first_read=first_read)
             check.etag, check.last_modified = fetched.etag, fetched.last_modified
     if check.outcome in ("ok", "not_modified"):
         _retry_failed(session, check, policy, config, now)
@@ -81,9 +84,25 @@ def _new_check(session: Session, feed_url: str, now: datetime) -> FeedCheck:
     )
 
 
+def _read_before(session: Session, feed_url: str) -> bool:
+    return (
+        session.scalar(select(FeedCheck.id).where(FeedCheck.feed_url == feed_url, FeedCheck.outcome == "ok").limit(1))
+        is not None
+    )
+
+
 def _read_feed(
-    session: Session, check: FeedCheck, body: bytes, policy: FetchPolicy, config: Mapping, now: datetime
+    session: Session,
+    check: FeedCheck,
+    body: bytes,
+    policy: FetchPolicy,
+    config: Mapping,
+    now: datetime,
+    *,
+    first_read: bool,
 ) -> None:
+    """Import the feed's new items. At the first read of a feed its items are only noted: they were published
+    before Tidings read it, and making each of a blog's back catalogue a draft (and an email) is not wanted."""
     # A stream, never a string: feedparser fetches a string that looks like a URL itself, past every check here.
     parsed = feedparser.parse(io.BytesIO(body))
     if not parsed.get("version"):
@@ -94,15 +113,29 @@ def _read_feed(
     links = [(entry.get("link") or "").strip() for entry in parsed.entries]
     check.items_listed = len(links)
     titles = [(entry.get("title") or "").strip() for entry in parsed.entries]
-    unnamed = sum(1 for link in links if not link)
-    if unnamed:
-        check.items_failed += unnamed
-        _add_message(check, f"{unnamed} item(s) in the feed have no link to a page, so there is nothing to import.")
+    unusable = sum(1 for link in links if not link or len(link) > MAX_LINK_CHARS)
+    if unusable:
+        check.items_failed += unusable
+        _add_message(check, f"{unusable} item(s) in the feed have no usable link to a page, so nothing to import.")
     # Oldest first, so drafts are made in the order the clinic published.
     for link, title in reversed(list(zip(links, titles, strict=True))):
-        if link and session.scalar(select(FeedEntry.id).where(FeedEntry.url == link)) is None:
+        if (
+            link
+            and len(link) <= MAX_LINK_CHARS
+            and session.scalar(select(FeedEntry.id).where(FeedEntry.url == link)) is None
+        ):
             entry = FeedEntry(url=link, title=title[:300], status="failed", attempts=0, first_seen_at=now)
-            _import_entry(session, check, entry, policy, config, now)
+            if first_read:
+                entry.status = "earlier"
+                session.add(entry)
+            else:
+                _import_entry(session, check, entry, policy, config, now)
+    if first_read and links:
+        _add_message(
+            check,
+            f"First read of this feed: its {len(links)} post(s) were published before, so none was imported; "
+            "each new post from now on becomes a draft. Import an earlier one by its address if you want it.",
+        )
 
 
 def _retry_failed(session: Session, check: FeedCheck, policy: FetchPolicy, config: Mapping, now: datetime) -> None:

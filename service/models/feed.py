@@ -14,8 +14,9 @@ from service.models.content import Article
 # ok: the feed was read; not_modified: it answered 304 (nothing fetched); the others say why it could not be read.
 FEED_CHECK_OUTCOMES = ("ok", "not_modified", "unreachable", "not_a_feed", "refused")
 # imported: its page became an article; duplicate: that article was already there; failed: its page could not be
-# read (tried again at the next checks, up to MAX_ENTRY_ATTEMPTS).
-FEED_ENTRY_STATUSES = ("imported", "duplicate", "failed")
+# read (tried again at the next checks, up to MAX_ENTRY_ATTEMPTS); earlier: listed at the first read of the feed,
+# published before Tidings read it, so not imported (a marketer can import it by its address).
+FEED_ENTRY_STATUSES = ("imported", "duplicate", "failed", "earlier")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

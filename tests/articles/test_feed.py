@@ -40,11 +40,17 @@ def check(app, now=NOW) -> FeedCheck:
     return result
 
 
+def connect(app) -> None:
+    """The feed's first read, with nothing published yet: the posts published after it are new."""
+    assert check(app, NOW - timedelta(hours=1)).outcome == "ok"
+
+
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_new_post_becomes_an_article_a_draft_and_an_email(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     result = check(app)
 
@@ -78,6 +84,7 @@ def test_a_new_post_becomes_an_article_a_draft_and_an_email(app, fake_blog, mark
 
 
 def test_the_same_feed_again_is_a_304_and_fetches_no_page(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     check(app)
     pages_before = len(fake_blog.page_requests())
@@ -85,12 +92,13 @@ def test_the_same_feed_again_is_a_304_and_fetches_no_page(app, fake_blog, market
     result = check(app, NOW + timedelta(minutes=30))
 
     assert result.outcome == "not_modified"
-    assert fake_blog.feed_requests() == [200, 304]
+    assert fake_blog.feed_requests() == [200, 200, 304]
     assert len(fake_blog.page_requests()) == pages_before
     assert (count(Article), count(Campaign), len(outbox_emails(app))) == (1, 1, 1)
 
 
 def test_a_changed_feed_imports_only_the_new_post(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     check(app)
     fake_blog.publish("integration-weeks")
@@ -105,6 +113,7 @@ def test_a_changed_feed_imports_only_the_new_post(app, fake_blog, marketer):
 
 
 def test_an_item_seen_before_is_not_imported_again_even_when_the_feed_forgets_its_validators(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     check(app)
     db.session.execute(FeedCheck.__table__.update().values(etag=None, last_modified=None))
@@ -118,6 +127,7 @@ def test_an_item_seen_before_is_not_imported_again_even_when_the_feed_forgets_it
 
 
 def test_the_same_text_at_another_address_is_not_imported_twice(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     check(app)
     fake_blog.redirects["/blog/first-session-copy/"] = "/blog/first-session/"
@@ -132,6 +142,7 @@ def test_the_same_text_at_another_address_is_not_imported_twice(app, fake_blog, 
 
 def test_an_atom_feed_is_read_too(app, fake_blog, marketer):
     app.config["BLOG_FEED_URL"] = fake_blog.atom_url
+    connect(app)
     fake_blog.publish("music-in-sessions")
 
     result = check(app)
@@ -143,6 +154,7 @@ def test_an_atom_feed_is_read_too(app, fake_blog, marketer):
 
 
 def test_a_feed_that_is_down_is_reported_and_loses_nothing(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     check(app)
     fake_blog.respond_next(503)
@@ -151,7 +163,7 @@ def test_a_feed_that_is_down_is_reported_and_loses_nothing(app, fake_blog, marke
 
     assert result.outcome == "unreachable"
     assert "503 Service Unavailable" in result.message
-    assert (count(Article), count(Campaign), count(FeedCheck)) == (1, 1, 2)
+    assert (count(Article), count(Campaign), count(FeedCheck)) == (1, 1, 3)
     # The next check is still conditional: the validators of the last good check are kept.
     assert check(app, NOW + timedelta(hours=1)).outcome == "not_modified"
 
@@ -163,6 +175,7 @@ def test_a_feed_nobody_answers_is_unreachable(app, fake_blog):
 
 
 def test_a_feed_that_is_not_xml_is_reported(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     check(app)
     fake_blog.feed_reply = Reply(200, "this is not a feed <<<", {"Content-Type": "application/rss+xml"})
@@ -187,6 +200,7 @@ def test_a_feed_at_a_private_address_is_refused_in_production_mode(app, fake_blo
 
 
 def test_an_item_whose_page_cannot_be_read_is_reported_and_tried_again(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     fake_blog.broken_links.append("/blog/taken-down/")
 
@@ -204,6 +218,7 @@ def test_an_item_whose_page_cannot_be_read_is_reported_and_tried_again(app, fake
 
 
 def test_a_page_from_another_host_is_refused(app, fake_blog, marketer):
+    connect(app)
     fake_blog.publish("first-session")
     app.config["BLOG_ALLOWED_HOSTS"] = ["127.0.0.1", "localhost"]
     fake_blog.broken_links.append("/x")  # listed as http://127.0.0.1:port/x
@@ -227,6 +242,7 @@ def test_the_recipe_decides_the_draft(app, fake_blog, marketer):
     )
     save_recipe(db.session, recipe, marketer, app.config["SUBSCRIBER_TOPICS"])
     db.session.commit()
+    connect(app)
     fake_blog.publish("first-session")
 
     check(app)
@@ -241,6 +257,7 @@ def test_the_recipe_decides_the_draft(app, fake_blog, marketer):
 def test_a_recipe_that_cannot_make_a_draft_keeps_the_article(app, fake_blog, marketer):
     current_recipe(db.session, app.config["SUBSCRIBER_TOPICS"]).topics = []  # an email to nobody
     db.session.commit()
+    connect(app)
     fake_blog.publish("first-session")
 
     check(app)
@@ -249,6 +266,25 @@ def test_a_recipe_that_cannot_make_a_draft_keeps_the_article(app, fake_blog, mar
     assert entry.status == "imported" and entry.campaign_id is None
     assert "No draft was made" in entry.draft_error and "topic" in entry.draft_error
     assert (count(Article), count(Campaign), len(outbox_emails(app))) == (1, 0, 0)
+
+
+def test_the_posts_listed_at_the_first_read_are_noted_not_imported(app, fake_blog, marketer):
+    fake_blog.publish("first-session")
+    fake_blog.publish("integration-weeks")
+
+    first = check(app)
+
+    assert (first.outcome, first.items_listed, first.articles_imported) == ("ok", 2, 0)
+    assert "First read of this feed" in first.message
+    assert [entry.status for entry in db.session.scalars(select(FeedEntry))] == ["earlier", "earlier"]
+    assert fake_blog.page_requests() == [] and count(Article) == 0 and outbox_emails(app) == []
+
+    fake_blog.publish("music-in-sessions")
+    second = check(app, NOW + timedelta(minutes=30))
+
+    assert (second.items_listed, second.articles_imported) == (3, 1)
+    assert fake_blog.page_requests() == ["/blog/music-in-sessions/"]
+    assert [campaign.name for campaign in new_feed_drafts(db.session)] == ["Why we use music in sessions"]
 
 
 def test_no_feed_set_means_no_check(app):

@@ -1,6 +1,6 @@
 """The marketer's pages for the blog: import by URL, the feed page, the recipe, and drafts waiting."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -29,8 +29,8 @@ def articles() -> int:
     return db.session.scalar(select(func.count()).select_from(Article))
 
 
-def run_check(app):
-    check_blog_feed(db.session, app.config, NOW, email_channel_for(app.config))
+def run_check(app, now=NOW):
+    check_blog_feed(db.session, app.config, now, email_channel_for(app.config))
 
 
 def test_import_by_url_shows_the_article_its_image_and_source(marketer_client, fake_blog):
@@ -66,6 +66,7 @@ def test_a_page_that_cannot_be_fetched_shows_why_beside_the_field(app, marketer_
 
 
 def test_the_feed_page_shows_the_last_check_and_the_drafts_waiting(app, marketer_client, fake_blog):
+    run_check(app, NOW - timedelta(hours=1))  # the first read: what was published before is not new
     fake_blog.publish("first-session")
     fake_blog.broken_links.append("/blog/taken-down/")
     run_check(app)
@@ -77,6 +78,15 @@ def test_the_feed_page_shows_the_last_check_and_the_drafts_waiting(app, marketer
     assert "the intro and the first 3 sections; email; letter layout" in page
     campaigns = marketer_client.get("/campaigns").get_data(as_text=True)
     assert "Drafts from the blog waiting for you" in campaigns
+
+
+def test_the_posts_before_the_first_read_are_listed_as_not_imported(app, marketer_client, fake_blog):
+    fake_blog.publish("first-session")
+    run_check(app)
+    page = marketer_client.get("/feed").get_data(as_text=True)
+    assert "First read of this feed" in page
+    assert "published before Tidings first read the feed, so not imported" in page
+    assert "could not be read" not in page and articles() == 0
 
 
 def test_a_feed_that_is_down_says_so_in_words(app, marketer_client, fake_blog):
