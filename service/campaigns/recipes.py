@@ -142,7 +142,7 @@ def draft_from_article(session: Session, article: Article, recipe: FeedRecipe, c
         start_date=start_date,
         send_time=send_time,
     )
-    campaign = create_campaign(session, data, None, ctx, source_name="blog feed")
+    campaign = create_campaign(session, data, None, ctx)
     audit.record(session, "campaign:drafted-from-feed", campaign=campaign, detail=article.source_url or "")
     return campaign
 
