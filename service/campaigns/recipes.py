@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.campaigns.editing import CampaignInput, EditContext, create_campaign
 from service.models import Article, Campaign, FeedEntry, FeedRecipe, Snippet, User
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template

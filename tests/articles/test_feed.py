@@ -13,7 +13,6 @@ from service.channels.registry import email_channel_for
 from service.extensions import db
 from service.models import Article, Campaign, FeedCheck, FeedEntry, Message
 from tests.fakes.http_fake import Reply
-from tests.subscribers.helpers import outbox_emails, text_of
 
 # Thursday 3 December 2026, 10:00 in Phoenix: the recipe's "next Tuesday 09:00" is 8 December.
 NOW = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
@@ -49,7 +48,7 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_new_post_becomes_an_article_a_draft_and_an_email(app, fake_blog, marketer):
+def test_a_new_post_becomes_an_article_a_draft_and_an_email(app, fake_blog, marketer, outbox):
     connect(app)
     fake_blog.publish("first-session")
     result = check(app)
@@ -76,14 +75,14 @@ def test_a_new_post_becomes_an_article_a_draft_and_an_email(app, fake_blog, mark
     assert campaign.send_email and not campaign.send_post and campaign.topics == ["newsletter"]
     assert new_feed_drafts(db.session) == [campaign]
 
-    [email] = outbox_emails(app)
-    assert email["To"] == "marketer@example.org"
-    assert email["Subject"] == "New draft from the blog: Your first ketamine-assisted therapy session"
-    assert f"https://tidings.test/campaigns/{campaign.id}" in text_of(email)
+    [email] = outbox.emails
+    assert email.to == "marketer@example.org"
+    assert email.subject == "New draft from the blog: Your first ketamine-assisted therapy session"
+    assert f"https://tidings.test/campaigns/{campaign.id}" in email.text
     assert email["List-Unsubscribe"] is None  # a staff note, not a marketing email
 
 
-def test_the_same_feed_again_is_a_304_and_fetches_no_page(app, fake_blog, marketer):
+def test_the_same_feed_again_is_a_304_and_fetches_no_page(app, fake_blog, marketer, outbox):
     connect(app)
     fake_blog.publish("first-session")
     check(app)
@@ -94,10 +93,10 @@ def test_the_same_feed_again_is_a_304_and_fetches_no_page(app, fake_blog, market
     assert result.outcome == "not_modified"
     assert fake_blog.feed_requests() == [200, 200, 304]
     assert len(fake_blog.page_requests()) == pages_before
-    assert (count(Article), count(Campaign), len(outbox_emails(app))) == (1, 1, 1)
+    assert (count(Article), count(Campaign), len(outbox.emails)) == (1, 1, 1)
 
 
-def test_a_changed_feed_imports_only_the_new_post(app, fake_blog, marketer):
+def test_a_changed_feed_imports_only_the_new_post(app, fake_blog, marketer, outbox):
     connect(app)
     fake_blog.publish("first-session")
     check(app)
@@ -107,7 +106,7 @@ def test_a_changed_feed_imports_only_the_new_post(app, fake_blog, marketer):
 
     assert (result.outcome, result.items_listed, result.articles_imported) == ("ok", 2, 1)
     assert fake_blog.page_requests().count("/blog/first-session/") == 1
-    assert (count(Article), count(Campaign), len(outbox_emails(app))) == (2, 2, 2)
+    assert (count(Article), count(Campaign), len(outbox.emails)) == (2, 2, 2)
     titles = [campaign.name for campaign in new_feed_drafts(db.session)]
     assert titles == ["Integration: the weeks after a session", "Your first ketamine-assisted therapy session"]
 
@@ -126,7 +125,7 @@ def test_an_item_seen_before_is_not_imported_again_even_when_the_feed_forgets_it
     assert (count(Article), count(Campaign)) == (1, 1)
 
 
-def test_the_same_text_at_another_address_is_not_imported_twice(app, fake_blog, marketer):
+def test_the_same_text_at_another_address_is_not_imported_twice(app, fake_blog, marketer, outbox):
     connect(app)
     fake_blog.publish("first-session")
     check(app)
@@ -137,7 +136,7 @@ def test_the_same_text_at_another_address_is_not_imported_twice(app, fake_blog, 
 
     entry = db.session.scalar(select(FeedEntry).where(FeedEntry.url.endswith("first-session-copy/")))
     assert entry.status == "duplicate" and entry.campaign_id is None
-    assert (count(Article), count(Campaign), len(outbox_emails(app))) == (1, 1, 1)
+    assert (count(Article), count(Campaign), len(outbox.emails)) == (1, 1, 1)
 
 
 def test_an_atom_feed_is_read_too(app, fake_blog, marketer):
@@ -254,7 +253,7 @@ def test_the_recipe_decides_the_draft(app, fake_blog, marketer):
     assert count(Message) == 0
 
 
-def test_a_recipe_that_cannot_make_a_draft_keeps_the_article(app, fake_blog, marketer):
+def test_a_recipe_that_cannot_make_a_draft_keeps_the_article(app, fake_blog, marketer, outbox):
     current_recipe(db.session, app.config["SUBSCRIBER_TOPICS"]).topics = []  # an email to nobody
     db.session.commit()
     connect(app)
@@ -265,10 +264,10 @@ def test_a_recipe_that_cannot_make_a_draft_keeps_the_article(app, fake_blog, mar
     entry = db.session.scalar(select(FeedEntry))
     assert entry.status == "imported" and entry.campaign_id is None
     assert "No draft was made" in entry.draft_error and "topic" in entry.draft_error
-    assert (count(Article), count(Campaign), len(outbox_emails(app))) == (1, 0, 0)
+    assert (count(Article), count(Campaign), len(outbox.emails)) == (1, 0, 0)
 
 
-def test_the_posts_listed_at_the_first_read_are_noted_not_imported(app, fake_blog, marketer):
+def test_the_posts_listed_at_the_first_read_are_noted_not_imported(app, fake_blog, marketer, outbox):
     fake_blog.publish("first-session")
     fake_blog.publish("integration-weeks")
 
@@ -277,7 +276,7 @@ def test_the_posts_listed_at_the_first_read_are_noted_not_imported(app, fake_blo
     assert (first.outcome, first.items_listed, first.articles_imported) == ("ok", 2, 0)
     assert "First read of this feed" in first.message
     assert [entry.status for entry in db.session.scalars(select(FeedEntry))] == ["earlier", "earlier"]
-    assert fake_blog.page_requests() == [] and count(Article) == 0 and outbox_emails(app) == []
+    assert fake_blog.page_requests() == [] and count(Article) == 0 and outbox.emails == []
 
     fake_blog.publish("music-in-sessions")
     second = check(app, NOW + timedelta(minutes=30))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import log_in_as
+from tests.browser.logins import log_in_as
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,6 @@ from service.articles.feed import check_blog_feed
 from service.channels.registry import email_channel_for
 from service.extensions import db
 from service.models import Article, FeedRecipe
-from tests.conftest import log_in
 
 NOW = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
 
@@ -124,8 +123,7 @@ def test_an_invalid_recipe_shows_the_error_and_keeps_what_was_typed(marketer_cli
     assert 'value="7"' in page and 'value="08:45"' in page
 
 
-def test_a_reviewer_sees_the_feed_but_cannot_edit_the_recipe(app, client, reviewer):
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, reviewer)
+def test_a_reviewer_sees_the_feed_but_cannot_edit_the_recipe(client, as_user):
+    as_user("reviewer")
     assert client.get("/feed").status_code == 200
     assert client.get("/feed/recipe").status_code == 403
