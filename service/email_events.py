@@ -5,21 +5,28 @@ same ids). Bounces (except temporary "blocked" ones), drops, spam reports and un
 suppression list; delivered/deferred/bounce move the delivery's status forward; opens and clicks are kept only when
 the clinic has turned tracking on. No address is stored: events point at the subscriber and delivery.
 
+A payload (SendGrid sends up to a thousand events at once) is handled as sets, not event by event: one lookup of
+the ids already kept (a replayed payload costs only that), one lookup each of subscribers, messages and deliveries,
+one INSERT ... ON CONFLICT DO NOTHING of the events (a payload delivered twice at once records each event once), then
+the effects of the events actually recorded: one upsert of suppressions and an UPDATE per resulting status of
+deliveries and of subscribers. The effects are folded in payload order first, so they are those of applying the
+events one after another.
+
 The webhook's request is checked first, by the channel (`service.channels.email.sendgrid_webhook.verify_request`).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Delivery, EmailEvent, Message, Subscriber
+from service.models import Delivery, EmailEvent, Message, Subscriber, Suppression
 from service.models.email_events import EMAIL_EVENT_KINDS
 from service.subscribers.identity import email_hash
-from service.subscribers.suppressions import LIFTABLE_REASONS, ensure_suppressed, suppression_for
-from service.subscribers.unsubscribe import unsubscribe
+from service.subscribers.suppressions import LIFTABLE_REASONS
+from service.subscribers.unsubscribe import LEFT_STATUSES
+from service.upserts import insert_ignoring_conflicts, insert_on_conflict, one_of
 
 # Event -> the suppression reason it adds.
 SUPPRESSING_EVENTS = {
@@ -33,6 +40,7 @@ TRACKING_EVENTS = ("open", "click")
 # A delivery's status after it was sent only moves forward: a late "deferred" never undoes "delivered".
 _DELIVERY_RANK = {"sent": 0, "deferred": 1, "delivered": 2, "blocked": 2, "bounced": 3, "dropped": 3}
 _DELIVERY_STATUS_FOR = {"delivered": "delivered", "deferred": "deferred", "bounce": "bounced", "dropped": "dropped"}
+SG_EVENT_ID_LENGTH = 100
 
 
 @dataclass
@@ -40,6 +48,24 @@ class RecordResult:
     recorded: int = 0
     duplicates: int = 0
     ignored: int = 0
+
+
+@dataclass
+class _Event:
+    """One event of the payload, as it will be stored, with what it needs for its effects."""
+
+    sg_event_id: str
+    name: str
+    kind: str
+    address_hash: str | None
+    message_id: int | None
+    occurred_at: datetime | None
+    subscriber_id: int | None = None
+    delivery_id: int | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.name == "bounce" and self.kind == "blocked"
 
 
 def record_events(session: Session, events: object, *, secret_key: str, tracking: bool, now: datetime) -> RecordResult:
@@ -50,63 +76,196 @@ def record_events(session: Session, events: object, *, secret_key: str, tracking
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         raise ValueError("the payload must be a JSON array of event objects")
     result = RecordResult()
+    wanted: dict[str, dict] = {}
     for event in events:
-        outcome = _record(session, event, secret_key=secret_key, tracking=tracking, now=now)
-        setattr(result, outcome, getattr(result, outcome) + 1)
+        sg_event_id, name = event.get("sg_event_id"), event.get("event")
+        if not _kept_kind(sg_event_id, name, tracking):
+            result.ignored += 1
+        elif sg_event_id[:SG_EVENT_ID_LENGTH] in wanted:
+            result.duplicates += 1
+        else:
+            wanted[sg_event_id[:SG_EVENT_ID_LENGTH]] = event
+    if not wanted:
+        return result
+    kept = set(session.scalars(select(EmailEvent.sg_event_id).where(_among(session, EmailEvent.sg_event_id, wanted))))
+    fresh = [_parsed(key, event, secret_key) for key, event in wanted.items() if key not in kept]
+    result.duplicates += len(kept)
+    if not fresh:
+        return result
+    subscribers = _resolve(session, fresh)
+    recorded = _insert_events(session, fresh, now)
+    result.recorded, result.duplicates = len(recorded), result.duplicates + len(fresh) - len(recorded)
+    applied = [event for event in fresh if event.sg_event_id in recorded]
+    _apply_suppressions(session, applied, subscribers, now)
+    _advance_deliveries(session, applied, now)
     return result
 
 
-def _record(session: Session, event: dict, *, secret_key: str, tracking: bool, now: datetime) -> str:
-    sg_event_id, name = event.get("sg_event_id"), event.get("event")
+def _kept_kind(sg_event_id: object, name: object, tracking: bool) -> bool:
     if not isinstance(sg_event_id, str) or not sg_event_id or name not in EMAIL_EVENT_KINDS:
-        return "ignored"
-    if name in TRACKING_EVENTS and not tracking:
-        return "ignored"
-    if session.scalar(select(EmailEvent.id).where(EmailEvent.sg_event_id == sg_event_id)) is not None:
-        return "duplicates"
+        return False
+    return tracking or name not in TRACKING_EVENTS
+
+
+def _among(session: Session, column, values) -> object:
+    return one_of(session, column, list(values), String)
+
+
+def _parsed(sg_event_id: str, event: dict, secret_key: str) -> _Event:
+    name = event["event"]
     address = event.get("email") if isinstance(event.get("email"), str) else None
-    address_hash = email_hash(address, secret_key) if address else None
-    subscriber = (
-        session.scalar(select(Subscriber).where(Subscriber.email_hash == address_hash)) if address_hash else None
-    )
-    message_id = _message_id(session, event.get("message_id"))
-    delivery = None
-    if message_id is not None and subscriber is not None:
-        delivery = session.scalar(
-            select(Delivery).where(Delivery.message_id == message_id, Delivery.subscriber_id == subscriber.id)
-        )
     kind = event.get("type") if name == "bounce" and isinstance(event.get("type"), str) else ""
-    try:
-        # A savepoint: a webhook delivered twice at once would otherwise fail the whole payload on the unique id.
-        with session.begin_nested():
-            session.add(
-                EmailEvent(
-                    sg_event_id=sg_event_id[:100],
-                    event=name,
-                    kind=kind[:30],
-                    message_id=message_id,
-                    delivery_id=delivery.id if delivery else None,
-                    subscriber_id=subscriber.id if subscriber else None,
-                    occurred_at=_occurred_at(event.get("timestamp")),
-                    received_at=now,
-                )
+    return _Event(
+        sg_event_id=sg_event_id,
+        name=name,
+        kind=kind[:30],
+        address_hash=email_hash(address, secret_key) if address else None,
+        message_id=_message_id(event.get("message_id")),
+        occurred_at=_occurred_at(event.get("timestamp")),
+    )
+
+
+def _resolve(session: Session, events: list[_Event]) -> dict[int, str]:
+    """Fill in each event's subscriber, message and delivery (one query each). Returns the subscribers' statuses."""
+    hashes = {event.address_hash for event in events if event.address_hash}
+    subscriber_of: dict[str, tuple[int, str]] = {}
+    if hashes:
+        rows = session.execute(
+            select(Subscriber.email_hash, Subscriber.id, Subscriber.status).where(
+                _among(session, Subscriber.email_hash, hashes)
             )
-    except IntegrityError:
-        return "duplicates"
-    blocked = name == "bounce" and kind == "blocked"
-    if name in SUPPRESSING_EVENTS and address_hash and not blocked:
-        _suppress(session, SUPPRESSING_EVENTS[name], address_hash, subscriber, now)
-    if delivery is not None:
-        _advance_delivery(delivery, "blocked" if blocked else _DELIVERY_STATUS_FOR.get(name), now)
-    return "recorded"
+        )
+        subscriber_of = {row.email_hash: (row.id, row.status) for row in rows}
+    asked = {event.message_id for event in events if event.message_id is not None}
+    messages = set()
+    if asked:
+        messages = set(session.scalars(select(Message.id).where(one_of(session, Message.id, list(asked), Integer))))
+    for event in events:
+        event.message_id = event.message_id if event.message_id in messages else None
+        event.subscriber_id = subscriber_of.get(event.address_hash, (None, None))[0]
+    pairs = {(e.message_id, e.subscriber_id) for e in events if None not in (e.message_id, e.subscriber_id)}
+    if pairs:
+        rows = session.execute(
+            select(Delivery.id, Delivery.message_id, Delivery.subscriber_id).where(
+                one_of(session, Delivery.message_id, sorted({m for m, _ in pairs}), Integer),
+                one_of(session, Delivery.subscriber_id, sorted({s for _, s in pairs}), Integer),
+            )
+        )
+        delivery_of = {(row.message_id, row.subscriber_id): row.id for row in rows}
+        for event in events:
+            event.delivery_id = delivery_of.get((event.message_id, event.subscriber_id))
+    return {subscriber_id: status for subscriber_id, status in subscriber_of.values()}
 
 
-def _message_id(session: Session, value: object) -> int | None:
+def _insert_events(session: Session, events: list[_Event], now: datetime) -> set[str]:
+    """Insert the events, skipping any another request recorded meanwhile. Returns the ids this call recorded."""
+    table = EmailEvent.__table__
+    rows = [
+        {
+            "sg_event_id": event.sg_event_id,
+            "event": event.name,
+            "kind": event.kind,
+            "message_id": event.message_id,
+            "delivery_id": event.delivery_id,
+            "subscriber_id": event.subscriber_id,
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+        }
+        for event in events
+    ]
+    return insert_ignoring_conflicts(session, table, rows, key="sg_event_id")
+
+
+def _apply_suppressions(session: Session, events: list[_Event], statuses: dict[int, str], now: datetime) -> None:
+    reasons: dict[str, str] = {}
+    status_after = dict(statuses)
+    unsubscribed: set[int] = set()
+    for event in events:
+        if event.name not in SUPPRESSING_EVENTS or not event.address_hash or event.blocked:
+            continue
+        reason = SUPPRESSING_EVENTS[event.name]
+        # A bounce or complaint outranks an unsubscribe (which its owner could lift); nothing outranks an erasure.
+        if event.address_hash not in reasons or (
+            reasons[event.address_hash] in LIFTABLE_REASONS and reason not in LIFTABLE_REASONS
+        ):
+            reasons[event.address_hash] = reason
+        if event.subscriber_id is not None:
+            before = status_after[event.subscriber_id]
+            status_after[event.subscriber_id] = _subscriber_status_after(before, reason)
+            if reason == "unsubscribed" and before not in LEFT_STATUSES:
+                unsubscribed.add(event.subscriber_id)
+    if reasons:
+        table = Suppression.__table__
+        statement = insert_on_conflict(session, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.email_hash],
+            set_={"reason": statement.excluded.reason},
+            # Spelt out, not IN (...): an executemany statement takes no expanding parameters.
+            where=and_(
+                or_(*(table.c.reason == reason for reason in LIFTABLE_REASONS)),
+                *(statement.excluded.reason != reason for reason in LIFTABLE_REASONS),
+            ),
+        )
+        rows = [{"email_hash": key, "reason": reason, "created_at": now} for key, reason in reasons.items()]
+        session.execute(statement, rows)
+    _update_subscribers(session, statuses, status_after, unsubscribed, now)
+
+
+def _subscriber_status_after(status: str, reason: str) -> str:
+    if reason == "unsubscribed":
+        return status if status in LEFT_STATUSES else "unsubscribed"
+    if reason == "complained":
+        return "complained"
+    if reason == "bounced" and status != "complained":
+        return "bounced"
+    return status
+
+
+def _update_subscribers(session, before: dict, after: dict, unsubscribed: set, now: datetime) -> None:
+    changed: dict[tuple[str, bool], list[int]] = {}
+    for subscriber_id, status in after.items():
+        if status != before[subscriber_id]:
+            changed.setdefault((status, subscriber_id in unsubscribed), []).append(subscriber_id)
+    for (status, left_now), ids in changed.items():
+        values = {"status": status, "unsubscribed_at": now} if left_now else {"status": status}
+        session.execute(
+            update(Subscriber)
+            .where(one_of(session, Subscriber.id, ids, Integer))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _advance_deliveries(session: Session, events: list[_Event], now: datetime) -> None:
+    # The last of the highest-ranked statuses the payload gives each delivery: what applying them in turn leaves.
+    target: dict[int, str] = {}
+    for event in events:
+        status = "blocked" if event.blocked else _DELIVERY_STATUS_FOR.get(event.name)
+        if event.delivery_id is None or status is None:
+            continue
+        current = target.get(event.delivery_id)
+        if current is None or _DELIVERY_RANK[status] >= _DELIVERY_RANK[current]:
+            target[event.delivery_id] = status
+    by_status: dict[str, list[int]] = {}
+    for delivery_id, status in target.items():
+        by_status.setdefault(status, []).append(delivery_id)
+    for status, ids in by_status.items():
+        # Only deliveries known to be sent, and only forward: an uncertain one keeps its flag for a person (its
+        # events count as evidence); the rank is checked in the statement, against the status as it is now.
+        not_above = [name for name, rank in _DELIVERY_RANK.items() if rank <= _DELIVERY_RANK[status]]
+        session.execute(
+            update(Delivery)
+            .where(one_of(session, Delivery.id, ids, Integer), Delivery.status.in_(not_above))
+            .values(status=status, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _message_id(value: object) -> int | None:
     try:
-        message_id = int(str(value))
+        return int(str(value))
     except ValueError:
         return None
-    return message_id if session.get(Message, message_id) is not None else None
 
 
 def _occurred_at(value: object) -> datetime | None:
@@ -114,26 +273,3 @@ def _occurred_at(value: object) -> datetime | None:
         return datetime.fromtimestamp(int(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
-
-
-def _suppress(session: Session, reason: str, address_hash: str, subscriber: Subscriber | None, now: datetime) -> None:
-    if reason == "unsubscribed" and subscriber is not None:
-        unsubscribe(session, subscriber, now)
-        return
-    existing = suppression_for(session, address_hash)
-    # A bounce or complaint outranks an unsubscribe (which its owner could lift); nothing outranks an erasure.
-    overrule = existing is not None and existing.reason in LIFTABLE_REASONS and reason not in LIFTABLE_REASONS
-    ensure_suppressed(session, address_hash, reason, overrule=overrule)
-    if subscriber is not None:
-        if reason == "complained":
-            subscriber.status = "complained"
-        elif reason == "bounced" and subscriber.status != "complained":
-            subscriber.status = "bounced"
-
-
-def _advance_delivery(delivery: Delivery, status: str | None, now: datetime) -> None:
-    # Only deliveries known to be sent: an uncertain one keeps its flag for a person (its events count as evidence).
-    if status is None or delivery.status not in _DELIVERY_RANK:
-        return
-    if _DELIVERY_RANK[status] >= _DELIVERY_RANK[delivery.status]:
-        delivery.status, delivery.updated_at = status, now
