@@ -6,13 +6,14 @@ from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.reviews import FindingAcceptance
-from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
+from service.models.subscribers import AudienceCount, Subscriber, SubscriberTopic, Suppression
 from service.models.users import User
 from service.models.worker_lease import WorkerLease
 from service.models.worker_state import WorkerHeartbeat
 
 __all__ = [
     "Article",
+    "AudienceCount",
     "AuditEntry",
     "Campaign",
     "CampaignSnippet",

@@ -55,3 +55,18 @@ class Suppression(db.Model):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AudienceCount(db.Model):
+    """How many subscribers are in any audience, by the exact set of topics they have: confirmed and not suppressed.
+
+    Kept by the database itself on PostgreSQL (triggers in service/subscribers/audience_counts.py), in the same
+    transaction as every change to subscribers, their topics or suppressions; an audience's size is then the sum over
+    the few topic sets that meet its topics, exact at any list size. Empty (and unused) on SQLite.
+    """
+
+    __tablename__ = "audience_counts"
+
+    # The topics, sorted and joined with commas ("" for none).
+    topics: Mapped[str] = mapped_column(String(400), primary_key=True)
+    subscribers: Mapped[int] = mapped_column(default=0)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from service.campaigns import editing, lifecycle
@@ -22,6 +23,8 @@ from service.rendering.clinic import ClinicInfo
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
+
+FINISHED_CAMPAIGN_STATUSES = ("sent", "cancelled")
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -61,7 +64,10 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
 @blueprint.get("")
 @login_required
 def index():
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.updated_at.desc())).all()
+    # The messages of all campaigns in one more query, not one per campaign as the list shows them.
+    campaigns = db.session.scalars(
+        select(Campaign).options(selectinload(Campaign.messages)).order_by(Campaign.updated_at.desc())
+    ).all()
     return render_template(
         "campaigns/index.html",
         campaigns=campaigns,
@@ -111,10 +117,13 @@ def edit(campaign_id: int):
 @login_required
 def show(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
+    # A finished campaign's audience now is no longer its business (its messages keep their audience at send time),
+    # and counting a large list on every view of it is the page's whole cost.
+    finished = campaign.status in FINISHED_CAMPAIGN_STATUSES
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
-        audience_size=audience_size(db.session, campaign.topics or []),
+        audience_size=None if finished else audience_size(db.session, campaign.topics or []),
         action_form=CampaignForm(),
     )
 

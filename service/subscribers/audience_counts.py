@@ -1,0 +1,164 @@
+"""Exact audience sizes without counting the list: THE ONE PLACE with PostgreSQL-specific SQL for them (triggers).
+
+On PostgreSQL the database keeps `audience_counts` (one row per exact set of topics: how many confirmed, unsuppressed
+subscribers have exactly those topics) in the same transaction as whatever changes subscribers, their topics or the
+suppression list: the ORM, bulk COPY imports, the webhook's set-wise updates and erasures alike, so no code path can
+forget it. Statement-level triggers with transition tables keep a bulk import one set operation, not a row at a time.
+The size of an audience (any of its topics) is the sum over the topic sets that meet them: a handful of rows, where
+counting a million-row join took most of a second. Rows are added to in topic-set order, so two transactions take
+their row locks in the same order.
+
+On SQLite (a small, single-host list) the audience is counted directly.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import DDL, event, select
+from sqlalchemy.orm import Session
+
+from service.extensions import db
+from service.models import AudienceCount
+
+_ELIGIBLE = "s.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.email_hash = s.email_hash)"
+_ADD_DELTAS = """
+    INSERT INTO audience_counts (topics, subscribers)
+    SELECT topics, sum(delta) FROM ({deltas}) AS deltas GROUP BY topics HAVING sum(delta) <> 0 ORDER BY topics
+    ON CONFLICT (topics) DO UPDATE SET subscribers = audience_counts.subscribers + excluded.subscribers
+"""
+_TOPIC_KEY = (
+    "coalesce((SELECT string_agg(t.topic, ',' ORDER BY t.topic) FROM subscriber_topics t "
+    "WHERE t.subscriber_id = {id}), '')"
+)
+
+# The functions and triggers, created with the schema (create_all) and by the migration that added the table.
+TRIGGERS_SQL = f"""
+CREATE OR REPLACE FUNCTION audience_counts_subscribers_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {
+    _ADD_DELTAS.format(
+        deltas=f"SELECT {_TOPIC_KEY.format(id='s.id')} AS topics, 1 AS delta FROM added s WHERE {_ELIGIBLE}"
+    )
+};
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION audience_counts_subscribers_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {
+    _ADD_DELTAS.format(
+        deltas=f'''
+        SELECT {_TOPIC_KEY.format(id='n.id')} AS topics, changed.delta FROM (
+            SELECT s.id, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS eligible FROM changed_to s
+        ) AS n JOIN (
+            SELECT s.id, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS eligible FROM changed_from s
+        ) AS o ON o.id = n.id
+        CROSS JOIN LATERAL (SELECT n.eligible - o.eligible AS delta) AS changed
+        WHERE changed.delta <> 0'''
+    )
+};
+    RETURN NULL;
+END $$;
+
+-- Before each row's delete: its topics are still there (the cascade removes them after).
+CREATE OR REPLACE FUNCTION audience_counts_subscriber_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status = 'confirmed' THEN
+        IF NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.email_hash = OLD.email_hash) THEN
+            {_ADD_DELTAS.format(deltas=f"SELECT {_TOPIC_KEY.format(id='OLD.id')} AS topics, -1 AS delta")};
+        END IF;
+    END IF;
+    RETURN OLD;
+END $$;
+
+-- Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
+CREATE OR REPLACE FUNCTION audience_counts_topics_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {
+    _ADD_DELTAS.format(
+        deltas=f'''
+        WITH touched AS (SELECT DISTINCT subscriber_id AS id FROM changed_topics),
+        eligible AS (SELECT s.id FROM touched JOIN subscribers s ON s.id = touched.id WHERE {_ELIGIBLE}),
+        now_topics AS (
+            SELECT t.subscriber_id AS id, t.topic FROM subscriber_topics t JOIN eligible e ON e.id = t.subscriber_id
+        ),
+        before_topics AS (
+            SELECT now_topics.id, now_topics.topic FROM now_topics
+            LEFT JOIN changed_topics c ON c.subscriber_id = now_topics.id AND c.topic = now_topics.topic
+            WHERE TG_OP = 'DELETE' OR c.subscriber_id IS NULL
+            UNION ALL
+            SELECT c.subscriber_id, c.topic FROM changed_topics c JOIN eligible e ON e.id = c.subscriber_id
+            WHERE TG_OP = 'DELETE'
+        ),
+        keys AS (
+            SELECT e.id, coalesce(n.topics, '') AS new_topics, coalesce(b.topics, '') AS old_topics FROM eligible e
+            LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM now_topics GROUP BY id) n
+                ON n.id = e.id
+            LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM before_topics GROUP BY id) b
+                ON b.id = e.id
+        )
+        SELECT new_topics AS topics, 1 AS delta FROM keys
+        UNION ALL SELECT old_topics, -1 FROM keys'''
+    )
+};
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION audience_counts_suppressions_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {
+    _ADD_DELTAS.format(
+        deltas=f'''
+        SELECT {_TOPIC_KEY.format(id='s.id')} AS topics, CASE WHEN TG_OP = 'INSERT' THEN -1 ELSE 1 END AS delta
+        FROM changed_suppressions c JOIN subscribers s ON s.email_hash = c.email_hash
+        WHERE s.status = 'confirmed' '''
+    )
+};
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS audience_counts_subscribers_inserted ON subscribers;
+CREATE TRIGGER audience_counts_subscribers_inserted AFTER INSERT ON subscribers
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_subscribers_inserted();
+DROP TRIGGER IF EXISTS audience_counts_subscribers_updated ON subscribers;
+CREATE TRIGGER audience_counts_subscribers_updated AFTER UPDATE ON subscribers
+    REFERENCING OLD TABLE AS changed_from NEW TABLE AS changed_to
+    FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_subscribers_updated();
+DROP TRIGGER IF EXISTS audience_counts_subscriber_deleted ON subscribers;
+CREATE TRIGGER audience_counts_subscriber_deleted BEFORE DELETE ON subscribers
+    FOR EACH ROW EXECUTE FUNCTION audience_counts_subscriber_deleted();
+DROP TRIGGER IF EXISTS audience_counts_topics_added ON subscriber_topics;
+CREATE TRIGGER audience_counts_topics_added AFTER INSERT ON subscriber_topics
+    REFERENCING NEW TABLE AS changed_topics FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_topics_changed();
+DROP TRIGGER IF EXISTS audience_counts_topics_removed ON subscriber_topics;
+CREATE TRIGGER audience_counts_topics_removed AFTER DELETE ON subscriber_topics
+    REFERENCING OLD TABLE AS changed_topics FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_topics_changed();
+DROP TRIGGER IF EXISTS audience_counts_suppressions_added ON suppressions;
+CREATE TRIGGER audience_counts_suppressions_added AFTER INSERT ON suppressions
+    REFERENCING NEW TABLE AS changed_suppressions
+    FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_suppressions_changed();
+DROP TRIGGER IF EXISTS audience_counts_suppressions_removed ON suppressions;
+CREATE TRIGGER audience_counts_suppressions_removed AFTER DELETE ON suppressions
+    REFERENCING OLD TABLE AS changed_suppressions
+    FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_suppressions_changed();
+"""
+
+# Counting the list as it is, once: what the migration starts the table from.
+RECOUNT_SQL = f"""
+DELETE FROM audience_counts;
+INSERT INTO audience_counts (topics, subscribers)
+SELECT {_TOPIC_KEY.format(id="s.id")}, count(*) FROM subscribers s WHERE {_ELIGIBLE} GROUP BY 1;
+"""
+
+event.listen(db.metadata, "after_create", DDL(TRIGGERS_SQL).execute_if(dialect="postgresql"))
+
+
+def counted_audience_size(session: Session, topics: Sequence[str], live_count) -> int:
+    """The number of confirmed, unsuppressed subscribers with any of `topics`; `live_count` counts them on
+    databases without the kept counts."""
+    if not topics:
+        return 0
+    if session.get_bind().dialect.name != "postgresql":
+        return live_count()
+    wanted = set(topics)
+    rows = session.execute(select(AudienceCount.topics, AudienceCount.subscribers).where(AudienceCount.topics != ""))
+    return sum(count for key, count in rows if wanted & set(key.split(",")))
