@@ -46,6 +46,15 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def _engine_options(behind_pgbouncer: bool) -> dict:
+    options = {"pool_pre_ping": True, "hide_parameters": True}
+    if behind_pgbouncer:
+        # PgBouncer in transaction mode hands each transaction to any server connection, where a statement psycopg
+        # prepared on another one does not exist: prepare none (Tidings keeps no other session state).
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def _development_defaults() -> dict:
     return {
         "SECRET_KEY": "dev-only-not-secret",
@@ -113,7 +122,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "X_MAX_RETRIES": int(get("X_MAX_RETRIES", "3")),
         "X_BACKOFF_SECONDS": float(get("X_BACKOFF_SECONDS", "1")),
         # hide_parameters: a database error's message never carries a subscriber's address into a log.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(_flag(get("DATABASE_BEHIND_PGBOUNCER"))),
         # Subscribers: confirmation links expire; signups are rate-limited per client address; the JSON signup
         # endpoint answers browsers only from these origins (comma-separated, e.g. https://www.example.org).
         "CONFIRM_TOKEN_MAX_AGE_DAYS": float(get("CONFIRM_TOKEN_MAX_AGE_DAYS", "7")),

@@ -78,3 +78,20 @@ def test_a_feed_outside_the_allowed_hosts_is_refused_at_start(feed_url, named):
 def test_production_refuses_to_fetch_from_private_addresses():
     with pytest.raises(SettingsError, match="BLOG_ALLOW_PRIVATE_ADDRESSES"):
         load_settings({**PRODUCTION, "BLOG_ALLOW_PRIVATE_ADDRESSES": "1"})
+
+
+def test_behind_pgbouncer_psycopg_prepares_no_statements(postgres_url):
+    """PgBouncer's transaction mode moves each transaction between server connections: a prepared statement from
+    another one would be missing there. The app still works on PostgreSQL with preparing turned off."""
+    from sqlalchemy import create_engine, text
+
+    config = load_settings({**PRODUCTION, "DATABASE_URL": postgres_url, "DATABASE_BEHIND_PGBOUNCER": "1"})
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"prepare_threshold": None}
+    assert "connect_args" not in load_settings({})["SQLALCHEMY_ENGINE_OPTIONS"]
+    engine = create_engine(config["SQLALCHEMY_DATABASE_URI"], **options)
+    with engine.connect() as connection:
+        for _ in range(10):  # psycopg would prepare from the fifth execution on
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+        assert connection.connection.driver_connection.prepare_threshold is None
+    engine.dispose()

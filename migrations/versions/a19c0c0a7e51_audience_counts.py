@@ -1,4 +1,4 @@
-"""audience counts: exact audience sizes kept per topic set by the database (PostgreSQL triggers)
+"""audience counts: exact audience sizes per topic set and subscribers per status, kept by PostgreSQL triggers
 
 Revision ID: a19c0c0a7e51
 Revises: 7393f23b4902
@@ -40,6 +40,12 @@ def upgrade():
         sa.Column('subscribers', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('topics'),
     )
+    op.create_table(
+        'subscriber_status_counts',
+        sa.Column('status', sa.String(length=20), nullable=False),
+        sa.Column('subscribers', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('status'),
+    )
     if op.get_bind().dialect.name == 'postgresql':
         # The SQL lives with the code that reads the counts (the same text create_all runs).
         from service.subscribers.audience_counts import RECOUNT_SQL, TRIGGERS_SQL
@@ -54,4 +60,5 @@ def downgrade():
             op.execute(f'DROP TRIGGER IF EXISTS {trigger} ON {table}')
         for function in FUNCTIONS:
             op.execute(f'DROP FUNCTION IF EXISTS {function}()')
+    op.drop_table('subscriber_status_counts')
     op.drop_table('audience_counts')

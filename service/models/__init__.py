@@ -6,7 +6,13 @@ from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.reviews import FindingAcceptance
-from service.models.subscribers import AudienceCount, Subscriber, SubscriberTopic, Suppression
+from service.models.subscribers import (
+    AudienceCount,
+    Subscriber,
+    SubscriberStatusCount,
+    SubscriberTopic,
+    Suppression,
+)
 from service.models.users import User
 from service.models.worker_lease import WorkerLease
 from service.models.worker_state import WorkerHeartbeat
@@ -28,6 +34,7 @@ __all__ = [
     "SendBatch",
     "Snippet",
     "Subscriber",
+    "SubscriberStatusCount",
     "SubscriberTopic",
     "Suppression",
     "User",

@@ -70,3 +70,12 @@ class AudienceCount(db.Model):
     # The topics, sorted and joined with commas ("" for none).
     topics: Mapped[str] = mapped_column(String(400), primary_key=True)
     subscribers: Mapped[int] = mapped_column(default=0)
+
+
+class SubscriberStatusCount(db.Model):
+    """How many subscribers have each status; kept by the database on PostgreSQL like AudienceCount."""
+
+    __tablename__ = "subscriber_status_counts"
+
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subscribers: Mapped[int] = mapped_column(default=0)

@@ -1,4 +1,5 @@
-"""Exact audience sizes without counting the list: THE ONE PLACE with PostgreSQL-specific SQL for them (triggers).
+"""Exact audience sizes and status counts without counting the list: THE ONE PLACE with PostgreSQL-specific SQL for
+them (triggers).
 
 On PostgreSQL the database keeps `audience_counts` (one row per exact set of topics: how many confirmed, unsuppressed
 subscribers have exactly those topics) in the same transaction as whatever changes subscribers, their topics or the
@@ -8,7 +9,9 @@ The size of an audience (any of its topics) is the sum over the topic sets that 
 counting a million-row join took most of a second. Rows are added to in topic-set order, so two transactions take
 their row locks in the same order.
 
-On SQLite (a small, single-host list) the audience is counted directly.
+`subscriber_status_counts` (subscribers by status, for the subscriber list) is kept by the same triggers.
+
+On SQLite (a small, single-host list) the audience and the statuses are counted directly.
 """
 
 from collections.abc import Sequence
@@ -17,7 +20,7 @@ from sqlalchemy import DDL, event, select
 from sqlalchemy.orm import Session
 
 from service.extensions import db
-from service.models import AudienceCount
+from service.models import AudienceCount, SubscriberStatusCount
 
 _ELIGIBLE = "s.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.email_hash = s.email_hash)"
 _ADD_DELTAS = """
@@ -30,92 +33,91 @@ _TOPIC_KEY = (
     "WHERE t.subscriber_id = {id}), '')"
 )
 
-# The functions and triggers, created with the schema (create_all) and by the migration that added the table.
-TRIGGERS_SQL = f"""
-CREATE OR REPLACE FUNCTION audience_counts_subscribers_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {
-    _ADD_DELTAS.format(
-        deltas=f"SELECT {_TOPIC_KEY.format(id='s.id')} AS topics, 1 AS delta FROM added s WHERE {_ELIGIBLE}"
-    )
-};
-    RETURN NULL;
-END $$;
+_ADD_STATUS_DELTAS = """
+    INSERT INTO subscriber_status_counts (status, subscribers)
+    SELECT status, sum(delta) FROM ({deltas}) AS deltas GROUP BY status HAVING sum(delta) <> 0 ORDER BY status
+    ON CONFLICT (status) DO UPDATE SET subscribers = subscriber_status_counts.subscribers + excluded.subscribers
+"""
 
-CREATE OR REPLACE FUNCTION audience_counts_subscribers_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {
-    _ADD_DELTAS.format(
-        deltas=f'''
-        SELECT {_TOPIC_KEY.format(id='n.id')} AS topics, changed.delta FROM (
-            SELECT s.id, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS eligible FROM changed_to s
-        ) AS n JOIN (
-            SELECT s.id, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS eligible FROM changed_from s
-        ) AS o ON o.id = n.id
-        CROSS JOIN LATERAL (SELECT n.eligible - o.eligible AS delta) AS changed
-        WHERE changed.delta <> 0'''
+# What each trigger adds to the counts: rows of (topic set, +1 or -1), and of (status, +1 or -1).
+_INSERTED = f"SELECT {_TOPIC_KEY.format(id='s.id')} AS topics, 1 AS delta FROM added s WHERE {_ELIGIBLE}"
+_INSERTED_STATUSES = "SELECT status, 1 AS delta FROM added"
+_UPDATED = f"""
+    SELECT {_TOPIC_KEY.format(id="n.id")} AS topics, n.eligible - o.eligible AS delta FROM (
+        SELECT s.id, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS eligible FROM changed_to s
+    ) AS n JOIN (
+        SELECT s.id, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS eligible FROM changed_from s
+    ) AS o ON o.id = n.id
+    WHERE n.eligible <> o.eligible
+"""
+_UPDATED_STATUSES = "SELECT status, 1 AS delta FROM changed_to UNION ALL SELECT status, -1 FROM changed_from"
+_DELETED = f"SELECT {_TOPIC_KEY.format(id='OLD.id')} AS topics, -1 AS delta"
+_DELETED_STATUSES = "SELECT OLD.status AS status, -1 AS delta"
+_TOPICS_CHANGED = f"""
+    WITH touched AS (SELECT DISTINCT subscriber_id AS id FROM changed_topics),
+    eligible AS (SELECT s.id FROM touched JOIN subscribers s ON s.id = touched.id WHERE {_ELIGIBLE}),
+    now_topics AS (
+        SELECT t.subscriber_id AS id, t.topic FROM subscriber_topics t JOIN eligible e ON e.id = t.subscriber_id
+    ),
+    before_topics AS (
+        SELECT now_topics.id, now_topics.topic FROM now_topics
+        LEFT JOIN changed_topics c ON c.subscriber_id = now_topics.id AND c.topic = now_topics.topic
+        WHERE TG_OP = 'DELETE' OR c.subscriber_id IS NULL
+        UNION ALL
+        SELECT c.subscriber_id, c.topic FROM changed_topics c JOIN eligible e ON e.id = c.subscriber_id
+        WHERE TG_OP = 'DELETE'
+    ),
+    keys AS (
+        SELECT e.id, coalesce(n.topics, '') AS new_topics, coalesce(b.topics, '') AS old_topics FROM eligible e
+        LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM now_topics GROUP BY id) n
+            ON n.id = e.id
+        LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM before_topics GROUP BY id) b
+            ON b.id = e.id
     )
-};
-    RETURN NULL;
-END $$;
+    SELECT new_topics AS topics, 1 AS delta FROM keys
+    UNION ALL SELECT old_topics, -1 FROM keys
+"""
+_SUPPRESSIONS_CHANGED = f"""
+    SELECT {_TOPIC_KEY.format(id="s.id")} AS topics, CASE WHEN TG_OP = 'INSERT' THEN -1 ELSE 1 END AS delta
+    FROM changed_suppressions c JOIN subscribers s ON s.email_hash = c.email_hash
+    WHERE s.status = 'confirmed'
+"""
 
--- Before each row's delete: its topics are still there (the cascade removes them after).
-CREATE OR REPLACE FUNCTION audience_counts_subscriber_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+
+def _function(name: str, body: str, returns: str = "NULL") -> str:
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{body}\n    RETURN {returns};\nEND $$;\n"
+    )
+
+
+def _add(deltas: str) -> str:
+    return _ADD_DELTAS.format(deltas=deltas) + ";"
+
+
+def _add_statuses(deltas: str) -> str:
+    return _ADD_STATUS_DELTAS.format(deltas=deltas) + ";"
+
+
+# Before each row's delete: its topics are still there (the cascade removes them after).
+_DELETED_BODY = f"""
     IF OLD.status = 'confirmed' THEN
         IF NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.email_hash = OLD.email_hash) THEN
-            {_ADD_DELTAS.format(deltas=f"SELECT {_TOPIC_KEY.format(id='OLD.id')} AS topics, -1 AS delta")};
+            {_add(_DELETED)}
         END IF;
     END IF;
-    RETURN OLD;
-END $$;
+    {_add_statuses(_DELETED_STATUSES)}
+"""
 
--- Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
-CREATE OR REPLACE FUNCTION audience_counts_topics_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {
-    _ADD_DELTAS.format(
-        deltas=f'''
-        WITH touched AS (SELECT DISTINCT subscriber_id AS id FROM changed_topics),
-        eligible AS (SELECT s.id FROM touched JOIN subscribers s ON s.id = touched.id WHERE {_ELIGIBLE}),
-        now_topics AS (
-            SELECT t.subscriber_id AS id, t.topic FROM subscriber_topics t JOIN eligible e ON e.id = t.subscriber_id
-        ),
-        before_topics AS (
-            SELECT now_topics.id, now_topics.topic FROM now_topics
-            LEFT JOIN changed_topics c ON c.subscriber_id = now_topics.id AND c.topic = now_topics.topic
-            WHERE TG_OP = 'DELETE' OR c.subscriber_id IS NULL
-            UNION ALL
-            SELECT c.subscriber_id, c.topic FROM changed_topics c JOIN eligible e ON e.id = c.subscriber_id
-            WHERE TG_OP = 'DELETE'
-        ),
-        keys AS (
-            SELECT e.id, coalesce(n.topics, '') AS new_topics, coalesce(b.topics, '') AS old_topics FROM eligible e
-            LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM now_topics GROUP BY id) n
-                ON n.id = e.id
-            LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM before_topics GROUP BY id) b
-                ON b.id = e.id
-        )
-        SELECT new_topics AS topics, 1 AS delta FROM keys
-        UNION ALL SELECT old_topics, -1 FROM keys'''
-    )
-};
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION audience_counts_suppressions_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {
-    _ADD_DELTAS.format(
-        deltas=f'''
-        SELECT {_TOPIC_KEY.format(id='s.id')} AS topics, CASE WHEN TG_OP = 'INSERT' THEN -1 ELSE 1 END AS delta
-        FROM changed_suppressions c JOIN subscribers s ON s.email_hash = c.email_hash
-        WHERE s.status = 'confirmed' '''
-    )
-};
-    RETURN NULL;
-END $$;
-
+# The functions and triggers, created with the schema (create_all) and by the migration that added the tables.
+TRIGGERS_SQL = (
+    _function("audience_counts_subscribers_inserted", _add(_INSERTED) + _add_statuses(_INSERTED_STATUSES))
+    + _function("audience_counts_subscribers_updated", _add(_UPDATED) + _add_statuses(_UPDATED_STATUSES))
+    + _function("audience_counts_subscriber_deleted", _DELETED_BODY, returns="OLD")
+    # Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
+    + _function("audience_counts_topics_changed", _add(_TOPICS_CHANGED))
+    + _function("audience_counts_suppressions_changed", _add(_SUPPRESSIONS_CHANGED))
+    + """
 DROP TRIGGER IF EXISTS audience_counts_subscribers_inserted ON subscribers;
 CREATE TRIGGER audience_counts_subscribers_inserted AFTER INSERT ON subscribers
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_subscribers_inserted();
@@ -141,6 +143,7 @@ CREATE TRIGGER audience_counts_suppressions_removed AFTER DELETE ON suppressions
     REFERENCING OLD TABLE AS changed_suppressions
     FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_suppressions_changed();
 """
+)
 
 # Counting the list as it is, once: what the migration starts the table from.
 RECOUNT_SQL = f"""
@@ -162,3 +165,10 @@ def counted_audience_size(session: Session, topics: Sequence[str], live_count) -
     wanted = set(topics)
     rows = session.execute(select(AudienceCount.topics, AudienceCount.subscribers).where(AudienceCount.topics != ""))
     return sum(count for key, count in rows if wanted & set(key.split(",")))
+
+
+def kept_status_counts(session: Session) -> dict[str, int] | None:
+    """Subscribers by status as the database keeps them, or None where it keeps none (count them instead)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return dict(session.execute(select(SubscriberStatusCount.status, SubscriberStatusCount.subscribers)).all())

@@ -39,7 +39,9 @@ def _edit_context() -> EditContext:
 
 def _form(campaign: Campaign | None = None) -> CampaignForm:
     form = CampaignForm(obj=None if campaign is None else editing.input_from(campaign))
-    articles = db.session.scalars(select(Article).order_by(Article.imported_at.desc())).all()
+    articles = db.session.scalars(
+        select(Article).options(selectinload(Article.snippets)).order_by(Article.imported_at.desc())
+    ).all()
     form.snippet_ids.choices = [
         SelectChoice(snippet.id, f"{article.title} › {snippet.heading}")
         for article in articles

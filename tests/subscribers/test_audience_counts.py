@@ -1,15 +1,16 @@
-"""The audience size a marketer sees is exact: the kept counts always equal counting the list, whatever changed it
-(signup, confirmation, unsubscribe, topics, suppressions, bulk import, the webhook, erasure), on both databases."""
+"""The audience size and status counts a marketer sees are exact: the kept counts always equal counting the list,
+whatever changed it (signup, unsubscribe, topics, suppressions, bulk statements, erasure), on both databases."""
 
 from datetime import UTC, datetime
 from itertools import combinations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from service.extensions import db
 from service.models import Subscriber, SubscriberTopic, Suppression
 from service.subscribers.audience import audience_size, counted_audience
 from service.subscribers.identity import email_hash
+from service.subscribers.listing import status_counts
 from service.subscribers.signup import set_topics
 from service.subscribers.suppressions import ensure_suppressed, lift_for_owner
 from service.subscribers.unsubscribe import unsubscribe
@@ -20,6 +21,8 @@ TOPICS = ("newsletter", "kap", "events")
 
 def assert_counts_exact() -> None:
     db.session.flush()
+    counted = dict(db.session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all())
+    assert {status: n for status, n in status_counts(db.session).items() if n} == counted
     for size in (1, 2, 3):
         for topics in combinations(TOPICS, size):
             assert audience_size(db.session, list(topics)) == counted_audience(db.session, list(topics)), topics
