@@ -22,7 +22,17 @@ from sqlalchemy.orm import Session
 from service.extensions import db
 from service.models import AudienceCount, SubscriberStatusCount
 
-_ELIGIBLE = "s.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.email_hash = s.email_hash)"
+# Real tables are only ever read through scalar subqueries keyed by an indexed column, driven by the statement's
+# transition table (and the functions run with sequential scans off): so a statement's triggers cost what it
+# touched, whatever the planner believes of tables whose statistics are stale (a first bulk import into an empty
+# table is planned as if it were still empty).
+_SUPPRESSED = "coalesce((SELECT true FROM suppressions p WHERE p.email_hash = {row}.email_hash), false)"
+_ELIGIBLE = f"s.status = 'confirmed' AND NOT {_SUPPRESSED.format(row='s')}"
+_ELIGIBLE_ID = (
+    "coalesce((SELECT s.status = 'confirmed' AND NOT "
+    + _SUPPRESSED.format(row="s")
+    + " FROM subscribers s WHERE s.id = {id}), false)"
+)
 _ADD_DELTAS = """
     INSERT INTO audience_counts (topics, subscribers)
     SELECT topics, sum(delta) FROM ({deltas}) AS deltas GROUP BY topics HAVING sum(delta) <> 0 ORDER BY topics
@@ -54,39 +64,33 @@ _UPDATED_STATUSES = "SELECT status, 1 AS delta FROM changed_to UNION ALL SELECT 
 _DELETED = f"SELECT {_TOPIC_KEY.format(id='OLD.id')} AS topics, -1 AS delta"
 _DELETED_STATUSES = "SELECT OLD.status AS status, -1 AS delta"
 _TOPICS_CHANGED = f"""
-    WITH touched AS (SELECT DISTINCT subscriber_id AS id FROM changed_topics),
-    eligible AS (SELECT s.id FROM touched JOIN subscribers s ON s.id = touched.id WHERE {_ELIGIBLE}),
-    now_topics AS (
-        SELECT t.subscriber_id AS id, t.topic FROM subscriber_topics t JOIN eligible e ON e.id = t.subscriber_id
-    ),
-    before_topics AS (
-        SELECT now_topics.id, now_topics.topic FROM now_topics
-        LEFT JOIN changed_topics c ON c.subscriber_id = now_topics.id AND c.topic = now_topics.topic
-        WHERE TG_OP = 'DELETE' OR c.subscriber_id IS NULL
-        UNION ALL
-        SELECT c.subscriber_id, c.topic FROM changed_topics c JOIN eligible e ON e.id = c.subscriber_id
-        WHERE TG_OP = 'DELETE'
-    ),
+    WITH changed AS (SELECT subscriber_id AS id, array_agg(topic) AS topics FROM changed_topics GROUP BY subscriber_id),
     keys AS (
-        SELECT e.id, coalesce(n.topics, '') AS new_topics, coalesce(b.topics, '') AS old_topics FROM eligible e
-        LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM now_topics GROUP BY id) n
-            ON n.id = e.id
-        LEFT JOIN (SELECT id, string_agg(topic, ',' ORDER BY topic) AS topics FROM before_topics GROUP BY id) b
-            ON b.id = e.id
+        SELECT {_TOPIC_KEY.format(id="c.id")} AS new_topics, coalesce((
+            SELECT string_agg(x.topic, ',' ORDER BY x.topic) FROM (
+                SELECT t.topic FROM subscriber_topics t
+                WHERE t.subscriber_id = c.id AND (TG_OP = 'DELETE' OR t.topic <> ALL (c.topics))
+                UNION ALL
+                SELECT unnest(c.topics) WHERE TG_OP = 'DELETE'
+            ) AS x
+        ), '') AS old_topics
+        FROM changed c WHERE {_ELIGIBLE_ID.format(id="c.id")}
     )
     SELECT new_topics AS topics, 1 AS delta FROM keys
     UNION ALL SELECT old_topics, -1 FROM keys
 """
 _SUPPRESSIONS_CHANGED = f"""
-    SELECT {_TOPIC_KEY.format(id="s.id")} AS topics, CASE WHEN TG_OP = 'INSERT' THEN -1 ELSE 1 END AS delta
-    FROM changed_suppressions c JOIN subscribers s ON s.email_hash = c.email_hash
-    WHERE s.status = 'confirmed'
+    SELECT {_TOPIC_KEY.format(id="x.id")} AS topics, x.delta FROM (
+        SELECT (SELECT s.id FROM subscribers s WHERE s.email_hash = c.email_hash AND s.status = 'confirmed') AS id,
+            CASE WHEN TG_OP = 'INSERT' THEN -1 ELSE 1 END AS delta
+        FROM changed_suppressions c
+    ) AS x WHERE x.id IS NOT NULL
 """
 
 
 def _function(name: str, body: str, returns: str = "NULL") -> str:
     return (
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$\n"
         f"BEGIN\n{body}\n    RETURN {returns};\nEND $$;\n"
     )
 

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.models import Subscriber, SubscriberTopic
+from service.subscribers.audience_counts import kept_status_counts
 
 HEADER = ("email", "first_name", "topics", "consent_date", "consent_source", "consent_channel", "confirmed_at")
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 5000
 # A cell starting with one of these is a formula to a spreadsheet program: never let a name run as one.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,7 +51,8 @@ def confirmed_rows(session: Session) -> Iterator[tuple[str, ...]]:
         topics: dict[int, list[str]] = defaultdict(list)
         for subscriber_id, topic in session.execute(
             select(SubscriberTopic.subscriber_id, SubscriberTopic.topic)
-            .where(SubscriberTopic.subscriber_id.in_([row.id for row in chunk]))
+            # The chunk's id range, not a list of its ids: one index range scan, and no thousands of parameters.
+            .where(SubscriberTopic.subscriber_id.between(chunk[0].id, chunk[-1].id))
             .order_by(SubscriberTopic.subscriber_id, SubscriberTopic.topic)
         ):
             topics[subscriber_id].append(topic)
@@ -68,7 +70,7 @@ def confirmed_rows(session: Session) -> Iterator[tuple[str, ...]]:
 
 
 def csv_chunks(session: Session) -> Iterator[str]:
-    """The export as text pieces: the header, then about one piece per thousand subscribers."""
+    """The export as text pieces: the header, then one piece per CHUNK_SIZE subscribers."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
@@ -82,4 +84,7 @@ def csv_chunks(session: Session) -> Iterator[str]:
 
 
 def confirmed_count(session: Session) -> int:
+    kept = kept_status_counts(session)
+    if kept is not None:
+        return kept.get("confirmed", 0)
     return session.scalar(select(func.count()).where(Subscriber.status == "confirmed")) or 0
