@@ -3,6 +3,7 @@
 from flask import Flask
 
 from service.web import (
+    account,
     articles,
     audit,
     auth,
@@ -18,6 +19,7 @@ from service.web import (
     recovery,
     review,
     subscribers,
+    team,
     webhooks,
 )
 
@@ -25,6 +27,8 @@ from service.web import (
 def register(app: Flask) -> None:
     for module in (
         auth,
+        account,
+        team,
         pages,
         articles,
         campaigns,
