@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from service import audit
 from service.accounts.passwords import UNKNOWN_ACCOUNT_HASH
-from service.campaigns import audit
 from service.models import User
 
 

@@ -1,7 +1,7 @@
 """The team an admin manages: invitations, roles, deactivation; and anyone's forgotten password.
 
 Every change is in the audit log, naming accounts by id (never by address). Emails to staff are built by
-service.accounts.mail and go through the configured email channel, to the account's own address only.
+service.outgoing.staff and go through the configured email channel, to the account's own address only.
 """
 
 from dataclasses import dataclass
@@ -11,10 +11,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service import audit
 from service.accounts.links import INVITATION, PASSWORD_RESET, account_for_link
 from service.accounts.login import account_for
 from service.accounts.passwords import change_password, end_every_session
-from service.campaigns import audit
 from service.models import User
 from service.models.users import ROLES
 from service.subscribers.tokens import SigningKeys

@@ -13,7 +13,7 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.models import RecoveryCode, User
 
 ISSUER = "Tidings"

@@ -4,10 +4,10 @@ and `flask users reset-two-factor EMAIL` (a lost phone and lost recovery codes).
 import click
 from flask.cli import AppGroup
 
+from service import audit
 from service.accounts import two_factor
 from service.accounts.login import account_for
 from service.accounts.passwords import PasswordPolicyError, change_password, require_good_password
-from service.campaigns import audit
 from service.extensions import db
 from service.models import User
 from service.models.users import ROLES

@@ -15,12 +15,12 @@ from service.campaigns.schedule import ScheduleError
 from service.compliance.review import approve_as_seen, review_campaign, submission_check
 from service.extensions import db
 from service.models import Article, Campaign, Snippet
+from service.outgoing.email import outgoing_email_for
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for
-from service.worker.post_send import thread_parts_for
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -113,7 +113,7 @@ def show(campaign_id: int):
         campaign=campaign,
         audience_size=audience_size(db.session, campaign.topics or []),
         action_form=CampaignForm(),
-        content_hash=review_campaign(campaign, _preview_context()).content_hash if in_review else "",
+        content_hash=review_campaign(campaign, current_app.config).content_hash if in_review else "",
     )
 
 
@@ -122,7 +122,7 @@ def show(campaign_id: int):
 def preview_email(campaign_id: int, position: int):
     """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
     campaign, snippet = _preview_target(campaign_id, position)
-    email = outgoing_email_for(campaign, snippet, _preview_context())
+    email = outgoing_email_for(campaign, snippet, ClinicInfo.from_config(current_app.config))
     return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
 
 
@@ -130,9 +130,9 @@ def preview_email(campaign_id: int, position: int):
 @login_required
 def preview(campaign_id: int, position: int):
     campaign, snippet = _preview_target(campaign_id, position)
-    ctx = _preview_context()
-    email = outgoing_email_for(campaign, snippet, ctx) if campaign.send_email else None
-    parts = thread_parts_for(campaign, snippet, ctx)
+    clinic = ClinicInfo.from_config(current_app.config)
+    email = outgoing_email_for(campaign, snippet, clinic) if campaign.send_email else None
+    parts = thread_parts_for(campaign, snippet, clinic)
     return render_template("campaigns/preview.html", campaign=campaign, position=position, email=email, parts=parts)
 
 
@@ -143,17 +143,13 @@ def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]
     return campaign, campaign.snippets[position]
 
 
-def _preview_context() -> WorkerContext:
-    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
-
-
 def _approve(campaign: Campaign) -> None:
     # Approval covers what the page showed and needs a passing claims check now; failing, the request rolls back.
     approve_as_seen(
         db.session,
         campaign,
         current_user,
-        _preview_context(),
+        current_app.config,
         seen_hash=request.form.get("content_hash", ""),
         allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
     )
@@ -161,7 +157,7 @@ def _approve(campaign: Campaign) -> None:
 
 ACTIONS = {
     "submit": lambda c: lifecycle.submit_for_review(
-        db.session, c, current_user, checks=(submission_check(db.session, _preview_context()),)
+        db.session, c, current_user, checks=(submission_check(db.session, current_app.config),)
     ),
     "approve": _approve,
     "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),

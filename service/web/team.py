@@ -14,13 +14,13 @@ from wtforms.validators import DataRequired, Length
 
 from service.accounts import team
 from service.accounts.links import INVITATION, PASSWORD_RESET, StaffLink, StaffLinkError, account_for_link
-from service.accounts.mail import invitation_email, password_reset_email, send_to_staff
 from service.accounts.passwords import PasswordPolicyError
 from service.channels.email.base import EmailSendError
 from service.channels.registry import email_channel_for_request
 from service.extensions import db, limiter
 from service.models import User
 from service.models.users import ROLES
+from service.outgoing.staff import invitation_email, password_reset_email, send_to_staff
 from service.rendering.clinic import ClinicInfo
 from service.signing_keys import signing_keys
 from service.web.auth import roles_required, start_session
