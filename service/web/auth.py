@@ -159,12 +159,17 @@ def login():
         db.session.commit()
         form.password.errors.append("That email and password do not match an account.")
         return render_template("auth/login.html", form=form), 401
-    next_page = _safe_next(request.args.get("next"))
-    if attempt.user.has_totp:
+    return begin_session(attempt.user, _safe_next(request.args.get("next")))
+
+
+def begin_session(user: User, next_page: str):
+    """After a proof of who someone is (their password, or a link from their inbox): signed in, or on to the code
+    step when the account has two-factor sign-in. Nothing but a code completes the second factor."""
+    if user.has_totp:
         session.clear()
-        session[AWAITING_CODE] = {"id": attempt.user.get_id(), "next": next_page, "at": int(time.time())}
+        session[AWAITING_CODE] = {"id": user.get_id(), "next": next_page, "at": int(time.time())}
         return redirect(url_for("auth.code"))
-    start_session(attempt.user)
+    start_session(user)
     return redirect(next_page)
 
 

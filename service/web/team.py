@@ -23,7 +23,7 @@ from service.models.users import ROLES
 from service.outgoing.staff import invitation_email, password_reset_email, send_to_staff
 from service.rendering.clinic import ClinicInfo
 from service.signing_keys import signing_keys
-from service.web.auth import roles_required, start_session
+from service.web.auth import begin_session, roles_required
 
 blueprint = Blueprint("team", __name__)
 log = logging.getLogger(__name__)
@@ -156,7 +156,6 @@ def _set_password_page(token: str, link: StaffLink, action, template: str):
         if form.validate_on_submit():
             user = action(db.session, keys, token, form.password.data)
             db.session.commit()
-            start_session(user)
             return user
         user = account_for_link(db.session, keys, link, token)
     except StaffLinkError as error:
@@ -173,8 +172,9 @@ def _set_password_page(token: str, link: StaffLink, action, template: str):
 def join(token: str):
     outcome = _set_password_page(token, INVITATION, team.accept_invitation, "team/join.html")
     if isinstance(outcome, User):
+        response = begin_session(outcome, url_for("account.two_factor"))
         flash("Welcome. Set up two-factor sign-in now: it keeps your account yours.", "success")
-        return redirect(url_for("account.two_factor"))
+        return response
     return outcome
 
 
@@ -182,8 +182,9 @@ def join(token: str):
 def reset(token: str):
     outcome = _set_password_page(token, PASSWORD_RESET, team.reset_password, "team/reset.html")
     if isinstance(outcome, User):
+        response = begin_session(outcome, url_for("campaigns.index"))  # a fresh session: flash after it
         flash("Password changed. Every other session of your account has ended.", "success")
-        return redirect(url_for("campaigns.index"))
+        return response
     return outcome
 
 

@@ -3,11 +3,14 @@ anyone resets a forgotten password (a single-use link valid 1 hour; the same ans
 change is in the audit log; staff emails go through the email channel to the account's own address only."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
+from service.accounts import two_factor
 from service.accounts.links import INVITATION, PASSWORD_RESET, make_link_token
 from service.extensions import db
 from service.models import AuditEntry, User
@@ -131,3 +134,19 @@ def test_a_password_reset_answers_the_same_for_any_address_and_mails_only_accoun
 def test_a_reset_link_expires_after_an_hour(app, marketer):
     stale = token_made_ago(app, PASSWORD_RESET, marketer, 3700)
     assert b"expired" in app.test_client().get(f"/password/reset/{stale}").data
+
+
+def test_a_password_reset_does_not_skip_two_factor(app, client, marketer):
+    secret = two_factor.new_secret()
+    earlier = datetime.now(UTC) - timedelta(seconds=60)
+    two_factor.enable(db.session, marketer, secret, pyotp.TOTP(secret).at(earlier), earlier)
+    db.session.commit()
+    reset = f"/password/reset/{make_link_token(app.config['SECRET_KEY'], PASSWORD_RESET, marketer)}"
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = client.post(reset, data={"password": GOOD})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login/code")
+    with app.app_context():
+        assert client.get("/campaigns").status_code == 302
+    assert client.post("/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    with app.app_context():
+        assert client.get("/campaigns").status_code == 200
