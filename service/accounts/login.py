@@ -49,3 +49,10 @@ def record_failed_login(session: Session, email: str, attempt: LoginAttempt, cli
     line = f"login refused for {who} from {client}: {attempt.failure}"
     audit.record(session, "login:failed", detail=line)
     return line
+
+
+def record_failed_code(session: Session, user: User, why: str, client: str) -> str:
+    """The audit entry of a right password followed by a wrong two-factor code; returns the app log's line."""
+    line = f"login refused for account #{user.id} from {client}: two-factor code: {why}"
+    audit.record(session, "login:failed", detail=line)
+    return line

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from service.accounts.login import account_key, check_login, record_failed_login
+from service.accounts.login import account_key, check_login, record_failed_code, record_failed_login
 from service.accounts.passwords import end_every_session
 from service.accounts.two_factor import TwoFactorError, verify
 from service.extensions import db, limiter, login_manager
@@ -197,8 +197,8 @@ def code():
         try:
             verify(db.session, user, form.code.data, datetime.now(UTC))
         except TwoFactorError as error:
+            log.warning(record_failed_code(db.session, user, str(error), request.remote_addr or "?"))
             db.session.commit()
-            log.warning("login refused for account #%s: two-factor code: %s", user.id, error)
             form.code.errors.append(str(error))
             return render_template("auth/code.html", form=form), 401
         next_page = session[AWAITING_CODE]["next"]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.accounts import two_factor
 from service.extensions import db
-from service.models import RecoveryCode
+from service.models import AuditEntry, RecoveryCode
 from tests.conftest import make_user
 
 PASSWORD = "correct-horse-battery"
@@ -48,6 +48,10 @@ def test_the_password_alone_does_not_sign_in_an_account_with_two_factor(app, cli
     assert password_step(client, marketer).headers["Location"].endswith("/login/code")
     assert not signed_in(client)
     assert client.post("/login/code", data={"code": "000000"}).status_code == 401
+    refused = db.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "login:failed")).all()
+    assert refused == [
+        f"login refused for account #{marketer.id} from 127.0.0.1: two-factor code: That code is not valid."
+    ]
     code = pyotp.TOTP(secret).now()
     assert client.post("/login/code", data={"code": code}).status_code == 302
     assert signed_in(client)
