@@ -64,7 +64,7 @@ def _clinic() -> ClinicInfo:
 
 def _render_team(form: InviteForm, status: int = 200):
     members = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
-    return render_template("team/index.html", form=form, members=members, role_form=RoleForm), status
+    return render_template("team/index.html", form=form, members=members, roles=ROLES), status
 
 
 @blueprint.get("/team")
