@@ -1,17 +1,40 @@
-"""The emails staff get about their own account: an invitation and a password reset link.
+"""Emails to the clinic's staff (never to subscribers): the note that the blog feed made a draft campaign, and the
+links about a person's own account (an invitation to the team, a password reset).
 
-Built here, apart from the channel that sends them; each goes to one account's own address only, never to a
-subscriber, and carries no List-Unsubscribe (it is not marketing).
+A staff email is no marketing email: it carries no unsubscribe link nor List-Unsubscribe headers, and goes to the
+staff's own addresses through the configured email channel (the outbox in development).
 """
 
 from service.accounts.links import INVITATION, PASSWORD_RESET, StaffLink, make_link_token
 from service.channels.email.base import EmailChannel, OutgoingEmail, Recipient
-from service.models import User
+from service.models import Article, Campaign, User
 from service.rendering.clinic import ClinicInfo
+from service.rendering.email import check_subject
 from service.rendering.environment import template_environment
 from service.subscribers.tokens import SigningKeys
 
-PATHS = {INVITATION.purpose: "/team/join/", PASSWORD_RESET.purpose: "/password/reset/"}
+ACCOUNT_LINK_PATHS = {INVITATION.purpose: "/team/join/", PASSWORD_RESET.purpose: "/password/reset/"}
+
+
+def new_feed_draft_email(campaign: Campaign, article: Article, clinic: ClinicInfo, campaign_url: str) -> OutgoingEmail:
+    """ "A new post on the blog is a draft campaign": what it is, where it came from, where to review it."""
+    # The title comes from a web page: one line, so it cannot add a header to the subject.
+    title = " ".join(article.title.split())
+    context = {
+        "clinic": clinic,
+        "campaign": campaign,
+        "article": article,
+        "title": title,
+        "campaign_url": campaign_url,
+        "snippet_count": len(campaign.campaign_snippets),
+    }
+    env = template_environment()
+    return OutgoingEmail(
+        subject=check_subject(f"New draft from the blog: {title}"[:200]),
+        html=env.get_template("email/staff_new_feed_draft.html").render(context),
+        text=env.get_template("email/staff_new_feed_draft.txt").render(context),
+        categories=("staff-feed-draft",),
+    )
 
 
 def _hours(link: StaffLink) -> str:
@@ -19,27 +42,27 @@ def _hours(link: StaffLink) -> str:
     return f"{hours} hour{'' if hours == 1 else 's'}"
 
 
-def _staff_email(template: str, subject: str, user: User, clinic: ClinicInfo, url: str, link: StaffLink):
+def _account_email(template: str, subject: str, user: User, clinic: ClinicInfo, link: StaffLink, keys: SigningKeys):
+    url = clinic.public_base_url + ACCOUNT_LINK_PATHS[link.purpose] + make_link_token(keys, link, user)
     env = template_environment()
     context = {"clinic": clinic, "user": user, "url": url, "expires": _hours(link), "subject": subject}
     return OutgoingEmail(
-        subject=subject,
+        subject=check_subject(subject),
         html=env.get_template(f"email/{template}.html").render(context),
         text=env.get_template(f"email/{template}.txt").render(context),
-        categories=("staff",),
+        categories=("staff-account",),
     )
 
 
 def invitation_email(user: User, clinic: ClinicInfo, keys: SigningKeys) -> OutgoingEmail:
-    url = clinic.public_base_url + PATHS[INVITATION.purpose] + make_link_token(keys, INVITATION, user)
-    return _staff_email(
-        "staff_invitation", f"You are invited to Tidings at {clinic.name}", user, clinic, url, INVITATION
-    )
+    """The link (single use, 48 hours) with which an invited person chooses a password and joins the team."""
+    subject = f"You are invited to Tidings at {clinic.name}"
+    return _account_email("staff_invitation", subject, user, clinic, INVITATION, keys)
 
 
 def password_reset_email(user: User, clinic: ClinicInfo, keys: SigningKeys) -> OutgoingEmail:
-    url = clinic.public_base_url + PATHS[PASSWORD_RESET.purpose] + make_link_token(keys, PASSWORD_RESET, user)
-    return _staff_email("staff_password_reset", "Reset your Tidings password", user, clinic, url, PASSWORD_RESET)
+    """The link (single use, 1 hour) that sets a new password."""
+    return _account_email("staff_password_reset", "Reset your Tidings password", user, clinic, PASSWORD_RESET, keys)
 
 
 def send_to_staff(channel: EmailChannel, email: OutgoingEmail, user: User) -> None:

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.models import CampaignEdit
-from tests.compliance.test_review import CLEAN_SENTENCE, campaign_with_text
-from tests.conftest import log_in, make_user
+from tests.compliance.review_texts import CLEAN_SENTENCE, campaign_with_text
+from tests.factories import make_user
+from tests.security.signing_in import log_in
 
 SAFE_EDIT = "Our team answers questions about the program by phone on weekdays."
 

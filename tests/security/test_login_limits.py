@@ -12,7 +12,8 @@ from sqlalchemy import select
 from service.accounts import two_factor
 from service.extensions import db, limiter
 from service.models import AuditEntry
-from tests.conftest import base_config, make_user
+from tests.app_config import base_config
+from tests.factories import make_user
 
 
 @pytest.fixture

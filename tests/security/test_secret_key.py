@@ -7,8 +7,8 @@ import pytest
 
 from service.settings import SettingsError, load_settings
 from service.signing_keys import generate_key
-from tests.subscribers.helpers import emails_to, link_in, path_of
-from tests.web.test_public_signup import signup_form
+from tests.security.signing_in import signup_form
+from tests.subscribers.helpers import path_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "Wq3v9JxT0bK7yLm2Rz8eNd5Hs1Fc6GpUa4Xo-VtQiYk"
@@ -82,17 +82,17 @@ def rotate(app) -> None:
     app.config["SECRET_KEY"] = generate_key()
 
 
-def test_a_confirmation_link_sent_before_a_rotation_still_confirms(app, client):
+def test_a_confirmation_link_sent_before_a_rotation_still_confirms(app, client, outbox):
     signup_form(client, email="ana@example.org")
-    confirm = path_of(link_in(emails_to(app, "ana@example.org")[0], "/confirm/"))
+    confirm = path_of(outbox.emails_to("ana@example.org")[0].link("/confirm/"))
     rotate(app)
     page = client.post(confirm).get_data(as_text=True)
     assert "subscribed" in page.lower() and "not valid" not in page
 
 
-def test_a_link_signed_with_a_retired_key_is_refused(app, client):
+def test_a_link_signed_with_a_retired_key_is_refused(app, client, outbox):
     signup_form(client, email="ana@example.org")
-    confirm = path_of(link_in(emails_to(app, "ana@example.org")[0], "/confirm/"))
+    confirm = path_of(outbox.emails_to("ana@example.org")[0].link("/confirm/"))
     rotate(app)
     app.config["SECRET_KEY_FALLBACKS"] = []
     assert "not valid" in client.post(confirm).get_data(as_text=True)

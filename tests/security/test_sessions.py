@@ -13,7 +13,8 @@ from service.accounts import team
 from service.extensions import db
 from service.settings import load_settings
 from service.web.auth import SEEN_AT, SIGNED_IN_AT
-from tests.conftest import log_in, make_user
+from tests.factories import make_user
+from tests.security.signing_in import log_in
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from service.accounts import two_factor
 from service.accounts.links import INVITATION, PASSWORD_RESET, make_link_token
 from service.extensions import db
 from service.models import AuditEntry, User
-from tests.conftest import log_in, make_user
-from tests.subscribers.helpers import emails_to, link_in, outbox_emails, path_of
+from tests.factories import make_user
+from tests.security.signing_in import log_in
+from tests.subscribers.helpers import path_of
 
 GOOD = "Plum tree at the far gate 7"
 
@@ -45,10 +46,10 @@ def test_only_admins_see_the_team_page(app, marketer_client, reviewer):
     assert marketer_client.post(f"/team/{reviewer.id}/deactivate").status_code == 403
 
 
-def test_an_invited_person_sets_a_password_once_and_goes_on_to_two_factor(app, admin_client):
+def test_an_invited_person_sets_a_password_once_and_goes_on_to_two_factor(app, admin_client, outbox):
     assert invite(admin_client).status_code == 302
-    [email] = emails_to(app, "new@example.org")
-    join = path_of(link_in(email, "/team/join/"))
+    [email] = outbox.emails_to("new@example.org")
+    join = path_of(email.link("/team/join/"))
     assert "new@example.org" not in join
 
     newcomer = app.test_client()
@@ -109,17 +110,17 @@ def test_the_last_admin_cannot_be_demoted_or_deactivated(app, admin_client, admi
     assert admin.role == "admin"
 
 
-def test_a_password_reset_answers_the_same_for_any_address_and_mails_only_accounts(app, client, marketer):
+def test_a_password_reset_answers_the_same_for_any_address_and_mails_only_accounts(app, client, marketer, outbox):
     app.config["WTF_CSRF_ENABLED"] = False
     pages = {
         client.post("/password/forgot", data={"email": email}).get_data(as_text=True)
         for email in (marketer.email, "nobody@example.org")
     }
     assert len(pages) == 1
-    assert emails_to(app, "nobody@example.org") == []
-    [email] = outbox_emails(app)
+    assert outbox.emails_to("nobody@example.org") == []
+    [email] = outbox.emails
     assert email["To"] == marketer.email
-    reset = path_of(link_in(email, "/password/reset/"))
+    reset = path_of(email.link("/password/reset/"))
 
     other = app.test_client()
     log_in(other, marketer)

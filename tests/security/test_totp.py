@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.accounts import two_factor
 from service.extensions import db
 from service.models import AuditEntry, RecoveryCode
-from tests.conftest import make_user
+from tests.factories import make_user
 
 PASSWORD = "correct-horse-battery"
 
