@@ -4,6 +4,7 @@ from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Deli
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
+from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import User
@@ -18,6 +19,9 @@ __all__ = [
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
+    "FeedCheck",
+    "FeedEntry",
+    "FeedRecipe",
     "FindingAcceptance",
     "Message",
     "SendBatch",
