@@ -1,7 +1,7 @@
 """statuses: CHECK constraints for the allowed values; messages remember the batch they stopped at
 
 Revision ID: 7d2f4c9a1e08
-Revises: 51c6192244c1
+Revises: 7393f23b4902
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d2f4c9a1e08'
-down_revision = '51c6192244c1'
+down_revision = '7393f23b4902'
 branch_labels = None
 depends_on = None
 
