@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import hmac
 import io
+import secrets
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -19,6 +20,8 @@ import psycopg
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TOPIC = "newsletter"
+# Random each run: production refuses published keys (the benchmarks run the web process in production mode).
+BENCH_SECRET_KEY = secrets.token_urlsafe(48)
 
 
 class PostgresDatabase:
@@ -46,7 +49,15 @@ def bench_app(database_url: str, secret_key: str, **config):
     sys.path.insert(0, str(REPO_ROOT))
     from service import create_app
 
-    return create_app({"TESTING": True, "SECRET_KEY": secret_key, "SQLALCHEMY_DATABASE_URI": database_url, **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": secret_key,
+            "EMAIL_HASH_KEY": secret_key,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            **config,
+        }
+    )
 
 
 def migrate(app) -> None:

@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.pg_fill import DEFAULT_PG, PostgresDatabase, analyze, bench_app, fill_subscribers, migrate  # noqa: E402
-from bench.webhook_ingest import free_port, percentile, procfile_web_command, wait_for  # noqa: E402
+from bench.pg_fill import BENCH_SECRET_KEY, DEFAULT_PG, PostgresDatabase, analyze, bench_app, fill_subscribers, migrate  # noqa: E402
+from bench.webhook_ingest import free_port, percentile, procfile_web_command, wait_for, warm_up  # noqa: E402
 
-SECRET_KEY = "bench-secret-key-that-is-long-enough-for-the-bench"
+SECRET_KEY = BENCH_SECRET_KEY
 BASE_URL = "https://news.bench.example"
 
 
@@ -108,6 +108,7 @@ def main() -> None:
             "TIDINGS_ENV": "production",
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
+            "EMAIL_HASH_KEY": SECRET_KEY,
             "PUBLIC_BASE_URL": BASE_URL,
             "OUTBOX_DIR": folder,
             "PORT": str(port),
@@ -118,6 +119,7 @@ def main() -> None:
         load = Load(port)
         try:
             wait_for(port, web)
+            warm_up(port)
             form = {"Content-Type": "application/x-www-form-urlencoded"}
             start = time.perf_counter() + 0.5
             with ThreadPoolExecutor(max_workers=32) as pool:

@@ -30,6 +30,7 @@ import psycopg  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bench.pg_fill import (  # noqa: E402
+    BENCH_SECRET_KEY,
     DEFAULT_PG,
     PostgresDatabase,
     add_campaign,
@@ -41,7 +42,7 @@ from bench.pg_fill import (  # noqa: E402
 )
 from bench.webhook_ingest import percentile  # noqa: E402
 
-SECRET_KEY = "bench-secret-key-that-is-long-enough-for-the-bench"
+SECRET_KEY = BENCH_SECRET_KEY
 TOPICS = ("newsletter", "kap", "events")
 PASSWORD = "bench-password-long-enough"
 

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
 from bench.pg_fill import (  # noqa: E402
+    BENCH_SECRET_KEY,
     DEFAULT_PG,
     PostgresDatabase,
     add_campaign,
@@ -47,7 +48,7 @@ from bench.pg_fill import (  # noqa: E402
     migrate,
 )
 
-SECRET_KEY = "bench-secret-key-that-is-long-enough-for-the-bench"
+SECRET_KEY = BENCH_SECRET_KEY
 EVENTS_PER_REQUEST = 1000
 ISSUE_EVENTS_PER_SECOND = 430
 # What SendGrid says about a recipient, most often first; a few per recipient in all.
@@ -164,6 +165,16 @@ def wait_for(port: int, process: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not start listening")
 
 
+def warm_up(port: int, path: str = "/subscribe", requests: int = 30) -> None:
+    """A few requests first: gunicorn's workers load the app after it starts listening, and the figures are of a
+    running service, not of its start."""
+    for _ in range(requests):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", path)
+        connection.getresponse().read()
+        connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=1_000_000, help="subscribers and deliveries (1,000,000)")
@@ -192,6 +203,7 @@ def main() -> None:
             "TIDINGS_ENV": "production",
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
+            "EMAIL_HASH_KEY": SECRET_KEY,
             "PUBLIC_BASE_URL": "https://news.bench.example",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": signer.public_key,
             "OUTBOX_DIR": folder,
@@ -202,6 +214,7 @@ def main() -> None:
         )
         try:
             wait_for(port, web)
+            warm_up(port)
             seconds, answers, wall = post_all(port, bodies, signer, args.clients)
             replay_seconds, replay_answers, _ = post_all(port, bodies[: args.replays], signer, 1)
         finally:

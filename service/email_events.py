@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from service.models import Delivery, EmailEvent, Message, Subscriber, Suppression
 from service.models.email_events import EMAIL_EVENT_KINDS
+from service.models.statuses import DeliveryStatus
+from service.send_ledger import move_deliveries_among
 from service.subscribers.identity import email_hash
 from service.subscribers.suppressions import LIFTABLE_REASONS
 from service.subscribers.unsubscribe import LEFT_STATUSES
@@ -68,7 +70,7 @@ class _Event:
         return self.name == "bounce" and self.kind == "blocked"
 
 
-def record_events(session: Session, events: object, *, secret_key: str, tracking: bool, now: datetime) -> RecordResult:
+def record_events(session: Session, events: object, *, hash_key: str, tracking: bool, now: datetime) -> RecordResult:
     """Record a webhook payload (a JSON array of events) and apply its effects. Commits nothing.
 
     Raises ValueError when the payload is not a list of objects.
@@ -88,7 +90,7 @@ def record_events(session: Session, events: object, *, secret_key: str, tracking
     if not wanted:
         return result
     kept = set(session.scalars(select(EmailEvent.sg_event_id).where(_among(session, EmailEvent.sg_event_id, wanted))))
-    fresh = [_parsed(key, event, secret_key) for key, event in wanted.items() if key not in kept]
+    fresh = [_parsed(key, event, hash_key) for key, event in wanted.items() if key not in kept]
     result.duplicates += len(kept)
     if not fresh:
         return result
@@ -111,7 +113,7 @@ def _among(session: Session, column, values) -> object:
     return one_of(session, column, list(values), String)
 
 
-def _parsed(sg_event_id: str, event: dict, secret_key: str) -> _Event:
+def _parsed(sg_event_id: str, event: dict, hash_key: str) -> _Event:
     name = event["event"]
     address = event.get("email") if isinstance(event.get("email"), str) else None
     kind = event.get("type") if name == "bounce" and isinstance(event.get("type"), str) else ""
@@ -119,7 +121,7 @@ def _parsed(sg_event_id: str, event: dict, secret_key: str) -> _Event:
         sg_event_id=sg_event_id,
         name=name,
         kind=kind[:30],
-        address_hash=email_hash(address, secret_key) if address else None,
+        address_hash=email_hash(address, hash_key) if address else None,
         message_id=_message_id(event.get("message_id")),
         occurred_at=_occurred_at(event.get("timestamp")),
     )
@@ -251,14 +253,9 @@ def _advance_deliveries(session: Session, events: list[_Event], now: datetime) -
         by_status.setdefault(status, []).append(delivery_id)
     for status, ids in by_status.items():
         # Only deliveries known to be sent, and only forward: an uncertain one keeps its flag for a person (its
-        # events count as evidence); the rank is checked in the statement, against the status as it is now.
-        not_above = [name for name, rank in _DELIVERY_RANK.items() if rank <= _DELIVERY_RANK[status]]
-        session.execute(
-            update(Delivery)
-            .where(one_of(session, Delivery.id, ids, Integer), Delivery.status.in_(not_above))
-            .values(status=status, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        # events count as evidence); the status is checked in the statement, as it is now.
+        not_above = [DeliveryStatus(name) for name, rank in _DELIVERY_RANK.items() if rank <= _DELIVERY_RANK[status]]
+        move_deliveries_among(session, ids, not_above, DeliveryStatus(status), updated_at=now)
 
 
 def _message_id(value: object) -> int | None:

@@ -1,6 +1,6 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
-from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Delivery, Message, SendBatch
+from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, CampaignSnippet, Delivery, Message, SendBatch
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
@@ -13,7 +13,7 @@ from service.models.subscribers import (
     SubscriberTopic,
     Suppression,
 )
-from service.models.users import User
+from service.models.users import RecoveryCode, User
 from service.models.worker_lease import WorkerLease
 from service.models.worker_state import WorkerHeartbeat
 
@@ -22,6 +22,7 @@ __all__ = [
     "AudienceCount",
     "AuditEntry",
     "Campaign",
+    "CampaignEdit",
     "CampaignSnippet",
     "Delivery",
     "EmailEvent",
@@ -31,6 +32,7 @@ __all__ = [
     "FeedRecipe",
     "FindingAcceptance",
     "Message",
+    "RecoveryCode",
     "SendBatch",
     "Snippet",
     "Subscriber",

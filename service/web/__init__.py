@@ -2,7 +2,9 @@
 
 from flask import Flask
 
+from service.campaigns.lifecycle import allowed_actions
 from service.web import (
+    account,
     articles,
     audit,
     auth,
@@ -19,6 +21,7 @@ from service.web import (
     recovery,
     review,
     subscribers,
+    team,
     webhooks,
 )
 
@@ -26,6 +29,8 @@ from service.web import (
 def register(app: Flask) -> None:
     for module in (
         auth,
+        account,
+        team,
         pages,
         articles,
         feed,
@@ -46,3 +51,5 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
+    app.jinja_env.globals["allowed_actions"] = allowed_actions
