@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import audit
 from service.campaigns.schedule import plan_send_times, schedule_of
+from service.composer.snapshot import content_snapshot
 from service.models import Campaign, Delivery, Message, User
 
 
@@ -62,6 +63,7 @@ def approve(session: Session, campaign: Campaign, reviewer: User, *, allow_self_
     if campaign.created_by_id == reviewer.id and not allow_self_approval:
         raise LifecycleError("You wrote this campaign; another reviewer must approve it.")
     campaign.approved_by_id = reviewer.id
+    campaign.approved_content = content_snapshot(campaign)
     _move(session, campaign, "approved", reviewer)
 
 
@@ -77,14 +79,20 @@ def send_back(session: Session, campaign: Campaign, reviewer: User, comment: str
 def schedule(session: Session, campaign: Campaign, actor: User | None, *, tz_name: str, now: datetime) -> None:
     """Plan the campaign's messages. Only an approved campaign can be scheduled."""
     _require_status(campaign, ("approved",), "schedule")
-    planned = plan_send_times(schedule_of(campaign), len(campaign.snippets), tz_name, now)
-    snippets = campaign.snippets
+    # One send per issue (a one-off has one issue; a drip or weekly campaign one per step): the issue's email, and a
+    # post on X for each of its sections.
+    planned = plan_send_times(schedule_of(campaign), len(campaign.issues), tz_name, now)
+    issues = campaign.issues
     for send in planned:
-        for channel in campaign.channels:
-            campaign.messages.append(
-                Message(snippet_id=snippets[send.snippet_index].id, channel=channel, send_at=send.send_at)
-            )
-    _move(session, campaign, "scheduled", actor, f"{len(planned) * len(campaign.channels)} messages planned")
+        issue = issues[send.snippet_index]
+        if campaign.send_email:
+            campaign.messages.append(Message(issue_id=issue.id, channel="email", send_at=send.send_at))
+        if campaign.send_post:
+            for section in issue.sections:
+                campaign.messages.append(
+                    Message(issue_id=issue.id, section_id=section.id, channel="x", send_at=send.send_at)
+                )
+    _move(session, campaign, "scheduled", actor, f"{len(campaign.messages)} messages planned")
 
 
 def pause(session: Session, campaign: Campaign, actor: User) -> None:

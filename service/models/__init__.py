@@ -1,6 +1,7 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
-from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Delivery, Message, SendBatch
+from service.models.campaigns import AuditEntry, Campaign, Delivery, Message, SendBatch
+from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
@@ -14,12 +15,13 @@ __all__ = [
     "Article",
     "AuditEntry",
     "Campaign",
-    "CampaignSnippet",
+    "EmailIssue",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
     "FindingAcceptance",
     "Message",
+    "Section",
     "SendBatch",
     "Snippet",
     "Subscriber",

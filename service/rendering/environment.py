@@ -9,10 +9,10 @@ from service.settings import REPO_ROOT
 
 @cache
 def template_environment() -> Environment:
-    # HTML templates escape every value; .txt templates are plain text and must not (that would show &amp;).
+    # HTML and MJML templates escape every value; .txt templates are plain text and must not (that would show &amp;).
     return Environment(
         loader=FileSystemLoader(REPO_ROOT / "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        autoescape=select_autoescape(enabled_extensions=("html", "mjml"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

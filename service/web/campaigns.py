@@ -12,14 +12,16 @@ from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.schedule import ScheduleError
+from service.campaigns.test_send import MAX_TEST_RECIPIENTS
 from service.compliance.review import require_passing_check, submission_check
+from service.composer.preview import preview_email as preview_for
+from service.composer.preview import sample_subscribers
 from service.extensions import db
-from service.models import Article, Campaign, Snippet
+from service.models import Article, Campaign, EmailIssue, User
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
 from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for
 from service.worker.post_send import thread_parts_for
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -115,30 +117,52 @@ def show(campaign_id: int):
     )
 
 
+def _sample_id() -> int | None:
+    value = request.args.get("subscriber", "")
+    return int(value) if value.isdigit() else None
+
+
 @blueprint.get("/<int:campaign_id>/preview/<int:position>/email.html")
 @login_required
 def preview_email(campaign_id: int, position: int):
-    """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
-    campaign, snippet = _preview_target(campaign_id, position)
-    email = outgoing_email_for(campaign, snippet, _preview_context())
+    """The email exactly as the worker renders it for the chosen sample subscriber, shown in the preview's frames."""
+    campaign, issue = _preview_target(campaign_id, position)
+    email = preview_for(db.session, campaign, issue, _preview_context(), _sample_id())
     return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
 
 
 @blueprint.get("/<int:campaign_id>/preview/<int:position>")
 @login_required
 def preview(campaign_id: int, position: int):
-    campaign, snippet = _preview_target(campaign_id, position)
+    campaign, issue = _preview_target(campaign_id, position)
     ctx = _preview_context()
-    email = outgoing_email_for(campaign, snippet, ctx) if campaign.send_email else None
-    parts = thread_parts_for(campaign, snippet, ctx)
-    return render_template("campaigns/preview.html", campaign=campaign, position=position, email=email, parts=parts)
+    sample_id = _sample_id()
+    email = preview_for(db.session, campaign, issue, ctx, sample_id) if campaign.send_email else None
+    posts = (
+        [(section, thread_parts_for(campaign, section, ctx)) for section in issue.sections]
+        if campaign.send_post
+        else []
+    )
+    team = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return render_template(
+        "campaigns/preview.html",
+        campaign=campaign,
+        issue=issue,
+        position=position,
+        email=email,
+        posts=posts,
+        samples=sample_subscribers(db.session, campaign),
+        sample_id=sample_id,
+        team=team,
+        max_test_recipients=MAX_TEST_RECIPIENTS,
+    )
 
 
-def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]:
+def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, EmailIssue]:
     campaign = db.get_or_404(Campaign, campaign_id)
-    if not 0 <= position < len(campaign.snippets):
+    if not 0 <= position < len(campaign.issues):
         abort(404)
-    return campaign, campaign.snippets[position]
+    return campaign, campaign.issues[position]
 
 
 def _preview_context() -> WorkerContext:

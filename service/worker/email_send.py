@@ -36,14 +36,16 @@ from sqlalchemy.orm import Session, scoped_session
 from service.campaigns import audit
 from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient, SendAbandoned
 from service.compliance.setup import send_time_problem
-from service.models import Campaign, Delivery, Message, SendBatch, Snippet, Subscriber, SubscriberTopic, Suppression
+from service.composer.content import issue_content
+from service.composer.placeholders import DEFAULT_FIRST_NAME, FIRST_NAME, first_name_default, first_name_value
+from service.models import Campaign, Delivery, EmailIssue, Message, SendBatch, Subscriber, SubscriberTopic, Suppression
 from service.models.base import UTCDateTime
 from service.rendering.clinic import ClinicInfo
-from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for, render_email
+from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for
+from service.rendering.mjml_email import render_issue
 from service.subscribers.audience import audience_batch
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
-from service.worker.links import article_link
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +53,13 @@ MAX_BATCH_SIZE = 1000  # SendGrid's limit of personalizations per request
 
 
 def outgoing_email_for(
-    campaign: Campaign, snippet: Snippet, ctx: WorkerContext, message_id: int | None = None
+    campaign: Campaign, issue: EmailIssue, ctx: WorkerContext, message_id: int | None = None
 ) -> OutgoingEmail:
-    """The email as it goes out; previews call it too (without a message id), so they show exactly this."""
-    rendered = render_email(
-        subject=campaign.email_subject,
-        heading=snippet.heading,
-        body=snippet.body,
-        clinic=ctx.clinic,
-        read_more_url=article_link(campaign, ctx.clinic),
-        campaign_slug=campaign.slug,
-    )
+    """The email as it goes out; previews call it too (without a message id), so they show exactly this.
+
+    Raises SubjectError (empty subject, line break) or PlaceholderError (unknown placeholder: old data only).
+    """
+    rendered = render_issue(issue_content(campaign, issue, ctx.clinic), clinic=ctx.clinic, campaign_slug=campaign.slug)
     return OutgoingEmail(
         subject=rendered.subject,
         html=rendered.html,
@@ -75,17 +73,24 @@ def outgoing_email_for(
     )
 
 
-def recipient_values(unsubscribe_link: str, first_name: str) -> dict[str, str]:
-    """The per-recipient substitutions of a newsletter email."""
+def recipient_values(
+    unsubscribe_link: str, first_name: str, first_name_default: str = DEFAULT_FIRST_NAME
+) -> dict[str, str]:
+    """The per-recipient substitutions of a newsletter email (the subject's {{ first_name }} included)."""
     greeting = greeting_for(first_name or "")
-    return {UNSUBSCRIBE_URL: unsubscribe_link, GREETING_TEXT: greeting, GREETING_HTML: str(escape(greeting))}
+    return {
+        UNSUBSCRIBE_URL: unsubscribe_link,
+        GREETING_TEXT: greeting,
+        GREETING_HTML: str(escape(greeting)),
+        FIRST_NAME: first_name_value(first_name, first_name_default),
+    }
 
 
-def recipients_for(rows: list, ctx: WorkerContext) -> list[Recipient]:
+def recipients_for(rows: list, ctx: WorkerContext, first_name_default: str = DEFAULT_FIRST_NAME) -> list[Recipient]:
     """Recipients for audience rows of (id, email, first_name)."""
     links = UnsubscribeLinks(ctx.clinic, ctx.config["SECRET_KEY"]).for_subscribers([row.id for row in rows])
     return [
-        Recipient(email=row.email, substitutions=recipient_values(link, row.first_name))
+        Recipient(email=row.email, substitutions=recipient_values(link, row.first_name, first_name_default))
         for row, link in zip(rows, links, strict=True)
     ]
 
@@ -250,7 +255,9 @@ def _send_batch(
         session.commit()
         return None
     try:
-        provider_id = ctx.email_channel.send_batch(_with_batch_id(email, batch), recipients_for(rows, ctx))
+        provider_id = ctx.email_channel.send_batch(
+            _with_batch_id(email, batch), recipients_for(rows, ctx, first_name_default(message.issue.subject))
+        )
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
@@ -378,7 +385,7 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
 
 
 def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> str:
-    email = outgoing_email_for(message.campaign, message.snippet, ctx, message.id)
+    email = outgoing_email_for(message.campaign, message.issue, ctx, message.id)
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         stop = _stop_reason(session, message, ctx)

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import audit
 from service.channels.social.base import SocialPostError
-from service.models import Campaign, Delivery, Message, Snippet
+from service.models import Campaign, Delivery, Message, Section
+from service.rendering.markdown import markdown_to_text
 from service.rendering.post import post_link, render_thread, same_post_text
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
@@ -33,11 +34,11 @@ RECONCILE_AFTER = timedelta(seconds=60)
 LOOK_FIRST_STATUSES = ("in_flight", "resend")
 
 
-def thread_parts_for(campaign: Campaign, snippet: Snippet, ctx: WorkerContext) -> list[str]:
-    """The texts of the posts this snippet becomes in this campaign, in order (previews and checks use it too)."""
+def thread_parts_for(campaign: Campaign, section: Section, ctx: WorkerContext) -> list[str]:
+    """The texts of the posts this section becomes in this campaign, in order (previews and checks use it too)."""
     return render_thread(
-        heading=snippet.heading,
-        body=snippet.body,
+        heading=section.heading,
+        body=markdown_to_text(section.body),
         link=post_link(campaign.link_url, website_url=ctx.clinic.website_url, campaign_slug=campaign.slug),
         hashtags=campaign.hashtags,
         template=campaign.post_template,
@@ -62,7 +63,7 @@ def _part_name(index: int, count: int) -> str:
 
 def send_post_message(session: Session, message: Message, ctx: WorkerContext) -> str:
     """Post the message's remaining parts. Returns the message's status when this worker stops working on it."""
-    parts = thread_parts_for(message.campaign, message.snippet, ctx)
+    parts = thread_parts_for(message.campaign, message.section, ctx)
     message.total_count = len(parts)
     recorded = _parts_recorded(session, message)
     previous_id: str | None = None

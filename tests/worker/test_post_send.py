@@ -51,7 +51,7 @@ def ctx(app, clock) -> WorkerContext:
 
 
 def parts_of(message: Message, ctx: WorkerContext) -> list[str]:
-    return thread_parts_for(message.campaign, message.snippet, ctx)
+    return thread_parts_for(message.campaign, message.section, ctx)
 
 
 def deliveries(message: Message) -> list[Delivery]:

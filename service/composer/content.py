@@ -1,0 +1,31 @@
+"""What an issue says, as the renderer takes it: the composed models turned into plain values."""
+
+from service.composer.placeholders import fill_subject
+from service.models import Campaign, EmailIssue
+from service.rendering.clinic import ClinicInfo
+from service.rendering.mjml_email import IssueContent, SectionContent
+
+
+def read_more_url(campaign: Campaign, clinic: ClinicInfo) -> str:
+    return campaign.link_url or clinic.website_url
+
+
+def subject_of(campaign: Campaign, issue: EmailIssue) -> str:
+    """The issue's subject with {{ heading }} filled in; {{ first_name }} stays for each recipient."""
+    first_heading = issue.sections[0].heading if issue.sections else ""
+    return fill_subject(issue.subject or campaign.email_subject, heading=first_heading)
+
+
+def issue_content(campaign: Campaign, issue: EmailIssue, clinic: ClinicInfo) -> IssueContent:
+    """Raises PlaceholderError for a subject with an unknown placeholder (refused on save, so only old data)."""
+    return IssueContent(
+        subject=subject_of(campaign, issue),
+        sections=tuple(SectionContent(heading=s.heading, body=s.body) for s in issue.sections),
+        layout=campaign.email_layout or "letter",
+        preheader=issue.preheader,
+        intro=issue.intro,
+        cta_label=issue.cta_label,
+        cta_url=issue.cta_url,
+        sign_off=issue.sign_off,
+        read_more_url=read_more_url(campaign, clinic),
+    )
