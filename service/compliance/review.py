@@ -1,10 +1,10 @@
 """Reviewing a campaign: the claims check run on everything it will send, exactly as it will be sent.
 
-`review_campaign` renders each issue's email and each section's post parts through the worker's own functions
-(`outgoing_email_for`, `thread_parts_for`) and checks them piece by piece: the subject (context "subject"), the
-preheader (context "subject": an inbox shows it beside the subject), the HTML body (image alt texts included) as a
-reader sees it (`html_to_text`, context "body"), the links in the HTML (`check_links`), each post part (context
-"post"), and the required elements on the rendered email, HTML part and plain-text part alike.
+`review_campaign` renders each issue's email and each section's post parts with the builders the worker sends from
+(`service.outgoing`: `outgoing_email_for`, `thread_parts_for`) and checks them piece by piece: the subject (context
+"subject"), the preheader (context "subject": an inbox shows it beside the subject), the HTML body (image alt texts
+included) as a reader sees it (`html_to_text`, context "body"), the links in the HTML (`check_links`), each post part
+(context "post"), and the required elements on the rendered email, HTML part and plain-text part alike.
 Per-recipient placeholders are filled as for a representative recipient (subscriber id 0, no first name), so the
 unsubscribe links look exactly like real ones: `{PUBLIC_BASE_URL}/unsubscribe/<signed token>`.
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.campaigns.lifecycle import LifecycleError, SubmissionCheck
 from service.compliance.check import (
     ClinicIdentity,
@@ -45,11 +45,11 @@ from service.compliance.check import (
 from service.compliance.setup import strict_setup, uses_placeholder_address
 from service.models import Campaign, FindingAcceptance, Section, User
 from service.models.base import utcnow
+from service.outgoing.email import outgoing_email_for, recipient_values
+from service.outgoing.links import unsubscribe_url
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for, recipient_values
-from service.worker.links import unsubscribe_url
-from service.worker.post_send import thread_parts_for
 
 # What a piece of a campaign is: the email's subject, its HTML body as text, its plain-text part (checked for the
 # required elements only: its words are the HTML body's), the links in its HTML, or one part of a post/thread.
@@ -67,14 +67,6 @@ NOT_HTTPS_NOTICE = (
 
 class ReviewError(ValueError):
     """A review decision cannot be recorded; the message says why, for a person."""
-
-
-class SnippetInputError(ValueError):
-    """Invalid snippet text; `errors` maps field names (heading, body) to messages for a person."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -170,9 +162,10 @@ def clinic_identity(config: Mapping, *, strict: bool) -> ClinicIdentity:
     )
 
 
-def representative_substitutions(ctx: WorkerContext) -> dict[str, str]:
+def representative_substitutions(config: Mapping) -> dict[str, str]:
     """The per-recipient values a provider would fill in, for a recipient with no first name."""
-    return recipient_values(unsubscribe_url(ctx.clinic, ctx.config["SECRET_KEY"], REPRESENTATIVE_SUBSCRIBER_ID), "")
+    link = unsubscribe_url(ClinicInfo.from_config(config), config["SECRET_KEY"], REPRESENTATIVE_SUBSCRIBER_ID)
+    return recipient_values(link, "")
 
 
 def _fill(text: str, substitutions: Mapping[str, str]) -> str:
@@ -181,28 +174,28 @@ def _fill(text: str, substitutions: Mapping[str, str]) -> str:
     return text
 
 
-def review_campaign(campaign: Campaign, ctx: WorkerContext) -> CampaignReview:
-    """Check every email and post the campaign will send, as rendered for sending."""
-    strict = strict_setup(ctx.config)
-    clinic = clinic_identity(ctx.config, strict=strict)
-    substitutions = representative_substitutions(ctx)
+def review_campaign(campaign: Campaign, config: Mapping) -> CampaignReview:
+    """Check every email and post the campaign will send, as rendered for sending with these settings."""
+    strict = strict_setup(config)
+    clinic = clinic_identity(config, strict=strict)
+    substitutions = representative_substitutions(config)
     pieces: list[Piece] = []
     notices: list[str] = []
-    if not strict and campaign.send_email and uses_placeholder_address(ctx.config):
+    if not strict and campaign.send_email and uses_placeholder_address(config):
         notices.append(PLACEHOLDER_NOTICE)
     post_index = 0
     for index, issue in enumerate(campaign.issues):
         if campaign.send_email:
-            pieces.extend(_email_pieces(campaign, issue, index, ctx, clinic, substitutions, strict, notices))
+            pieces.extend(_email_pieces(campaign, issue, index, config, clinic, substitutions, strict, notices))
         if campaign.send_post:
             for section in issue.sections:
-                pieces.extend(_post_pieces(campaign, section, index, post_index, ctx))
+                pieces.extend(_post_pieces(campaign, section, index, post_index, config))
                 post_index += 1
     return CampaignReview(pieces=tuple(pieces), notices=tuple(dict.fromkeys(notices)))
 
 
-def _email_pieces(campaign, issue, index, ctx, clinic, substitutions, strict, notices) -> list[Piece]:
-    email = outgoing_email_for(campaign, issue, ctx)
+def _email_pieces(campaign, issue, index, config, clinic, substitutions, strict, notices) -> list[Piece]:
+    email = outgoing_email_for(campaign, issue, ClinicInfo.from_config(config))
     html = _fill(email.html, substitutions)
     plain = _fill(email.text, substitutions)
     body = html_to_text(html)
@@ -232,8 +225,8 @@ def _email_pieces(campaign, issue, index, ctx, clinic, substitutions, strict, no
     ]
 
 
-def _post_pieces(campaign: Campaign, section: Section, index: int, post_index: int, ctx: WorkerContext) -> list[Piece]:
-    parts = thread_parts_for(campaign, section, ctx)
+def _post_pieces(campaign: Campaign, section: Section, index: int, post_index: int, config: Mapping) -> list[Piece]:
+    parts = thread_parts_for(campaign, section, ClinicInfo.from_config(config))
     return [
         Piece(
             index,
@@ -317,17 +310,17 @@ def clear_stale_acceptances(session: Session, campaign: Campaign, review: Campai
     return len(stale)
 
 
-def submission_check(session: Session, ctx: WorkerContext) -> SubmissionCheck:
+def submission_check(session: Session, config: Mapping) -> SubmissionCheck:
     """The claims check as `lifecycle.submit_for_review(checks=...)` takes it."""
 
     def check(campaign: Campaign) -> list[str]:
-        return review_campaign(campaign, ctx).problems(accepted_fingerprints(session, campaign))
+        return review_campaign(campaign, config).problems(accepted_fingerprints(session, campaign))
 
     return check
 
 
-def require_passing_check(session: Session, campaign: Campaign, ctx: WorkerContext) -> None:
+def require_passing_check(session: Session, campaign: Campaign, config: Mapping) -> None:
     """Raise LifecycleError unless the campaign's current text passes (run again at approval)."""
-    problems = submission_check(session, ctx)(campaign)
+    problems = submission_check(session, config)(campaign)
     if problems:
         raise LifecycleError("The claims check does not pass: " + "; ".join(problems))

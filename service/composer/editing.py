@@ -4,13 +4,15 @@ Editing a section changes this campaign only (its own copy); a campaign that has
 (LifecycleError, nothing changed). Accepted warnings whose words changed are cleared.
 """
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit, lifecycle
+from service import audit
+from service.campaigns import lifecycle
 from service.compliance.review import clear_stale_acceptances, review_campaign
 from service.composer.issues import IssueInput, SectionInput, save_issue, sections_changed
 from service.models import Campaign, EmailIssue, Section, User
-from service.worker.context import WorkerContext
 
 
 def issue_input_from(issue: EmailIssue) -> IssueInput:
@@ -26,7 +28,7 @@ def issue_input_from(issue: EmailIssue) -> IssueInput:
 
 
 def save_composed_issue(
-    session: Session, campaign: Campaign, issue: EmailIssue, data: IssueInput, editor: User, ctx: WorkerContext
+    session: Session, campaign: Campaign, issue: EmailIssue, data: IssueInput, editor: User, config: Mapping
 ) -> bool:
     """Save `data` into the issue. Returns False when nothing changed.
 
@@ -38,16 +40,16 @@ def save_composed_issue(
     lifecycle.mark_edited(session, campaign, editor)
     save_issue(session, issue, data)
     audit.record(session, "issue:edited", actor=editor, campaign=campaign, detail=f"email {issue.position + 1}")
-    clear_stale_acceptances(session, campaign, review_campaign(campaign, ctx), editor)
+    clear_stale_acceptances(session, campaign, review_campaign(campaign, config), editor)
     return True
 
 
 def revise_section(
-    session: Session, campaign: Campaign, section: Section, heading: str, body: str, editor: User, ctx: WorkerContext
+    session: Session, campaign: Campaign, section: Section, heading: str, body: str, editor: User, config: Mapping
 ) -> bool:
     """Change one section's words (this campaign only). Returns False when nothing changed."""
     data = issue_input_from(section.issue)
     for item in data.sections:
         if item.id == section.id:
             item.heading, item.body = heading, body
-    return save_composed_issue(session, campaign, section.issue, data, editor, ctx)
+    return save_composed_issue(session, campaign, section.issue, data, editor, config)

@@ -10,7 +10,7 @@ Anything else in double braces, or a brace left over, is an error for the person
 
 import re
 
-# The per-recipient value the channel fills in (see service/worker/email_send.recipient_values).
+# The per-recipient value the channel fills in (see service/outgoing/email.recipient_values).
 FIRST_NAME = "-first_name-"
 DEFAULT_FIRST_NAME = "there"
 DOCUMENTED = ("{{ first_name }}", '{{ first_name | default("friend") }}', "{{ heading }}")

@@ -4,6 +4,7 @@ The sample subscriber gives the first name only; the unsubscribe link has the re
 subscriber (id 0) and is marked `?preview=1`, so clicking it in a preview unsubscribes nobody.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,11 +13,11 @@ from sqlalchemy.orm import Session
 from service.channels.email.base import apply_substitutions
 from service.composer.placeholders import first_name_default
 from service.models import Campaign, EmailIssue, Subscriber
+from service.outgoing.email import outgoing_email_for, recipient_values
+from service.outgoing.links import unsubscribe_url
+from service.rendering.clinic import ClinicInfo
 from service.rendering.mjml_email import GMAIL_CLIP_BYTES
 from service.subscribers.audience import audience_batch
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for, recipient_values
-from service.worker.links import unsubscribe_url
 
 PREVIEW_SUBSCRIBER_ID = 0
 SAMPLE_LIMIT = 20
@@ -44,14 +45,15 @@ def sample_subscribers(session: Session, campaign: Campaign) -> list:
 
 
 def preview_email(
-    session: Session, campaign: Campaign, issue: EmailIssue, ctx: WorkerContext, subscriber_id: int | None = None
+    session: Session, campaign: Campaign, issue: EmailIssue, config: Mapping, subscriber_id: int | None = None
 ) -> PreviewedEmail:
     """Raises SubjectError or PlaceholderError as outgoing_email_for does."""
-    email = outgoing_email_for(campaign, issue, ctx)
+    clinic = ClinicInfo.from_config(config)
+    email = outgoing_email_for(campaign, issue, clinic)
     first_name = ""
     if subscriber_id:
         first_name = session.scalar(select(Subscriber.first_name).where(Subscriber.id == subscriber_id)) or ""
-    link = unsubscribe_url(ctx.clinic, ctx.config["SECRET_KEY"], PREVIEW_SUBSCRIBER_ID) + "?preview=1"
+    link = unsubscribe_url(clinic, config["SECRET_KEY"], PREVIEW_SUBSCRIBER_ID) + "?preview=1"
     values = recipient_values(link, first_name, first_name_default(issue.subject or campaign.email_subject))
     return PreviewedEmail(
         subject=apply_substitutions(email.subject, values),

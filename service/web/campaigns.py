@@ -12,17 +12,17 @@ from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.schedule import ScheduleError
-from service.campaigns.test_send import MAX_TEST_RECIPIENTS
+from service.campaigns.send_to_self import MAX_TEST_RECIPIENTS
 from service.compliance.review import require_passing_check, submission_check
 from service.composer.preview import preview_email as preview_for
 from service.composer.preview import sample_subscribers
 from service.extensions import db
 from service.models import Article, Campaign, EmailIssue, User
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
-from service.worker.context import WorkerContext
-from service.worker.post_send import thread_parts_for
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -127,7 +127,7 @@ def _sample_id() -> int | None:
 def preview_email(campaign_id: int, position: int):
     """The email exactly as the worker renders it for the chosen sample subscriber, shown in the preview's frames."""
     campaign, issue = _preview_target(campaign_id, position)
-    email = preview_for(db.session, campaign, issue, _preview_context(), _sample_id())
+    email = preview_for(db.session, campaign, issue, current_app.config, _sample_id())
     return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
 
 
@@ -135,11 +135,11 @@ def preview_email(campaign_id: int, position: int):
 @login_required
 def preview(campaign_id: int, position: int):
     campaign, issue = _preview_target(campaign_id, position)
-    ctx = _preview_context()
+    clinic = ClinicInfo.from_config(current_app.config)
     sample_id = _sample_id()
-    email = preview_for(db.session, campaign, issue, ctx, sample_id) if campaign.send_email else None
+    email = preview_for(db.session, campaign, issue, current_app.config, sample_id) if campaign.send_email else None
     posts = (
-        [(section, thread_parts_for(campaign, section, ctx)) for section in issue.sections]
+        [(section, thread_parts_for(campaign, section, clinic)) for section in issue.sections]
         if campaign.send_post
         else []
     )
@@ -165,19 +165,15 @@ def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, EmailIss
     return campaign, campaign.issues[position]
 
 
-def _preview_context() -> WorkerContext:
-    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
-
-
 def _approve(campaign: Campaign) -> None:
     lifecycle.approve(db.session, campaign, current_user, allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
     # Approval needs a passing claims check on the text as it is now; failing, the request rolls back.
-    require_passing_check(db.session, campaign, _preview_context())
+    require_passing_check(db.session, campaign, current_app.config)
 
 
 ACTIONS = {
     "submit": lambda c: lifecycle.submit_for_review(
-        db.session, c, current_user, checks=(submission_check(db.session, _preview_context()),)
+        db.session, c, current_user, checks=(submission_check(db.session, current_app.config),)
     ),
     "approve": _approve,
     "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),

@@ -27,7 +27,6 @@ from service.extensions import db
 from service.models import Article, Campaign, EmailIssue, Section, Snippet
 from service.rendering.markdown import markdown_to_html
 from service.web.review import highlight
-from service.worker.context import WorkerContext
 
 blueprint = Blueprint("composer", __name__, url_prefix="/campaigns")
 
@@ -129,7 +128,7 @@ def save(campaign_id: int, position: int):
     if _rearranged(data):
         return _render(campaign, issue, data, {})
     try:
-        changed = save_composed_issue(db.session, campaign, issue, data, current_user, _context())
+        changed = save_composed_issue(db.session, campaign, issue, data, current_user, current_app.config)
     except IssueInputError as error:
         db.session.rollback()
         return _render(campaign, db.session.get(EmailIssue, issue.id), data, error.errors, 422)
@@ -213,7 +212,3 @@ def live(campaign_id: int):
     }
     previews = {name: str(Markup(markdown_to_html(text))) for name, text in list(markdown_fields.items())[:100]}
     return jsonify(fields=fields, markdown=previews)
-
-
-def _context() -> WorkerContext:
-    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)

@@ -11,15 +11,14 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.channels.email.base import EmailChannel, EmailSendError, Recipient
 from service.composer.placeholders import PlaceholderError, first_name_default
 from service.models import Campaign, User
+from service.outgoing.email import outgoing_email_for, recipient_values
+from service.outgoing.links import unsubscribe_url
 from service.rendering.clinic import ClinicInfo
 from service.rendering.email import SubjectError
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for, recipient_values
-from service.worker.links import unsubscribe_url
 
 SUBJECT_PREFIX = "[Test] "
 MAX_TEST_RECIPIENTS = 5
@@ -51,10 +50,10 @@ def send_test_email(
         raise SendToSelfError(f"Send a test to at most {MAX_TEST_RECIPIENTS} people of the team.")
     if any(not member.active for member in recipients):
         raise SendToSelfError("Tests go to active team accounts only.")
-    ctx = WorkerContext(config=config, email_channel=channel, social_channel=None)
+    clinic = ClinicInfo.from_config(config)
     issue = campaign.issues[position]
     try:
-        email = outgoing_email_for(campaign, issue, ctx)
+        email = outgoing_email_for(campaign, issue, clinic)
     except (SubjectError, PlaceholderError) as error:
         raise SendToSelfError(f"The subject cannot be sent: {error}") from error
     email = replace(
@@ -63,7 +62,6 @@ def send_test_email(
         categories=("test-send", campaign.slug[:255]),
         custom_args={"test_send": "1", "campaign_id": str(campaign.id)},
     )
-    clinic = ClinicInfo.from_config(config)
     link = unsubscribe_url(clinic, config["SECRET_KEY"], NO_SUBSCRIBER_ID)
     default = first_name_default(issue.subject or campaign.email_subject)
     try:
