@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from service.campaigns import audit
 from service.campaigns.recovery import WAITING_MESSAGE_STATUSES
 from service.models import Campaign, Message
+from service.outgoing.posts import thread_parts_for
 from service.subscribers.audience import audience_size
 from service.worker.claims import (
     claim_next_message,
@@ -18,7 +19,7 @@ from service.worker.claims import (
 )
 from service.worker.context import WorkerContext
 from service.worker.email_send import send_email_message
-from service.worker.post_send import send_post_message, thread_parts_for
+from service.worker.post_send import send_post_message
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def _record_start(session: Session, message: Message, ctx: WorkerContext) -> Non
         if message.channel == "email":
             message.total_count = audience_size(session, message.campaign.topics or [])
         else:
-            message.total_count = len(thread_parts_for(message.campaign, message.snippet, ctx))
+            message.total_count = len(thread_parts_for(message.campaign, message.snippet, ctx.clinic))
     session.commit()
 
 

@@ -21,109 +21,27 @@ A batch a person asked to resend (status "resend") is sent before the next new b
 who are still in the audience.
 """
 
-import hmac
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from itsdangerous import URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode, int_to_bytes
-from markupsafe import escape
 from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from service.campaigns import audit
-from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient, SendAbandoned
+from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
 from service.compliance.setup import send_time_problem
-from service.models import Campaign, Delivery, Message, SendBatch, Snippet, Subscriber, SubscriberTopic, Suppression
+from service.models import Delivery, Message, SendBatch, Subscriber, SubscriberTopic, Suppression
 from service.models.base import UTCDateTime
-from service.rendering.clinic import ClinicInfo
-from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for, render_email
+from service.outgoing.email import outgoing_email_for, recipients_for
 from service.subscribers.audience import audience_batch
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
-from service.worker.links import article_link
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_SIZE = 1000  # SendGrid's limit of personalizations per request
-
-
-def outgoing_email_for(
-    campaign: Campaign, snippet: Snippet, ctx: WorkerContext, message_id: int | None = None
-) -> OutgoingEmail:
-    """The email as it goes out; previews call it too (without a message id), so they show exactly this."""
-    rendered = render_email(
-        subject=campaign.email_subject,
-        heading=snippet.heading,
-        body=snippet.body,
-        clinic=ctx.clinic,
-        read_more_url=article_link(campaign, ctx.clinic),
-        campaign_slug=campaign.slug,
-    )
-    return OutgoingEmail(
-        subject=rendered.subject,
-        html=rendered.html,
-        text=rendered.text,
-        headers={
-            "List-Unsubscribe": f"<{UNSUBSCRIBE_URL}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        categories=("newsletter", campaign.slug[:255]),
-        custom_args={"message_id": str(message_id)} if message_id else {},
-    )
-
-
-def recipient_values(unsubscribe_link: str, first_name: str) -> dict[str, str]:
-    """The per-recipient substitutions of a newsletter email."""
-    greeting = greeting_for(first_name or "")
-    return {UNSUBSCRIBE_URL: unsubscribe_link, GREETING_TEXT: greeting, GREETING_HTML: str(escape(greeting))}
-
-
-def recipients_for(rows: list, ctx: WorkerContext) -> list[Recipient]:
-    """Recipients for audience rows of (id, email, first_name)."""
-    links = UnsubscribeLinks(ctx.clinic, ctx.config["SECRET_KEY"]).for_subscribers([row.id for row in rows])
-    return [
-        Recipient(email=row.email, substitutions=recipient_values(link, row.first_name))
-        for row, link in zip(rows, links, strict=True)
-    ]
-
-
-class UnsubscribeLinks:
-    """The unsubscribe links of a whole batch: exactly what `unsubscribe_url` makes, ten times faster.
-
-    `make_token` builds a serializer and a signer and derives the key for every token, and the URL-safe serializer
-    tries to zlib-compress every payload; together that is most of a batch's time. Here the signer is built and the
-    key derived once per batch, and a subscriber id's payload (its JSON, too short to compress) is encoded directly.
-    Every batch checks its first token against itsdangerous's own, and falls back to it if they ever differ.
-    """
-
-    PURPOSE = "unsubscribe"
-
-    def __init__(self, clinic: ClinicInfo, secret_key: str):
-        self.prefix = f"{clinic.public_base_url}/unsubscribe/"
-        self.serializer = URLSafeTimedSerializer(secret_key, salt=f"tidings-{self.PURPOSE}")
-        self.signer = self.serializer.make_signer()
-        self.mac = hmac.new(self.signer.derive_key(), digestmod=self.signer.digest_method)
-        self.sep = self.signer.sep.encode() if isinstance(self.signer.sep, str) else self.signer.sep
-
-    def for_subscribers(self, subscriber_ids: list[int]) -> list[str]:
-        stamp = self.sep + base64_encode(int_to_bytes(self.signer.get_timestamp()))
-        fast = self._payload
-        if subscriber_ids and fast(subscriber_ids[0]) != self.serializer.dump_payload(subscriber_ids[0]):
-            fast = self.serializer.dump_payload
-        links = []
-        for subscriber_id in subscriber_ids:
-            value = fast(subscriber_id) + stamp
-            mac = self.mac.copy()
-            mac.update(value)
-            links.append(self.prefix + (value + self.sep + base64_encode(mac.digest())).decode("ascii"))
-        return links
-
-    @staticmethod
-    def _payload(subscriber_id: int) -> bytes:
-        return base64_encode(str(int(subscriber_id)).encode("ascii"))
 
 
 def mark_abandoned_batches_uncertain(session: Session, message: Message) -> int:
@@ -250,7 +168,8 @@ def _send_batch(
         session.commit()
         return None
     try:
-        provider_id = ctx.email_channel.send_batch(_with_batch_id(email, batch), recipients_for(rows, ctx))
+        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"])
+        provider_id = ctx.email_channel.send_batch(_with_batch_id(email, batch), recipients)
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
@@ -378,7 +297,7 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
 
 
 def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> str:
-    email = outgoing_email_for(message.campaign, message.snippet, ctx, message.id)
+    email = outgoing_email_for(message.campaign, message.snippet, ctx.clinic, message.id)
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         stop = _stop_reason(session, message, ctx)

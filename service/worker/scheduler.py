@@ -20,12 +20,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.extensions import db
+from service.heartbeat import beat, farewell
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.retention import purge_unconfirmed
 from service.worker.claims import release_dispatch_lease, use_lease
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from service.worker.heartbeat import beat, farewell
 
 log = logging.getLogger(__name__)
 
