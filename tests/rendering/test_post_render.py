@@ -135,3 +135,12 @@ def test_a_heading_with_no_text_after_it_ends_with_a_period_not_a_colon():
     assert text == f"Management of Pain. Read more: {LINK}"
     asked = render_post_text(heading="Is it safe?", body="", link=LINK, template="question.txt")
     assert asked == f"Is it safe? Read more: {LINK}"
+
+
+def test_a_published_post_with_images_is_still_recognised_by_its_text():
+    ours = f"Our new waiting room. {LINK}"
+    published = "Our new waiting room. https://t.co/abc123 https://t.co/media9"
+
+    assert same_post_text(ours, published, has_images=True)
+    assert not same_post_text(ours, published), "without images, a link more is another post"
+    assert not same_post_text("Our new waiting room.", "Our old waiting room. https://t.co/media9", has_images=True)
