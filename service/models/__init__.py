@@ -5,6 +5,7 @@ from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
+from service.models.media import Media
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import User
@@ -20,6 +21,7 @@ __all__ = [
     "EmailEvent",
     "EmailTemplate",
     "FindingAcceptance",
+    "Media",
     "Message",
     "Section",
     "SendBatch",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from service.models import Campaign
+from service.rendering.headings import lead_in
 from service.rendering.post_length import MAX_POST_LENGTH, weighted_length
 from service.timezones import utc_to_local
 from tests.factories import draft_campaign, import_seed
@@ -61,7 +62,8 @@ def test_chosen_snippets_preview_as_the_campaign_would_post_them(marketer_client
     for snippet, shown in zip(snippets, previews, strict=True):
         assert shown["heading"] == snippet.heading
         [post] = shown["posts"]
-        assert post["text"].startswith(snippet.heading + ":")
+        assert post["text"].startswith(lead_in(snippet.heading) + " ")
+        assert "?:" not in post["text"]
         assert f"{SITE}/?utm_source=x&utm_medium=social&utm_campaign=spring-open-house #KAP" in post["text"]
         assert post["weighted_length"] == weighted_length(post["text"]) <= MAX_POST_LENGTH
 

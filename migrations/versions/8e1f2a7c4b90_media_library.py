@@ -1,0 +1,45 @@
+"""media library: uploaded images, verified and stripped, with their alt text
+
+Revision ID: 8e1f2a7c4b90
+Revises: 51c6192244c1
+Create Date: 2026-12-01 20:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '8e1f2a7c4b90'
+down_revision = '51c6192244c1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'media',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('source_sha256', sa.String(length=64), nullable=False),
+        sa.Column('original_filename', sa.String(length=255), nullable=False),
+        sa.Column('alt_text', sa.Text(), nullable=False),
+        sa.Column('format', sa.String(length=10), nullable=False),
+        sa.Column('file_1x', sa.String(length=80), nullable=False),
+        sa.Column('width_1x', sa.Integer(), nullable=False),
+        sa.Column('height_1x', sa.Integer(), nullable=False),
+        sa.Column('bytes_1x', sa.Integer(), nullable=False),
+        sa.Column('file_2x', sa.String(length=80), nullable=False),
+        sa.Column('width_2x', sa.Integer(), nullable=False),
+        sa.Column('height_2x', sa.Integer(), nullable=False),
+        sa.Column('bytes_2x', sa.Integer(), nullable=False),
+        sa.Column('uploaded_at', sa.DateTime(), nullable=False),
+        sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+        sa.CheckConstraint("format IN ('jpeg', 'png', 'webp', 'gif')", name=op.f('ck_media_format')),
+        sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_media_uploaded_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_media')),
+        sa.UniqueConstraint('source_sha256', name=op.f('uq_media_source_sha256')),
+    )
+
+
+def downgrade():
+    op.drop_table('media')
