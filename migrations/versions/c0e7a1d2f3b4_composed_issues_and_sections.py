@@ -41,7 +41,9 @@ def upgrade():
     sa.Column('cta_label', sa.String(length=100), nullable=False),
     sa.Column('cta_url', sa.String(length=500), nullable=False),
     sa.Column('sign_off', sa.Text(), nullable=False),
+    sa.Column('hero_media_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_email_issues_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['hero_media_id'], ['media.id'], name=op.f('fk_email_issues_hero_media_id_media'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_email_issues')),
     sa.UniqueConstraint('campaign_id', 'position', name=op.f('uq_email_issues_campaign_id'))
     )
@@ -55,6 +57,8 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('source_snippet_id', sa.Integer(), nullable=True),
     sa.Column('source_fingerprint', sa.String(length=64), nullable=True),
+    sa.Column('media_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['media_id'], ['media.id'], name=op.f('fk_sections_media_id_media'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['issue_id'], ['email_issues.id'], name=op.f('fk_sections_issue_id_email_issues')),
     sa.ForeignKeyConstraint(['source_snippet_id'], ['snippets.id'], name=op.f('fk_sections_source_snippet_id_snippets'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sections')),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.channels.email.base import EmailChannel, EmailSendError, Recipient
 from service.composer.placeholders import PlaceholderError, first_name_default
+from service.media.urls import media_base_url
 from service.models import Campaign, User
 from service.outgoing.email import outgoing_email_for, recipient_values
 from service.outgoing.links import unsubscribe_url
@@ -53,7 +54,7 @@ def send_test_email(
     clinic = ClinicInfo.from_config(config)
     issue = campaign.issues[position]
     try:
-        email = outgoing_email_for(campaign, issue, clinic)
+        email = outgoing_email_for(campaign, issue, clinic, media_base=media_base_url(config))
     except (SubjectError, PlaceholderError) as error:
         raise SendToSelfError(f"The subject cannot be sent: {error}") from error
     email = replace(

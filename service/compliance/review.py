@@ -43,6 +43,7 @@ from service.compliance.check import (
     sentence_spans,
 )
 from service.compliance.setup import strict_setup, uses_placeholder_address
+from service.media.urls import media_base_url
 from service.models import Campaign, FindingAcceptance, Section, User
 from service.models.base import utcnow
 from service.outgoing.email import outgoing_email_for, recipient_values
@@ -195,7 +196,7 @@ def review_campaign(campaign: Campaign, config: Mapping) -> CampaignReview:
 
 
 def _email_pieces(campaign, issue, index, config, clinic, substitutions, strict, notices) -> list[Piece]:
-    email = outgoing_email_for(campaign, issue, ClinicInfo.from_config(config))
+    email = outgoing_email_for(campaign, issue, ClinicInfo.from_config(config), media_base=media_base_url(config))
     html = _fill(email.html, substitutions)
     plain = _fill(email.text, substitutions)
     body = html_to_text(html)

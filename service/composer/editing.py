@@ -23,7 +23,8 @@ def issue_input_from(issue: EmailIssue) -> IssueInput:
         cta_label=issue.cta_label,
         cta_url=issue.cta_url,
         sign_off=issue.sign_off,
-        sections=[SectionInput(s.heading, s.body, id=s.id) for s in issue.sections],
+        hero_media_id=issue.hero_media_id,
+        sections=[SectionInput(s.heading, s.body, id=s.id, media_id=s.media_id) for s in issue.sections],
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.composer.placeholders import PlaceholderError, check_placeholders
 from service.composer.sections import section_from_snippet, validate_section
-from service.models import Campaign, EmailIssue, Section, Snippet
+from service.models import Campaign, EmailIssue, Media, Section, Snippet
 
 PREHEADER_HINT = (40, 100)  # inboxes show about this many characters of the preview line
 PREHEADER_MAX = 200
@@ -47,6 +47,7 @@ class SectionInput:
     # The section this one was (None: a new one); a new one may start from a snippet.
     id: int | None = None
     snippet_id: int | None = None
+    media_id: int | None = None  # an image of the media library (its alt text goes with it)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class IssueInput:
     cta_label: str = ""
     cta_url: str = ""
     sign_off: str = ""
+    hero_media_id: int | None = None
     sections: list[SectionInput] = field(default_factory=list)
 
 
@@ -115,6 +117,9 @@ def save_issue(session: Session, issue: EmailIssue, data: IssueInput) -> None:
     snippets = {s.id: s for s in session.scalars(select(Snippet).where(Snippet.id.in_(wanted)))} if wanted else {}
     if wanted - set(snippets):
         errors["sections"] = "A chosen snippet no longer exists."
+    images = {data.hero_media_id, *(s.media_id for s in data.sections)} - {None}
+    if images and len(session.scalars(select(Media.id).where(Media.id.in_(images))).all()) != len(images):
+        errors["sections"] = "A chosen image is no longer in the media library."
     known = {section.id for section in issue.sections}
     if any(s.id is not None and s.id not in known for s in data.sections):
         errors["sections"] = "A section was removed meanwhile; reload the page."
@@ -132,6 +137,7 @@ def _apply_issue(issue: EmailIssue, data: IssueInput, snippets: dict[int, Snippe
     issue.subject, issue.preheader = data.subject.strip(), " ".join(data.preheader.split())
     issue.intro, issue.sign_off = data.intro.strip(), data.sign_off.strip()
     issue.cta_label, issue.cta_url = data.cta_label.strip(), data.cta_url.strip()
+    issue.hero_media_id = data.hero_media_id
     existing = {section.id: section for section in issue.sections}
     ordered: list[Section] = []
     for section_input in data.sections:
@@ -141,6 +147,7 @@ def _apply_issue(issue: EmailIssue, data: IssueInput, snippets: dict[int, Snippe
             section = section_from_snippet(snippet) if snippet is not None else Section()
         section.heading = section_input.heading.strip()
         section.body = section_input.body.replace("\r\n", "\n").strip()
+        section.media_id = section_input.media_id
         ordered.append(section)
     for offset, section in enumerate(ordered):
         section.position = -1 - offset
@@ -154,7 +161,15 @@ def number_sections(issue: EmailIssue) -> None:
 
 def sections_changed(issue: EmailIssue, data: IssueInput) -> bool:
     """Whether saving `data` would change what the issue sends."""
-    now = (issue.subject, issue.preheader, issue.intro, issue.cta_label, issue.cta_url, issue.sign_off)
+    now = (
+        issue.subject,
+        issue.preheader,
+        issue.intro,
+        issue.cta_label,
+        issue.cta_url,
+        issue.sign_off,
+        issue.hero_media_id,
+    )
     new = (
         data.subject.strip(),
         " ".join(data.preheader.split()),
@@ -162,9 +177,10 @@ def sections_changed(issue: EmailIssue, data: IssueInput) -> bool:
         data.cta_label.strip(),
         data.cta_url.strip(),
         data.sign_off.strip(),
+        data.hero_media_id,
     )
-    sections_now = [(s.id, s.heading, s.body) for s in issue.sections]
-    sections_new = [(s.id, s.heading.strip(), s.body.replace("\r\n", "\n").strip()) for s in data.sections]
+    sections_now = [(s.id, s.heading, s.body, s.media_id) for s in issue.sections]
+    sections_new = [(s.id, s.heading.strip(), s.body.replace("\r\n", "\n").strip(), s.media_id) for s in data.sections]
     return now != new or sections_now != sections_new
 
 

@@ -28,7 +28,7 @@ class PlaceholderError(ValueError):
 
 def check_placeholders(subject: str) -> None:
     """Raise PlaceholderError unless every brace in `subject` belongs to a documented placeholder."""
-    defaults = {match.group("default").strip() or DEFAULT_FIRST_NAME for match in _FIRST_NAME.finditer(subject)}
+    defaults = {(match.group("default") or "").strip() or DEFAULT_FIRST_NAME for match in _FIRST_NAME.finditer(subject)}
     if len(defaults) > 1:
         raise PlaceholderError("Use one default for {{ first_name }} in a subject.")
     rest = _HEADING.sub("", _FIRST_NAME.sub("", subject))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.channels.email.base import apply_substitutions
 from service.composer.placeholders import first_name_default
+from service.media.urls import media_base_url
 from service.models import Campaign, EmailIssue, Subscriber
 from service.outgoing.email import outgoing_email_for, recipient_values
 from service.outgoing.links import unsubscribe_url
@@ -49,7 +50,7 @@ def preview_email(
 ) -> PreviewedEmail:
     """Raises SubjectError or PlaceholderError as outgoing_email_for does."""
     clinic = ClinicInfo.from_config(config)
-    email = outgoing_email_for(campaign, issue, clinic)
+    email = outgoing_email_for(campaign, issue, clinic, media_base=media_base_url(config))
     first_name = ""
     if subscriber_id:
         first_name = session.scalar(select(Subscriber.first_name).where(Subscriber.id == subscriber_id)) or ""

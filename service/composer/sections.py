@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Campaign, EmailIssue, Section, Snippet
+from service.models import Article, Campaign, EmailIssue, Section, Snippet
 
 HEADING_MAX = 300
 
@@ -49,12 +49,34 @@ class SourceChange:
     diff: list[tuple[str, str]]  # (kind, text): kind is "same", "added" or "removed", word by word
 
 
+def latest_version_of(session: Session, snippet: Snippet) -> Snippet:
+    """The same snippet in the newest import of its article: an article imported again from the same file (or,
+    without a file name, with the same title) is a new version of it. Its snippet is the one with the same heading,
+    else the one at the same position; the snippet itself when there is no newer import or no counterpart."""
+    article = snippet.article
+    same_source = Article.source_name == article.source_name if article.source_name else Article.title == article.title
+    newer = session.scalar(
+        select(Article).where(Article.id > article.id, same_source).order_by(Article.id.desc()).limit(1)
+    )
+    if newer is None:
+        return snippet
+    wanted = " ".join(snippet.heading.split()).casefold()
+    by_heading = [s for s in newer.snippets if " ".join(s.heading.split()).casefold() == wanted]
+    if by_heading:
+        return by_heading[0]
+    return next((s for s in newer.snippets if s.position == snippet.position), snippet)
+
+
 def source_change(session: Session, section: Section) -> SourceChange | None:
-    """What changed in the section's source snippet since it was copied, or None (no source, or unchanged)."""
+    """What changed in the section's source snippet (or its article's newer import) since it was copied, or None
+    (no source, or the same words)."""
     if section.source_snippet_id is None:
         return None
     snippet = session.get(Snippet, section.source_snippet_id)
-    if snippet is None or text_fingerprint(snippet.heading, snippet.body) == section.source_fingerprint:
+    if snippet is None:
+        return None
+    snippet = latest_version_of(session, snippet)
+    if text_fingerprint(snippet.heading, snippet.body) == section.source_fingerprint:
         return None
     return SourceChange(
         snippet, word_diff(f"{section.heading}\n\n{section.body}", f"{snippet.heading}\n\n{snippet.body}")
@@ -83,6 +105,7 @@ def _words(text: str) -> list[str]:
 def take_new_text(section: Section, snippet: Snippet) -> None:
     """Replace the section's words with its source snippet's current ones (the person asked for it)."""
     section.heading, section.body = snippet.heading, snippet.body
+    section.source_snippet_id = snippet.id
     section.source_fingerprint = text_fingerprint(snippet.heading, snippet.body)
 
 
@@ -98,3 +121,19 @@ def campaigns_using(session: Session, snippet_id: int) -> list[Campaign]:
             .order_by(Campaign.id)
         )
     )
+
+
+def campaigns_by_snippet(session: Session, snippet_ids: list[int]) -> dict[int, list[Campaign]]:
+    """For each snippet id, the campaigns with a section copied from it (for the article page)."""
+    rows = session.execute(
+        select(Section.source_snippet_id, Campaign)
+        .join(EmailIssue, EmailIssue.id == Section.issue_id)
+        .join(Campaign, Campaign.id == EmailIssue.campaign_id)
+        .where(Section.source_snippet_id.in_(snippet_ids))
+        .order_by(Campaign.id)
+    ).all()
+    found: dict[int, list[Campaign]] = {}
+    for snippet_id, campaign in rows:
+        if campaign not in found.setdefault(snippet_id, []):
+            found[snippet_id].append(campaign)
+    return found

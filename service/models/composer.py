@@ -4,6 +4,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import db
+from service.models.media import Media
 
 EMAIL_LAYOUTS = ("letter", "digest")
 
@@ -24,7 +25,10 @@ class EmailIssue(db.Model):
     cta_label: Mapped[str] = mapped_column(String(100), default="")
     cta_url: Mapped[str] = mapped_column(String(500), default="")
     sign_off: Mapped[str] = mapped_column(Text, default="")
+    # The image at the top of the email (the Digest layout's hero; Letter shows it too), from the media library.
+    hero_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
 
+    hero: Mapped[Media | None] = relationship()
     sections: Mapped[list["Section"]] = relationship(
         back_populates="issue", order_by="Section.position", cascade="all, delete-orphan"
     )
@@ -45,5 +49,7 @@ class Section(db.Model):
     # the snippet is noticed (the fingerprints differ) and offered, never applied silently.
     source_snippet_id: Mapped[int | None] = mapped_column(ForeignKey("snippets.id", ondelete="SET NULL"), index=True)
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
 
+    image: Mapped[Media | None] = relationship()
     issue: Mapped[EmailIssue] = relationship(back_populates="sections")

@@ -12,6 +12,7 @@ from markupsafe import escape
 from service.channels.email.base import OutgoingEmail, Recipient
 from service.composer.content import issue_content
 from service.composer.placeholders import DEFAULT_FIRST_NAME, FIRST_NAME, first_name_value
+from service.media.urls import MEDIA_URL_PATH
 from service.models import Campaign, EmailIssue
 from service.outgoing.links import UnsubscribeLinks
 from service.rendering.clinic import ClinicInfo
@@ -51,14 +52,21 @@ def outgoing_email(
 
 
 def outgoing_email_for(
-    campaign: Campaign, issue: EmailIssue, clinic: ClinicInfo, message_id: int | None = None
+    campaign: Campaign,
+    issue: EmailIssue,
+    clinic: ClinicInfo,
+    message_id: int | None = None,
+    *,
+    media_base: str | None = None,
 ) -> OutgoingEmail:
     """The newsletter email (one issue) as it goes out; previews call it too (without a message id), so they show
     exactly this.
 
     Raises SubjectError (empty subject, line break) or PlaceholderError (unknown placeholder: refused on save, so
-    only old data)."""
-    rendered = render_issue(issue_content(campaign, issue, clinic), clinic=clinic, campaign_slug=campaign.slug)
+    only old data). `media_base`: where its images are (media_base_url(config); default: the app's own /media)."""
+    media_base = media_base or f"{clinic.public_base_url.rstrip('/')}{MEDIA_URL_PATH}"
+    content = issue_content(campaign, issue, clinic, media_base)
+    rendered = render_issue(content, clinic=clinic, campaign_slug=campaign.slug)
     return outgoing_email(
         subject=rendered.subject,
         html=rendered.html,

@@ -24,6 +24,8 @@ from service.composer.live_check import DraftCheckError, check_draft
 from service.composer.placeholders import DOCUMENTED
 from service.composer.sections import source_change, take_new_text
 from service.extensions import db
+from service.media.library import library_images
+from service.media.urls import media_base_url
 from service.models import Article, Campaign, EmailIssue, Section, Snippet
 from service.rendering.markdown import markdown_to_html
 from service.web.review import highlight
@@ -45,10 +47,22 @@ def _int_or_none(value: str) -> int | None:
 def _input_from_form() -> IssueInput:
     form = request.form
     ids, snippet_ids = form.getlist("section_id"), form.getlist("section_snippet")
-    headings, bodies = form.getlist("section_heading"), form.getlist("section_body")
+    headings, bodies, images = (
+        form.getlist("section_heading"),
+        form.getlist("section_body"),
+        form.getlist("section_media"),
+    )
     sections = [
-        SectionInput(heading, body, id=_int_or_none(section_id), snippet_id=_int_or_none(snippet_id))
-        for section_id, snippet_id, heading, body in zip(ids, snippet_ids, headings, bodies, strict=False)
+        SectionInput(
+            heading,
+            body,
+            id=_int_or_none(section_id),
+            snippet_id=_int_or_none(snippet_id),
+            media_id=_int_or_none(image),
+        )
+        for section_id, snippet_id, heading, body, image in zip(
+            ids, snippet_ids, headings, bodies, images, strict=False
+        )
     ]
     return IssueInput(
         subject=form.get("subject", ""),
@@ -57,6 +71,7 @@ def _input_from_form() -> IssueInput:
         cta_label=form.get("cta_label", ""),
         cta_url=form.get("cta_url", ""),
         sign_off=form.get("sign_off", ""),
+        hero_media_id=_int_or_none(form.get("hero_media_id", "")),
         sections=sections,
     )
 
@@ -108,6 +123,8 @@ def _render(campaign: Campaign, issue: EmailIssue, data: IssueInput, errors: dic
             placeholders=DOCUMENTED,
             preheader_hint=PREHEADER_HINT,
             markdown=markdown_to_html,
+            images=library_images(db.session),
+            media_base=media_base_url(current_app.config),
         ),
         status,
     )

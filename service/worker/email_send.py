@@ -33,6 +33,7 @@ from service import send_ledger as ledger
 from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.composer.placeholders import first_name_default
+from service.media.urls import media_base_url
 from service.models import Message, SendBatch
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
 from service.subscribers.audience import audience_batch
@@ -158,7 +159,9 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
 
 
 def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> str:
-    email = outgoing_email_for(message.campaign, message.issue, ctx.clinic, message.id)
+    email = outgoing_email_for(
+        message.campaign, message.issue, ctx.clinic, message.id, media_base=media_base_url(ctx.config)
+    )
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         stop = _stop_reason(session, message, ctx)

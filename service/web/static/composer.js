@@ -91,15 +91,22 @@
       var input = form.elements[name];
       if (input) { fields[name] = input.value; }
     });
+    var hero = form.elements.hero_media_id;
+    fields.hero_alt = altOf(hero);
     markdown.intro = fields.intro || "";
     markdown.sign_off = fields.sign_off || "";
     sections().forEach(function (item, index) {
       fields["sections." + index + ".heading"] = item.querySelector("[name=section_heading]").value;
       fields["sections." + index + ".body"] = item.querySelector("[name=section_body]").value;
-      item.querySelectorAll("[data-alt]").forEach(function (alt) { fields["sections." + index + ".alt"] = alt.value; });
+      fields["sections." + index + ".alt"] = altOf(item.querySelector("select[data-media]"));
       markdown["sections." + index + ".body"] = fields["sections." + index + ".body"];
     });
     return { fields: fields, markdown: markdown };
+  }
+
+  function altOf(select) {
+    var option = select && select.selectedOptions && select.selectedOptions[0];
+    return (option && option.getAttribute("data-alt-text")) || "";
   }
 
   function show(box, parts) {
@@ -117,7 +124,7 @@
   function withFindings(result) { return result && result.findings.length ? [result.html] : []; }
 
   function apply(data) {
-    ["subject", "preheader", "intro", "cta_label", "sign_off"].forEach(function (name) {
+    ["subject", "preheader", "hero_alt", "intro", "cta_label", "sign_off"].forEach(function (name) {
       var box = form.querySelector('[data-live-for="' + name + '"]');
       if (box) { show(box, withFindings(data.fields[name])); }
     });
@@ -158,5 +165,6 @@
   }
 
   form.addEventListener("input", function () { count(); schedule(); });
+  form.addEventListener("change", schedule);
   check();
 }());
