@@ -24,6 +24,7 @@ from service.compliance.review import (
     review_campaign,
     submission_check,
 )
+from service.composer.snapshot import changes_since_approval
 from service.extensions import db
 from service.models import Campaign
 
@@ -73,6 +74,7 @@ def _render(campaign: Campaign, review: CampaignReview | None = None, *, status:
             review=review,
             findings=findings,
             by_issue=by_issue,
+            changes=changes_since_approval(campaign),
             accepted=accepted_fingerprints(db.session, campaign),
             accept_error=accept_error or {},
             highlight=highlight,
