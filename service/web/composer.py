@@ -46,23 +46,22 @@ def _int_or_none(value: str) -> int | None:
 
 def _input_from_form() -> IssueInput:
     form = request.form
-    ids, snippet_ids = form.getlist("section_id"), form.getlist("section_snippet")
-    headings, bodies, images = (
-        form.getlist("section_heading"),
-        form.getlist("section_body"),
-        form.getlist("section_media"),
-    )
+    headings, bodies = form.getlist("section_heading"), form.getlist("section_body")
+
+    def nth(name: str, index: int) -> str:
+        # Each section posts one of each field, in order; a field left out (an older page) counts as empty.
+        values = form.getlist(name)
+        return values[index] if index < len(values) else ""
+
     sections = [
         SectionInput(
             heading,
             body,
-            id=_int_or_none(section_id),
-            snippet_id=_int_or_none(snippet_id),
-            media_id=_int_or_none(image),
+            id=_int_or_none(nth("section_id", index)),
+            snippet_id=_int_or_none(nth("section_snippet", index)),
+            media_id=_int_or_none(nth("section_media", index)),
         )
-        for section_id, snippet_id, heading, body, image in zip(
-            ids, snippet_ids, headings, bodies, images, strict=False
-        )
+        for index, (heading, body) in enumerate(zip(headings, bodies, strict=False))
     ]
     return IssueInput(
         subject=form.get("subject", ""),
