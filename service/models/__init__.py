@@ -5,6 +5,7 @@ from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.media import Media
+from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import User
@@ -22,6 +23,7 @@ __all__ = [
     "FindingAcceptance",
     "Media",
     "Message",
+    "PostDraft",
     "SendBatch",
     "Snippet",
     "Subscriber",

@@ -16,8 +16,9 @@ from service.compliance.review import require_passing_check, submission_check
 from service.extensions import db
 from service.models import Article, Campaign, Snippet
 from service.outgoing.email import outgoing_email_for
-from service.outgoing.posts import thread_parts_for
+from service.outgoing.post_preview import XAccount, campaign_thread_preview
 from service.rendering.clinic import ClinicInfo
+from service.rendering.post_length import MAX_POST_LENGTH
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
@@ -130,8 +131,17 @@ def preview(campaign_id: int, position: int):
     campaign, snippet = _preview_target(campaign_id, position)
     clinic = ClinicInfo.from_config(current_app.config)
     email = outgoing_email_for(campaign, snippet, clinic) if campaign.send_email else None
-    parts = thread_parts_for(campaign, snippet, clinic)
-    return render_template("campaigns/preview.html", campaign=campaign, position=position, email=email, parts=parts)
+    # An email-only campaign posts nothing: its preview has no X section.
+    thread = campaign_thread_preview(campaign, snippet, current_app.config) if campaign.send_post else []
+    return render_template(
+        "campaigns/preview.html",
+        campaign=campaign,
+        position=position,
+        email=email,
+        thread=thread,
+        account=XAccount.from_config(current_app.config),
+        max_length=MAX_POST_LENGTH,
+    )
 
 
 def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]:
