@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit, lifecycle
+from service import audit
+from service.campaigns import lifecycle
 from service.campaigns.lifecycle import LifecycleError, SubmissionCheck
 from service.compliance.check import (
     ClinicIdentity,

@@ -5,6 +5,8 @@ A newsletter is rendered once per message with per-recipient placeholders; `reci
 the values a channel puts in their place.
 """
 
+from dataclasses import replace
+
 from markupsafe import escape
 
 from service.channels.email.base import OutgoingEmail, Recipient
@@ -68,6 +70,11 @@ def outgoing_email_for(
         categories=("newsletter", campaign.slug[:255]),
         custom_args={"message_id": str(message_id)} if message_id else {},
     )
+
+
+def with_batch_id(email: OutgoingEmail, batch_id: int) -> OutgoingEmail:
+    """The email as one batch of a send carries it: its events then name the batch."""
+    return replace(email, custom_args={**email.custom_args, "batch_id": str(batch_id)})
 
 
 def recipient_values(unsubscribe_link: str, first_name: str) -> dict[str, str]:

@@ -14,7 +14,8 @@ from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from service.campaigns import audit, lifecycle
+from service import audit
+from service.campaigns import lifecycle
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
 from service.compliance.review import (

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.campaigns.recovery import WAITING_MESSAGE_STATUSES
 from service.models import Campaign, Message
 from service.outgoing.posts import thread_parts_for
@@ -34,7 +34,7 @@ def missed_before(ctx: WorkerContext, now: datetime) -> datetime:
 
 def run_due_messages(session: Session, ctx: WorkerContext) -> int:
     """Send every message that is due now. Returns how many messages this worker worked on."""
-    if not hold_dispatch_lease(session, ctx.worker_id, ctx.clock()):
+    if not hold_dispatch_lease(session, ctx.worker_id, ctx.clock(), ctx.lease):
         return 0
     try:
         return _dispatch(session, ctx)
@@ -50,7 +50,9 @@ def _dispatch(session: Session, ctx: WorkerContext) -> int:
     handled: list[int] = []
     while not ctx.stopping.is_set():
         now = ctx.clock()
-        message_id = claim_next_message(session, ctx.worker_id, now, missed_before(ctx, now), exclude=handled)
+        message_id = claim_next_message(
+            session, ctx.worker_id, now, missed_before(ctx, now), exclude=handled, lease=ctx.lease
+        )
         if message_id is None:
             break
         handled.append(message_id)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.channels.social.base import SocialPostError
 from service.models import Delivery, Message
 from service.outgoing.posts import composed_posts, post_images
@@ -89,7 +89,7 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             continue
         if _campaign_halted(session, message):
             return _halt(session, message)
-        if not renew_lease(session, message, ctx.worker_id, ctx.clock()):
+        if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
             session.rollback()
             return "lost"
         try:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.channels.email.base import EmailChannel, EmailSendError, Recipient
 from service.models import Campaign, User
 from service.outgoing.email import outgoing_email_for, recipient_values
