@@ -105,6 +105,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "X_ACCESS_TOKEN_SECRET": get("X_ACCESS_TOKEN_SECRET"),
         "X_API_BASE": get("X_API_BASE"),
         "X_TIMEOUT_SECONDS": float(get("X_TIMEOUT_SECONDS", "20")),
+        # How the clinic's account looks in post previews (the posts themselves are made by the X_* keys' account).
+        "X_DISPLAY_NAME": get("X_DISPLAY_NAME") or get("CLINIC_NAME", "Daytryp Health"),
+        "X_HANDLE": (get("X_HANDLE", "daytryphealth") or "").lstrip("@"),
+        "X_AVATAR_URL": get("X_AVATAR_URL", ""),
         "X_MAX_RETRIES": int(get("X_MAX_RETRIES", "3")),
         "X_BACKOFF_SECONDS": float(get("X_BACKOFF_SECONDS", "1")),
         # hide_parameters: a database error's message never carries a subscriber's address into a log.

@@ -1,4 +1,4 @@
-"""media library: uploaded images, verified and stripped, with their alt text
+"""media library (uploaded images with their alt text) and posts on X edited per campaign
 
 Revision ID: 8e1f2a7c4b90
 Revises: 51c6192244c1
@@ -39,7 +39,22 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_media')),
         sa.UniqueConstraint('source_sha256', name=op.f('uq_media_source_sha256')),
     )
+    op.create_table(
+        'post_drafts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('campaign_id', sa.Integer(), nullable=False),
+        sa.Column('snippet_id', sa.Integer(), nullable=False),
+        sa.Column('parts', sa.JSON(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_post_drafts_campaign_id_campaigns'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['snippet_id'], ['snippets.id'], name=op.f('fk_post_drafts_snippet_id_snippets'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_post_drafts_updated_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_post_drafts')),
+        sa.UniqueConstraint('campaign_id', 'snippet_id', name=op.f('uq_post_drafts_campaign_id')),
+    )
 
 
 def downgrade():
+    op.drop_table('post_drafts')
     op.drop_table('media')

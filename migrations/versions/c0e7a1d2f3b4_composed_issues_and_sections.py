@@ -71,7 +71,23 @@ def upgrade():
         batch_op.add_column(sa.Column('issue_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('section_id', sa.Integer(), nullable=True))
 
+    with op.batch_alter_table('post_drafts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('section_id', sa.Integer(), nullable=True))
+
     _copy_snippets_into_sections(op.get_bind())
+    # An edited post belonged to (campaign, snippet): it now belongs to the section copied from that snippet.
+    op.execute(
+        "UPDATE post_drafts SET section_id = (SELECT MIN(s.id) FROM sections s JOIN email_issues i ON i.id = s.issue_id"
+        " WHERE i.campaign_id = post_drafts.campaign_id AND s.source_snippet_id = post_drafts.snippet_id)"
+    )
+    op.execute("DELETE FROM post_drafts WHERE section_id IS NULL")
+    with op.batch_alter_table('post_drafts', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_post_drafts_campaign_id', type_='unique')
+        batch_op.drop_constraint('fk_post_drafts_snippet_id_snippets', type_='foreignkey')
+        batch_op.drop_column('snippet_id')
+        batch_op.alter_column('section_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key(batch_op.f('fk_post_drafts_section_id_sections'), 'sections', ['section_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_unique_constraint(batch_op.f('uq_post_drafts_section_id'), ['section_id'])
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_constraint('uq_messages_campaign_id', type_='unique')
@@ -165,6 +181,17 @@ def downgrade():
         batch_op.alter_column('snippet_id', existing_type=sa.Integer(), nullable=False)
         batch_op.create_foreign_key('fk_messages_snippet_id_snippets', 'snippets', ['snippet_id'], ['id'])
         batch_op.create_unique_constraint('uq_messages_campaign_id', ['campaign_id', 'snippet_id', 'channel', 'send_at'])
+    with op.batch_alter_table('post_drafts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('snippet_id', sa.Integer(), nullable=True))
+    op.execute("UPDATE post_drafts SET snippet_id = (SELECT s.source_snippet_id FROM sections s WHERE s.id = post_drafts.section_id)")
+    op.execute("DELETE FROM post_drafts WHERE snippet_id IS NULL")
+    with op.batch_alter_table('post_drafts', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_post_drafts_section_id'), type_='unique')
+        batch_op.drop_constraint(batch_op.f('fk_post_drafts_section_id_sections'), type_='foreignkey')
+        batch_op.drop_column('section_id')
+        batch_op.alter_column('snippet_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key('fk_post_drafts_snippet_id_snippets', 'snippets', ['snippet_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_unique_constraint('uq_post_drafts_campaign_id', ['campaign_id', 'snippet_id'])
     with op.batch_alter_table('sections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sections_source_snippet_id'))
         batch_op.drop_index(batch_op.f('ix_sections_issue_id'))

@@ -6,6 +6,7 @@ from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.media import Media
+from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import User
@@ -24,6 +25,7 @@ __all__ = [
     "Media",
     "Message",
     "Section",
+    "PostDraft",
     "SendBatch",
     "Snippet",
     "Subscriber",

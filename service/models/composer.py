@@ -4,6 +4,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import db
+from service.models.content import Snippet
 from service.models.media import Media
 
 EMAIL_LAYOUTS = ("letter", "digest")
@@ -52,4 +53,5 @@ class Section(db.Model):
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
 
     image: Mapped[Media | None] = relationship()
+    source_snippet: Mapped[Snippet | None] = relationship()
     issue: Mapped[EmailIssue] = relationship(back_populates="sections")

@@ -18,8 +18,8 @@ from service.composer.preview import preview_email as preview_for
 from service.composer.preview import sample_subscribers
 from service.extensions import db
 from service.models import Article, Campaign, EmailIssue, User
-from service.outgoing.posts import thread_parts_for
-from service.rendering.clinic import ClinicInfo
+from service.outgoing.post_preview import XAccount, campaign_thread_preview
+from service.rendering.post_length import MAX_POST_LENGTH
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
@@ -135,11 +135,15 @@ def preview_email(campaign_id: int, position: int):
 @login_required
 def preview(campaign_id: int, position: int):
     campaign, issue = _preview_target(campaign_id, position)
-    clinic = ClinicInfo.from_config(current_app.config)
     sample_id = _sample_id()
     email = preview_for(db.session, campaign, issue, current_app.config, sample_id) if campaign.send_email else None
+    # An email-only campaign posts nothing: its preview has no X section.
+    sections = campaign.sections
     posts = (
-        [(section, thread_parts_for(campaign, section, clinic)) for section in issue.sections]
+        [
+            (section, sections.index(section), campaign_thread_preview(campaign, section, current_app.config))
+            for section in issue.sections
+        ]
         if campaign.send_post
         else []
     )
@@ -155,6 +159,8 @@ def preview(campaign_id: int, position: int):
         sample_id=sample_id,
         team=team,
         max_test_recipients=MAX_TEST_RECIPIENTS,
+        account=XAccount.from_config(current_app.config),
+        max_length=MAX_POST_LENGTH,
     )
 
 

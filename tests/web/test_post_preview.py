@@ -27,6 +27,7 @@ def test_a_text_comes_back_as_posts_with_xs_weighted_length(marketer_client):
     assert response.status_code == 200
     assert response.json == {
         "posts": [{"text": text, "weighted_length": weighted_length(text)}],
+        "weighted_length": weighted_length(text),
         "max_length": MAX_POST_LENGTH,
     }
     assert response.json["posts"][0]["weighted_length"] == len("Open house on Friday ") + 2 + 1 + 23 + 1 + 2
