@@ -5,6 +5,7 @@ from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
+from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.media import Media
 from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
@@ -21,6 +22,9 @@ __all__ = [
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
+    "FeedCheck",
+    "FeedEntry",
+    "FeedRecipe",
     "FindingAcceptance",
     "Media",
     "Message",

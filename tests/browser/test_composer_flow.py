@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.articles.store import import_article
 from service.extensions import db
 from service.models import Campaign, User
-from tests.browser.conftest import log_in_as
+from tests.browser.logins import log_in_as
 from tests.factories import draft_campaign
 from tests.media.images import image_bytes
 

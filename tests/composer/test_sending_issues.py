@@ -13,8 +13,7 @@ from service.extensions import db
 from service.models import Message
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from tests.conftest import make_user
-from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed
+from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed, make_user
 from tests.worker.email_settings import sendgrid_settings
 
 

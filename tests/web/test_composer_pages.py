@@ -11,8 +11,7 @@ from service.articles.store import import_article
 from service.extensions import db
 from service.media.library import store_upload
 from service.models import Campaign, Snippet
-from tests.conftest import make_user
-from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed
+from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed, make_user
 from tests.media.images import image_bytes
 from tests.worker.email_settings import sendgrid_settings
 

@@ -8,7 +8,6 @@ from werkzeug.test import encode_multipart
 
 from service.media.images import MAX_UPLOAD_BYTES
 from service.models import Media
-from tests.conftest import log_in
 from tests.media.images import jpeg_with_gps
 
 
@@ -74,9 +73,8 @@ def test_a_stored_file_is_public_with_an_immutable_cache(app, marketer_client, d
     assert anonymous.get("/media/" + "0" * 64 + ".jpg").status_code == 404
 
 
-def test_a_reviewer_sees_the_library_but_cannot_upload(app, client, reviewer, db):
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, reviewer)
+def test_a_reviewer_sees_the_library_but_cannot_upload(app, client, auth, reviewer, db):
+    auth.login(reviewer)
     page = client.get("/media-library")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' not in page.get_data(as_text=True)
     assert _upload(client, jpeg_with_gps()).status_code == 403

@@ -12,14 +12,14 @@ from service.rendering.clinic import ClinicInfo
 from tests.factories import draft_campaign, import_seed
 from tests.media.images import image_bytes
 
-SIDE_EFFECTS = 3  # "Are There Any Side Effects?" in the seed article
+SIDE_EFFECTS = 2  # "What Should I Bring?" in the seed article: a heading that is a question
 
 
 @pytest.fixture
 def campaign(app, marketer, seed_article_text) -> Campaign:
     article = import_seed(seed_article_text)
     snippet = article.snippets[SIDE_EFFECTS]
-    assert snippet.heading == "Are There Any Side Effects?"
+    assert snippet.heading == "What Should I Bring?"
     send_at = datetime.now(UTC) + timedelta(days=2)
     return draft_campaign(app, marketer, [snippet.id], send_at, name="Side effects", hashtags="#KAP")
 
@@ -38,7 +38,7 @@ def test_the_editor_starts_from_the_templates_draft(app, marketer_client, campai
     page = marketer_client.get(_url(campaign)).get_data(as_text=True)
 
     drafted = _parts(app, campaign)
-    assert drafted[0].startswith("Are There Any Side Effects? Ketamine")
+    assert drafted[0].startswith("What Should I Bring? Please")
     assert f">{drafted[0]}</textarea>" in page.replace("&#39;", "'")
     assert "Add a post" in page and 'data-mode="part"' in page
 
@@ -115,7 +115,7 @@ def test_the_preview_looks_like_a_post_on_x(app, marketer_client, campaign):
     assert "<strong>Daytryp Health</strong>" in page and "@daytryphealth" in page
     assert 'src="https://cdn.test/a.png"' in page
     assert ">daytryphealth.com/?utm…</a>" in page, "links shown as X shortens them"
-    assert 'class="x-card-title">Ketamine and substance abuse' in page, "the card is the article's, built here"
+    assert 'class="x-card-title">A visit to the clinic' in page, "the card is the article's, built here"
     assert '<span class="x-hashtag">#KAP</span>' in page
 
 

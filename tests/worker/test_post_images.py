@@ -13,8 +13,7 @@ from service.models import Campaign, Media
 from service.rendering.clinic import ClinicInfo
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from tests.conftest import make_user
-from tests.factories import approve_and_schedule, draft_campaign, import_seed
+from tests.factories import approve_and_schedule, draft_campaign, import_seed, make_user
 from tests.media.images import jpeg_with_gps
 from tests.worker.x_posts import x_message, x_settings
 
