@@ -5,7 +5,7 @@ its sections; a campaign with planned messages, or a drip or weekly one, gets on
 planned message sends exactly what it would have sent before.
 
 Revision ID: c0e7a1d2f3b4
-Revises: 8e1f2a7c4b90, 7393f23b4902
+Revises: 8e1f2a7c4b90, 167dba1490b8
 Create Date: 2026-12-01 20:30:00.000000
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c0e7a1d2f3b4'
-# Also the merge point of the media library and the blog feed, which both came after 51c6192244c1 in parallel.
-down_revision = ('8e1f2a7c4b90', '7393f23b4902')
+# Also the merge point of the media library and main's line (blog feed, accounts), both after 51c6192244c1.
+down_revision = ('8e1f2a7c4b90', '167dba1490b8')
 branch_labels = None
 depends_on = None
 

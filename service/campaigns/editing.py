@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import lifecycle
+from service.campaigns.edits import record_content_edit
 from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
 from service.composer.issues import issues_from_snippets
 from service.composer.placeholders import PlaceholderError, check_placeholders
@@ -165,6 +166,7 @@ def create_campaign(
     _apply(session, campaign, data)
     _start_content(session, campaign, data)
     session.flush()
+    record_content_edit(session, campaign, author)
     lifecycle.audit.record(session, "created", actor=author, campaign=campaign)
     return campaign
 

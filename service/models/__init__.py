@@ -1,6 +1,6 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
-from service.models.campaigns import AuditEntry, Campaign, Delivery, Message, SendBatch
+from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, Delivery, Message, SendBatch
 from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
@@ -10,7 +10,7 @@ from service.models.media import Media
 from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
-from service.models.users import User
+from service.models.users import RecoveryCode, User
 from service.models.worker_lease import WorkerLease
 from service.models.worker_state import WorkerHeartbeat
 
@@ -19,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "Campaign",
     "EmailIssue",
+    "CampaignEdit",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
@@ -30,6 +31,7 @@ __all__ = [
     "Message",
     "Section",
     "PostDraft",
+    "RecoveryCode",
     "SendBatch",
     "Snippet",
     "Subscriber",

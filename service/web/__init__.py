@@ -3,6 +3,7 @@
 from flask import Flask
 
 from service.web import (
+    account,
     articles,
     audit,
     auth,
@@ -22,6 +23,7 @@ from service.web import (
     recovery,
     review,
     subscribers,
+    team,
     webhooks,
 )
 
@@ -29,6 +31,8 @@ from service.web import (
 def register(app: Flask) -> None:
     for module in (
         auth,
+        account,
+        team,
         pages,
         articles,
         feed,
