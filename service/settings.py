@@ -17,6 +17,7 @@ PLACEHOLDER_POSTAL_ADDRESS = "123 Example Street, Suite 100, Scottsdale, AZ 8525
 
 EMAIL_CHANNELS = ("outbox", "sendgrid")
 SOCIAL_CHANNELS = ("outbox", "x")
+KB, MB = 1024, 1024 * 1024
 
 
 class SettingsError(RuntimeError):
@@ -120,6 +121,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "SUBSCRIBER_IMPORT_DIR": get("SUBSCRIBER_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
         # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Request bodies, in bytes: every route (MAX_CONTENT_LENGTH; a form's text fields together at most
+        # MAX_FORM_MEMORY_SIZE), and the routes with their own limit. Larger requests get 413 before being read.
+        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(2 * MB))),
+        "MAX_FORM_MEMORY_SIZE": int(get("MAX_FORM_MEMORY_SIZE", str(2 * MB))),
+        "WEBHOOK_MAX_BYTES": int(get("WEBHOOK_MAX_BYTES", str(5 * MB))),
+        "SIGNUP_JSON_MAX_BYTES": int(get("SIGNUP_JSON_MAX_BYTES", str(16 * KB))),
+        "SUBSCRIBER_IMPORT_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_MAX_BYTES", str(100 * MB))),
+        "ARTICLE_UPLOAD_MAX_BYTES": int(get("ARTICLE_UPLOAD_MAX_BYTES", str(4 * MB))),
+        # An article longer than this is refused with a message: previews and the claims check must stay quick.
+        "ARTICLE_MAX_BYTES": int(get("ARTICLE_MAX_BYTES", str(1 * MB))),
         # How many proxies (load balancer, platform router) stand in front of the web process. Their
         # X-Forwarded-For/-Proto/-Host are believed, so rate limits count the real client; 0 believes none.
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),

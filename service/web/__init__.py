@@ -7,6 +7,7 @@ from service.web import (
     audit,
     auth,
     batches,
+    body_limits,
     calendar,
     campaigns,
     health,
@@ -17,6 +18,7 @@ from service.web import (
     public,
     recovery,
     review,
+    security_headers,
     subscribers,
     webhooks,
 )
@@ -44,3 +46,5 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    body_limits.init_app(app)
+    security_headers.init_app(app)

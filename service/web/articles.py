@@ -1,6 +1,6 @@
 """Marketer pages for articles: import (upload or paste), list, view snippets."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -12,6 +12,7 @@ from service.articles.parse import ArticleParseError
 from service.articles.store import import_article
 from service.extensions import db
 from service.models import Article
+from service.web.body_limits import body_limit
 
 blueprint = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -38,6 +39,7 @@ def index():
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@body_limit("ARTICLE_UPLOAD_MAX_BYTES")
 @login_required
 def import_form():
     form = ImportForm()
@@ -48,7 +50,12 @@ def import_form():
         else:
             try:
                 result = import_article(
-                    db.session, raw, filename=filename, fmt=form.fmt.data or None, actor=current_user
+                    db.session,
+                    raw,
+                    filename=filename,
+                    fmt=form.fmt.data or None,
+                    actor=current_user,
+                    max_bytes=current_app.config["ARTICLE_MAX_BYTES"],
                 )
             except ArticleParseError as error:
                 form.pasted.errors.append(str(error))

@@ -18,6 +18,7 @@ from service.models import Article, Campaign, Snippet
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
+from service.web.security_headers import embedded_email_headers
 from service.worker.context import WorkerContext
 from service.worker.email_send import outgoing_email_for
 from service.worker.post_send import thread_parts_for
@@ -121,7 +122,7 @@ def preview_email(campaign_id: int, position: int):
     """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
     campaign, snippet = _preview_target(campaign_id, position)
     email = outgoing_email_for(campaign, snippet, _preview_context())
-    return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
+    return email.html, 200, embedded_email_headers()
 
 
 @blueprint.get("/<int:campaign_id>/preview/<int:position>")

@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import login_required
 
+from service.web.security_headers import embedded_email_headers
+
 blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
 
 PAGE_SIZE = 100
@@ -61,4 +63,4 @@ def show_email(name: str):
 @login_required
 def email_html(name: str):
     html = _part(_read_email(_email_path(name)), "html")
-    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
+    return html, 200, embedded_email_headers()

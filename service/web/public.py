@@ -40,6 +40,7 @@ from service.subscribers.signup import (
 from service.subscribers.tokens import TokenError
 from service.subscribers.topics import topic_choices
 from service.subscribers.unsubscribe import change_first_name, change_topics, unsubscribe
+from service.web.body_limits import body_limit
 from service.web.campaign_forms import MultiCheckboxField
 
 blueprint = Blueprint("public", __name__)
@@ -217,6 +218,7 @@ def _json(payload: dict, status: int) -> Response:
 
 
 @blueprint.route("/api/subscribe", methods=["POST", "OPTIONS"])
+@body_limit("SIGNUP_JSON_MAX_BYTES")
 @csrf.exempt
 @signup_limit
 def api_subscribe():

@@ -39,6 +39,7 @@ from service.subscribers.erasure import erase_subscriber
 from service.subscribers.listing import find_by_address, page_of_subscribers, status_counts
 from service.subscribers.welcome import WelcomeInputError, save_welcome, welcome_content
 from service.web.auth import roles_required
+from service.web.body_limits import body_limit
 
 blueprint = Blueprint("subscribers", __name__, url_prefix="/subscribers")
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ def erase(subscriber_id: int):
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@body_limit("SUBSCRIBER_IMPORT_MAX_BYTES")
 @roles_required(*MANAGERS)
 def import_upload():
     """Step 1: upload and check. Nothing is stored in the list; the report decides whether step 2 is offered."""

@@ -14,6 +14,7 @@ from service.channels.email.sendgrid_events import (
     verify_request,
 )
 from service.extensions import csrf, db
+from service.web.body_limits import body_limit
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 @blueprint.post("/sendgrid")
+@body_limit("WEBHOOK_MAX_BYTES")
 @csrf.exempt  # SendGrid cannot send our CSRF token; the signature is what proves the request is SendGrid's.
 def sendgrid_events():
     body = request.get_data(cache=True)
