@@ -10,6 +10,7 @@ from service.web import (
     body_limits,
     calendar,
     campaigns,
+    converters,
     health,
     outbox,
     pages,
@@ -25,6 +26,9 @@ from service.web import (
 
 
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
+    # The outbox viewer is a development tool that shows recipients' addresses and links: never in production.
+    development_only = () if app.config["TIDINGS_ENV"] == "production" else (outbox,)
     for module in (
         auth,
         pages,
@@ -32,7 +36,7 @@ def register(app: Flask) -> None:
         campaigns,
         review,
         audit,
-        outbox,
+        *development_only,
         health,
         calendar,
         progress,
