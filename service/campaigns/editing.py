@@ -12,6 +12,7 @@ from service.campaigns import lifecycle
 from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
 from service.models import Campaign, CampaignSnippet, Snippet, User
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
+from service.text_input import text_problem
 
 
 class CampaignInputError(ValueError):
@@ -84,8 +85,8 @@ def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str,
         errors["snippet_ids"] = "Choose at least one snippet."
     if not (data.send_email or data.send_post):
         errors["channels"] = "Choose email, X, or both."
-    if "\r" in data.email_subject or "\n" in data.email_subject:
-        errors["email_subject"] = "The subject must be a single line."
+    if text_problem(data.email_subject):
+        errors["email_subject"] = "The subject must be a single line of text (no line breaks or control characters)."
     elif data.send_email and not data.email_subject.strip():
         errors["email_subject"] = "An email needs a subject."
     if data.link_url.strip() and not re.match(r"https?://[^\s]+$", data.link_url.strip()):

@@ -29,6 +29,7 @@ from service.subscribers.bulk import insert_rows
 from service.subscribers.identity import email_hash
 from service.subscribers.signup import FIRST_NAME_MAX, clean_first_name
 from service.subscribers.unsubscribe import LEFT_STATUSES
+from service.text_input import text_problem
 from service.timezones import local_to_utc
 
 COLUMNS = ("email", "first_name", "topics", "consent_date", "consent_source")
@@ -271,7 +272,13 @@ def _unreadable(error: Exception) -> str:
 
 
 def _parse_row(values: list[str], index: dict[str, int], ctx: ImportContext, line: int) -> "_Row | str":
-    problems = []
+    # Every value is cleaned to one line below (names and sources collapse whitespace), so only characters that
+    # cannot be stored or shown are refused here; the row's other problems are reported with them.
+    problems = [
+        f"{name}: {problem}"
+        for name, position in index.items()
+        if (problem := text_problem(values[position], multiline=True))
+    ]
     address = ""
     try:
         address = parse_address(values[index["email"]])

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -13,6 +12,7 @@ from service.articles.store import import_article
 from service.extensions import db
 from service.models import Article
 from service.web.body_limits import body_limit
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -24,7 +24,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BoundaryForm):
     upload = FileField("Upload a file (.txt, .md, .html)")
     filename = StringField("Or name the pasted article (optional, e.g. kap-basics.md)")
     pasted = TextAreaField("Or paste the article")

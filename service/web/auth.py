@@ -5,18 +5,18 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from service.extensions import db, login_manager
 from service.models import User
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BoundaryForm):
     email = EmailField("Email", validators=[DataRequired()])
     password = PasswordField("Password", validators=[DataRequired()])
 

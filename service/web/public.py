@@ -10,7 +10,6 @@ import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from wtforms import StringField
@@ -40,8 +39,10 @@ from service.subscribers.signup import (
 from service.subscribers.tokens import TokenError
 from service.subscribers.topics import topic_choices
 from service.subscribers.unsubscribe import change_first_name, change_topics, unsubscribe
+from service.text_input import text_problem
 from service.web.body_limits import body_limit
 from service.web.campaign_forms import MultiCheckboxField
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _signup_limit() -> str:
 signup_limit = limiter.shared_limit(_signup_limit, scope="signup", methods=["POST"])
 
 
-class SignupForm(FlaskForm):
+class SignupForm(BoundaryForm):
     email = StringField(
         "Email address",
         validators=[Length(max=254)],
@@ -72,7 +73,7 @@ class SignupForm(FlaskForm):
     website = StringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(BoundaryForm):
     class Meta:
         csrf = False  # the signed token in the URL authorises the change
 
@@ -241,12 +242,20 @@ def api_subscribe():
     fields = (payload.get("email"), payload.get("first_name") or "")
     if not all(isinstance(value, str) for value in fields) or not isinstance(topics, list):
         return _json({"errors": {"request": "email and first_name are strings; topics is a list of strings."}}, 400)
+    problems = _text_problems({"email": fields[0], "first_name": fields[1], "topics": " ".join(map(str, topics))})
+    if problems:
+        return _json({"errors": problems}, 400)
     data = SignupInput(fields[0], fields[1], tuple(str(topic) for topic in topics), "api")
     try:
         _sign_up(data)
     except SignupInputError as error:
         return _json({"errors": error.errors}, 400)
     return _json({"status": "accepted", "message": ACCEPTED_MESSAGE}, 202)
+
+
+def _text_problems(values: dict[str, str]) -> dict[str, str]:
+    """The boundary check (text_input) on a JSON body's text values, as field errors."""
+    return {name: problem for name, value in values.items() if (problem := text_problem(value))}
 
 
 # --- confirming ---------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from itertools import groupby
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
@@ -32,12 +31,13 @@ from service.compliance.review import (
 )
 from service.extensions import db
 from service.models import Campaign, Snippet
+from service.web.forms import BoundaryForm
 from service.worker.context import WorkerContext
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
 
 
-class SnippetForm(FlaskForm):
+class SnippetForm(BoundaryForm):
     heading = StringField("Heading", validators=[Length(max=HEADING_MAX)])
     body = TextAreaField("Text (a blank line starts a new paragraph)")
 

@@ -40,6 +40,7 @@ from service.subscribers.listing import find_by_address, page_of_subscribers, st
 from service.subscribers.welcome import WelcomeInputError, save_welcome, welcome_content
 from service.web.auth import roles_required
 from service.web.body_limits import body_limit
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("subscribers", __name__, url_prefix="/subscribers")
 log = logging.getLogger(__name__)
@@ -47,15 +48,15 @@ log = logging.getLogger(__name__)
 MANAGERS = ("admin", "marketer")
 
 
-class SearchForm(FlaskForm):
+class SearchForm(BoundaryForm):
     email = StringField("Find by exact address")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BoundaryForm):
     upload = FileField("CSV file")
 
 
-class WelcomeForm(FlaskForm):
+class WelcomeForm(BoundaryForm):
     enabled = BooleanField("Send a welcome email right after someone confirms")
     subject = StringField("Subject")
     body = TextAreaField("Body (plain text; a blank line starts a new paragraph)")
