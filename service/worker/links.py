@@ -9,5 +9,5 @@ def article_link(campaign: Campaign, clinic: ClinicInfo) -> str:
     return campaign.link_url or clinic.website_url
 
 
-def unsubscribe_url(clinic: ClinicInfo, secret_key: str, subscriber_id: int) -> str:
-    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, 'unsubscribe', subscriber_id)}"
+def unsubscribe_url(clinic: ClinicInfo, secret_key: str, public_id: str | int) -> str:
+    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, 'unsubscribe', public_id)}"

@@ -1,0 +1,44 @@
+"""subscribers get a random public id for their link tokens (instead of the sequential row id)
+
+Revision ID: 7f3c9a1d2b64
+Revises: 51c6192244c1
+Create Date: 2026-12-01 20:40:00.000000
+
+"""
+import secrets
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '7f3c9a1d2b64'
+down_revision = '51c6192244c1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('public_id', sa.String(length=22), nullable=True))
+    connection = op.get_bind()
+    subscribers = sa.table('subscribers', sa.column('id', sa.Integer), sa.column('public_id', sa.String))
+    while True:
+        ids = connection.execute(
+            sa.select(subscribers.c.id).where(subscribers.c.public_id.is_(None)).limit(1000)
+        ).scalars().all()
+        if not ids:
+            break
+        connection.execute(
+            subscribers.update().where(subscribers.c.id == sa.bindparam('row_id')),
+            [{'row_id': row_id, 'public_id': secrets.token_urlsafe(16)} for row_id in ids],
+        )
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.alter_column('public_id', existing_type=sa.String(length=22), nullable=False)
+        batch_op.create_unique_constraint(batch_op.f('uq_subscribers_public_id'), ['public_id'])
+
+
+def downgrade():
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_subscribers_public_id'), type_='unique')
+        batch_op.drop_column('public_id')
