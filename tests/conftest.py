@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service import create_app
@@ -99,9 +100,19 @@ def app_config(tmp_path: Path, database_url: str) -> dict:
     return base_config(tmp_path, database_url)
 
 
+class FinishedResponseClient(FlaskClient):
+    """A test client that, like a WSGI server, closes each response once it is read: work a view defers until its
+    answer is sent (`response.call_on_close`, e.g. signup emails) has run when the test looks. Pass
+    buffered=False to look at a response before that (to time the answer alone, or to stream)."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(app_config: dict):
     app = create_app(app_config)
+    app.test_client_class = FinishedResponseClient
     with app.app_context():
         try:
             if app_config["DATABASE_URL"].startswith("postgresql"):

@@ -9,7 +9,18 @@ as a Referer, so a token never reaches another site.
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from wtforms import StringField
@@ -150,21 +161,41 @@ def _send_signup_email(outcome: SignupOutcome) -> None:
 
 
 def _sign_up(data: SignupInput) -> None:
-    """Record the request and send its email. Raises SignupInputError for bad input."""
-    try:
-        outcome = request_signup(
-            db.session,
-            data,
-            known_topics=_topics(),
-            secret_key=current_app.config["SECRET_KEY"],
-            now=_now(),
-        )
-        db.session.commit()
-    except IntegrityError:
-        # The same address signed up in a parallel request, which sends the email; this one sends nothing.
-        db.session.rollback()
-        outcome = NOTHING
-    _send_signup_email(outcome)
+    """Check the input now (SignupInputError for bad input); record the request and send its email once the answer
+    has gone out.
+
+    What happens next depends on the address (new, pending, confirmed, suppressed): the lookups, the insert and
+    the email take very different times, so doing them before answering would tell anyone with a stopwatch which
+    addresses are known. The answer only ever waits for the check, which is the same for every address.
+    """
+    checked_input(data, _topics())
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _after_answering(response: Response) -> Response:
+        response.call_on_close(lambda: _record_and_mail(app, data))
+        return response
+
+
+def _record_and_mail(app: Flask, data: SignupInput) -> None:
+    with app.app_context():
+        try:
+            try:
+                outcome = request_signup(
+                    db.session, data, known_topics=_topics(), secret_key=app.config["SECRET_KEY"], now=_now()
+                )
+                db.session.commit()
+            except IntegrityError:
+                # The same address signed up in a parallel request, which sends the email; this one sends nothing.
+                db.session.rollback()
+                outcome = NOTHING
+            _send_signup_email(outcome)
+        except Exception:
+            # The person already has their answer; the worker sends a confirmation that did not go out.
+            db.session.rollback()
+            log.exception("signup: recording or mailing a signup failed")
+        finally:
+            db.session.remove()
 
 
 # --- signing up ---------------------------------------------------------------------------------------------
@@ -303,7 +334,7 @@ def _labels(subscriber: Subscriber) -> list[str]:
 
 
 def _subscribed_page(subscriber: Subscriber, *, already: bool):
-    preferences = links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.id)
+    preferences = links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.public_id)
     return _page("subscribed.html", already=already, topics=_labels(subscriber), preferences_url=preferences)
 
 
@@ -346,7 +377,7 @@ def _commit_unsubscribe(subscriber: Subscriber) -> None:
 
 def _unsubscribed_page(subscriber: Subscriber | None):
     preferences = (
-        links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.id) if subscriber else None
+        links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.public_id) if subscriber else None
     )
     return _page("unsubscribed.html", preferences_url=preferences)
 
@@ -359,7 +390,7 @@ def _unsubscribed_page(subscriber: Subscriber | None):
 def preferences(token: str):
     secret = current_app.config["SECRET_KEY"]
     try:
-        subscriber = links.subscriber_for(db.session, secret, "preferences", token)
+        subscriber = links.subscriber_for(db.session, secret, "preferences", token, max_age_seconds=_confirm_max_age())
     except TokenError as error:
         return _link_problem(error)
     if subscriber is None:
@@ -378,7 +409,7 @@ def preferences(token: str):
         subscriber=subscriber,
         masked=mask_address(subscriber.email),
         notice=notice,
-        unsubscribe_url=links.unsubscribe_url(_clinic(), secret, subscriber.id),
+        unsubscribe_url=links.unsubscribe_url(_clinic(), secret, subscriber.public_id),
     )
 
 

@@ -7,7 +7,7 @@ from service.extensions import db
 from service.models import Subscriber
 from tests.browser.conftest import log_in_as
 from tests.factories import add_subscriber
-from tests.subscribers.helpers import emails_to, link_in
+from tests.subscribers.helpers import emails_arriving, emails_to, link_in
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def test_sign_up_confirm_and_unsubscribe_as_a_subscriber(live_server, page):
     page.get_by_role("heading", name="Check your email").wait_for()
     assert ADDRESS not in page.url
 
-    [confirmation] = emails_to(app, ADDRESS)
+    [confirmation] = emails_arriving(app, ADDRESS)
     page.goto(link_in(confirmation, "/confirm/"))
     page.get_by_role("button", name="Yes, subscribe me").click()
     page.get_by_role("heading", name="You are subscribed").wait_for()
@@ -73,7 +73,9 @@ def test_the_campaign_form_counts_the_audience_as_topics_are_ticked(live_server,
     count = page.locator("[data-audience-count]")
     assert count.inner_text() == "0 confirmed subscribers"
     page.check("input[name=topics][value=kap]")
-    page.wait_for_function("document.querySelector('[data-audience-count]').textContent.startsWith('2 ')")
+    page.wait_for_function("() => document.querySelector('[data-audience-count]').textContent.startsWith('2 ')")
     page.check("input[name=topics][value=events]")
     page.uncheck("input[name=topics][value=kap]")
-    page.wait_for_function("document.querySelector('[data-audience-count]').textContent === '1 confirmed subscriber'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-audience-count]').textContent === '1 confirmed subscriber'"
+    )

@@ -1,6 +1,7 @@
 """Reading what subscribers receive (the outbox) and the links in it, as a subscriber's mail client would."""
 
 import re
+import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -18,6 +19,15 @@ def outbox_emails(app) -> list[EmailMessage]:
 
 def emails_to(app, address: str) -> list[EmailMessage]:
     return [message for message in outbox_emails(app) if message["To"] == address]
+
+
+def emails_arriving(app, address: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
+    """The emails to `address` once there are `count` of them: a live server sends signup emails just after its
+    answer, so a client that looks at once may be a moment early."""
+    deadline = time.monotonic() + timeout
+    while len(found := emails_to(app, address)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
 
 
 def text_of(message: EmailMessage) -> str:

@@ -19,7 +19,7 @@ from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.browser.conftest import LiveServer
 from tests.factories import approve_and_schedule, draft_campaign, import_seed
-from tests.subscribers.helpers import ONE_CLICK_BODY, emails_to, link_in, list_unsubscribe_url
+from tests.subscribers.helpers import ONE_CLICK_BODY, emails_arriving, emails_to, link_in, list_unsubscribe_url
 
 FORM_ADDRESS = "Privacy.Person+KAP@Example.org"
 API_ADDRESS = "json.reader@example.net"
@@ -80,7 +80,7 @@ def test_no_address_in_logs_or_urls_through_a_whole_cycle(app, served, caplog, m
 
     # Confirm both from the emails.
     for address in (FORM_ADDRESS.lower(), API_ADDRESS):
-        [confirmation] = emails_to(app, address)
+        [confirmation] = emails_arriving(app, address)
         confirm_url = link_in(confirmation, "/confirm/")
         assert http.get(confirm_url, timeout=10).status_code == 200
         assert "You are subscribed" in http.post(confirm_url, timeout=10).text
