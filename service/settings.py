@@ -18,6 +18,7 @@ PLACEHOLDER_POSTAL_ADDRESS = "123 Example Street, Suite 100, Scottsdale, AZ 8525
 EMAIL_CHANNELS = ("outbox", "sendgrid")
 SOCIAL_CHANNELS = ("outbox", "x")
 KB, MB = 1024, 1024 * 1024
+SHARED_LIMIT_STORES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
 
 
 class SettingsError(RuntimeError):
@@ -119,8 +120,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "WELCOME_EMAIL_ENABLED": _flag(get("WELCOME_EMAIL_ENABLED"), default=True),
         # Uploaded subscriber CSVs wait here between "check" and "confirm import"; they are deleted afterwards.
         "SUBSCRIBER_IMPORT_DIR": get("SUBSCRIBER_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
-        # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
+        # Where rate-limit counters live. memory:// counts per process: development only. Production (gunicorn runs
+        # several workers) needs one shared store, redis://host:6379 (the redis package is installed).
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": get("RATELIMIT_KEY_PREFIX", "tidings"),
         # Request bodies, in bytes: every route (MAX_CONTENT_LENGTH; a form's text fields together at most
         # MAX_FORM_MEMORY_SIZE), and the routes with their own limit. Larger requests get 413 before being read.
         "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(2 * MB))),
@@ -167,6 +170,11 @@ def validate(config: Mapping) -> None:
         ("PUBLIC_BASE_URL", "in production (the https:// address subscribers' links point to)"),
     ):
         _require(config, name, why)
+    if not str(config.get("RATELIMIT_STORAGE_URI") or "").startswith(SHARED_LIMIT_STORES):
+        raise SettingsError(
+            "RATELIMIT_STORAGE_URI must be a shared store in production, e.g. redis://127.0.0.1:6379: the web "
+            "process runs several workers, and per-process counters would let each of them allow the limit"
+        )
     if len(config["SECRET_KEY"]) < 32:
         raise SettingsError("SECRET_KEY must be at least 32 characters in production")
     if not config["PUBLIC_BASE_URL"].startswith("https://"):

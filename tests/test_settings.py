@@ -10,6 +10,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 40,
     "DATABASE_URL": "postgresql://tidings@db/tidings",
     "PUBLIC_BASE_URL": "https://news.example.org",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
 }
 
 
@@ -38,6 +39,8 @@ def test_production_with_everything_set_starts():
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
+        ({"RATELIMIT_STORAGE_URI": ""}, "RATELIMIT_STORAGE_URI"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
         ({"PUBLIC_BASE_URL": "http://news.example.org"}, "PUBLIC_BASE_URL"),
         ({"EMAIL_CHANNEL": "sendgrid"}, "SENDGRID_API_KEY"),

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from service import create_app
 from service.rendering.clinic import ClinicInfo
@@ -24,9 +25,7 @@ def database_url(tmp_path) -> str:
 
 
 def sample_url(rule) -> str:
-    values = {
-        name: "1" if type(rule._converters[name]).__name__ == "IntegerConverter" else "x" for name in rule.arguments
-    }
+    values = {name: "1" if isinstance(rule._converters[name], IntegerConverter) else "x" for name in rule.arguments}
     if rule.endpoint == "static":
         values["filename"] = "app.css"
     return rule.build(values, append_unknown=False)[1]
@@ -95,6 +94,7 @@ def test_hsts_in_production(tmp_path):
         **base_config(tmp_path, f"sqlite:///{tmp_path / 'prod.db'}"),
         "TIDINGS_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     }
     app = create_app(config)
     response = app.test_client().get("/login")
