@@ -131,6 +131,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "WEBHOOK_MAX_BYTES": int(get("WEBHOOK_MAX_BYTES", str(5 * MB))),
         "SIGNUP_JSON_MAX_BYTES": int(get("SIGNUP_JSON_MAX_BYTES", str(16 * KB))),
         "SUBSCRIBER_IMPORT_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_MAX_BYTES", str(100 * MB))),
+        # A CSV file larger than this is checked and imported by the worker (a progress bar shows on its page).
+        "SUBSCRIBER_IMPORT_INLINE_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_INLINE_MAX_BYTES", str(2 * MB))),
         "ARTICLE_UPLOAD_MAX_BYTES": int(get("ARTICLE_UPLOAD_MAX_BYTES", str(4 * MB))),
         # An article longer than this is refused with a message: previews and the claims check must stay quick.
         "ARTICLE_MAX_BYTES": int(get("ARTICLE_MAX_BYTES", str(1 * MB))),

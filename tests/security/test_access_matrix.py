@@ -62,6 +62,8 @@ MATRIX: dict[str, tuple | dict] = {
     "subscribers.erase": MANAGERS,
     "subscribers.export": MANAGERS,
     "subscribers.import_commit": MANAGERS,
+    "subscribers.import_progress": MANAGERS,
+    "subscribers.import_status": MANAGERS,
     "subscribers.import_upload": MANAGERS,
     "subscribers.index": MANAGERS,
     "subscribers.search": MANAGERS,
