@@ -45,12 +45,12 @@ from service import create_app  # noqa: E402
 from service.channels.email.base import OutgoingEmail, Recipient, apply_substitutions  # noqa: E402
 from service.extensions import db  # noqa: E402
 from service.models import Article, Campaign, Delivery, Message, Snippet, Subscriber, SubscriberTopic  # noqa: E402
+from service.outgoing.email import outgoing_email_for, recipient_values  # noqa: E402
+from service.outgoing.links import unsubscribe_url  # noqa: E402
 from service.subscribers.audience import audience_batch  # noqa: E402
 from service.subscribers.identity import normalize_email  # noqa: E402
 from service.worker.context import WorkerContext  # noqa: E402
 from service.worker.dispatch import run_due_messages  # noqa: E402
-from service.worker.email_send import outgoing_email_for, recipient_values  # noqa: E402
-from service.worker.links import unsubscribe_url  # noqa: E402
 from service.worker.scheduler import freeze_startup_objects  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-the-bench"
@@ -122,7 +122,7 @@ def naive_send(database_url: str, fake_url: str, message_id: int, sample: int) -
         rows = audience_batch(db.session, [TOPIC], after_id=0, limit=sample)
         started = time.perf_counter()
         for row in rows:
-            template = outgoing_email_for(message.campaign, message.snippet, ctx, message.id)
+            template = outgoing_email_for(message.campaign, message.snippet, ctx.clinic, message.id)
             values = recipient_values(unsubscribe_url(ctx.clinic, SECRET_KEY, row.id), row.first_name)
             email = OutgoingEmail(
                 subject=template.subject,
@@ -347,7 +347,7 @@ def main() -> None:
     from tests.fakes.sendgrid_server import FakeSendGrid
 
     admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
-    spec = REPO_ROOT.parent / "shared" / "specs" / "sendgrid" / "tsg_mail_v3.json"
+    spec = REPO_ROOT / "tests" / "contracts" / "sendgrid" / "tsg_mail_v3.json"
     results = []
     with tempfile.TemporaryDirectory() as folder, FakeSendGrid(spec, validate=False, record_bodies=False) as fake:
         databases = [args.db] if args.db else ["sqlite", "postgresql"]

@@ -13,7 +13,8 @@ from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from service.campaigns import audit, lifecycle
+from service import audit
+from service.campaigns import lifecycle
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
 from service.compliance.review import (
@@ -32,7 +33,6 @@ from service.compliance.review import (
 from service.extensions import db
 from service.models import Campaign, Snippet
 from service.web.forms import BoundaryForm
-from service.worker.context import WorkerContext
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
 
@@ -68,12 +68,8 @@ def highlight(text: str, findings: Sequence[Finding]) -> Markup:
     return Markup("").join(out)
 
 
-def _context() -> WorkerContext:
-    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
-
-
 def _render(campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None):
-    review = review or review_campaign(campaign, _context())
+    review = review or review_campaign(campaign, current_app.config)
     findings, seen = [], set()
     for item in sorted(review.findings, key=lambda item: item.finding.severity != "block"):
         # A warning in the subject is in every email, and one decision covers it: list it once.
@@ -115,7 +111,7 @@ def show(campaign_id: int):
 def accept(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     fingerprint = request.form.get("fingerprint", "")
-    review = review_campaign(campaign, _context())
+    review = review_campaign(campaign, current_app.config)
     try:
         accept_warning(db.session, campaign, review, fingerprint, request.form.get("reason", ""), current_user)
     except ReviewError as error:
@@ -130,7 +126,7 @@ def accept(campaign_id: int):
 @login_required
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    checks = (submission_check(db.session, _context()),)
+    checks = (submission_check(db.session, current_app.config),)
     return _decide(campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks))
 
 
@@ -143,7 +139,7 @@ def approve(campaign_id: int):
     def decide():
         lifecycle.approve(db.session, campaign, current_user, allow_self_approval=allow_self)
         # The text as it is now must pass, not only as it was submitted; failing, _decide rolls back.
-        require_passing_check(db.session, campaign, _context())
+        require_passing_check(db.session, campaign, current_app.config)
         if campaign.created_by_id == current_user.id:
             audit.record(
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"
@@ -184,7 +180,13 @@ def edit_snippet(campaign_id: int, position: int):
     if form.validate_on_submit():
         try:
             changed = revise_snippet(
-                db.session, campaign, snippet, form.heading.data or "", form.body.data or "", current_user, _context()
+                db.session,
+                campaign,
+                snippet,
+                form.heading.data or "",
+                form.body.data or "",
+                current_user,
+                current_app.config,
             )
         except SnippetInputError as error:
             db.session.rollback()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import base_config, log_in, make_user
+from tests.app_config import base_config
+from tests.factories import make_user
 
 ROLES = ("marketer", "reviewer", "admin")
 
@@ -21,14 +22,14 @@ def staff(app) -> dict:
 
 
 @pytest.fixture
-def as_role(app, client, staff):
+def as_role(app, client, auth, staff):
     """as_role("admin") -> the test client logged in with that role (CSRF off); as_role(None) -> logged out."""
-    app.config["WTF_CSRF_ENABLED"] = False
 
     def switch(role: str | None):
-        client.post("/logout")
+        app.config["WTF_CSRF_ENABLED"] = False
+        auth.logout()
         if role is not None:
-            log_in(client, staff[role])
+            auth.login(staff[role])
         return client
 
     return switch

@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from service import create_app
 from service.rendering.clinic import ClinicInfo
 from service.subscribers import links
-from tests.conftest import base_config
+from tests.app_config import base_config
 from tests.factories import add_subscriber
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

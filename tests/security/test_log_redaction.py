@@ -18,7 +18,7 @@ from service.subscribers.tokens import make_token
 from service.web.access_log import TokenRedactingLogger
 from service.worker.context import WorkerContext
 from service.worker.scheduler import _in_app
-from tests.conftest import base_config
+from tests.app_config import base_config
 from tests.ports import unused_port
 
 SECRET = "log-redaction-test-secret-key-long-enough"

@@ -5,7 +5,7 @@ import secrets
 import pytest
 
 from service import create_app
-from tests.conftest import base_config
+from tests.app_config import base_config
 
 OUTBOX_URLS = ("/outbox", "/outbox/email/x", "/outbox/email/x/body.html")
 

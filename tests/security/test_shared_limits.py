@@ -15,7 +15,8 @@ import requests
 from service import create_app
 from service.extensions import db
 from service.settings import REPO_ROOT
-from tests.conftest import base_config, missing
+from tests.app_config import base_config
+from tests.environment import missing
 from tests.ports import unused_port
 
 REDIS = ("127.0.0.1", 6379)

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from service.extensions import db
 from service.models import Subscriber, Suppression
 from service.subscribers.identity import email_hash
-from tests.subscribers.helpers import emails_to
 
 PAIRS = 25
 WARM_UP = 3
@@ -31,7 +30,7 @@ def answer_seconds(client, address: str) -> float:
     return elapsed
 
 
-def test_new_and_suppressed_addresses_are_answered_in_the_same_time(app, client):
+def test_new_and_suppressed_addresses_are_answered_in_the_same_time(app, client, outbox):
     suppressed = "gone@example.org"
     db.session.add(Suppression(email_hash=email_hash(suppressed, app.config["SECRET_KEY"]), reason="complained"))
     db.session.commit()
@@ -50,4 +49,4 @@ def test_new_and_suppressed_addresses_are_answered_in_the_same_time(app, client)
     )
     # And the work was done all the same, after each answer.
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == WARM_UP + PAIRS
-    assert len(emails_to(app, "new0@example.org")) == 1 and emails_to(app, suppressed) == []
+    assert len(outbox.emails_to("new0@example.org")) == 1 and outbox.emails_to(suppressed) == []

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from service.models import Campaign, Message
 from service.timezones import utc_to_local
-from tests.conftest import log_in
 from tests.factories import approve_and_schedule, draft_campaign, import_seed
 
 
@@ -46,11 +45,10 @@ def test_a_subject_with_a_line_break_is_refused(app, marketer_client, seed_artic
     assert "single line" in response.get_data(as_text=True)
 
 
-def test_create_review_approve_and_schedule(app, db, client, marketer, reviewer, seed_article_text):
-    app.config["WTF_CSRF_ENABLED"] = False
+def test_create_review_approve_and_schedule(app, db, client, auth, marketer, reviewer, seed_article_text):
     article = import_seed(seed_article_text)
     tomorrow = utc_to_local(datetime.now(UTC) + timedelta(days=1), app.config["CLINIC_TIMEZONE"])
-    log_in(client, marketer)
+    auth.login(marketer)
     response = client.post("/campaigns/new", data=form_data([article.snippets[1].id, article.snippets[6].id], tomorrow))
     assert response.status_code == 302
     campaign = db.session.scalar(select(Campaign))
@@ -65,8 +63,8 @@ def test_create_review_approve_and_schedule(app, db, client, marketer, reviewer,
     db.session.refresh(campaign)
     assert campaign.status == "in_review", "the author cannot approve their own campaign"
 
-    client.post("/logout")
-    log_in(client, reviewer)
+    auth.logout()
+    auth.login(reviewer)
     client.post(f"/campaigns/{campaign.id}/approve")
     client.post(f"/campaigns/{campaign.id}/schedule")
     db.session.refresh(campaign)
@@ -76,13 +74,12 @@ def test_create_review_approve_and_schedule(app, db, client, marketer, reviewer,
     assert "Spring newsletter" in client.get("/campaigns").get_data(as_text=True)
 
 
-def test_editing_a_scheduled_campaign_returns_it_to_draft(app, db, client, marketer, reviewer, seed_article_text):
+def test_editing_a_scheduled_campaign_returns_it_to_draft(app, db, client, auth, marketer, reviewer, seed_article_text):
     article = import_seed(seed_article_text)
     now = datetime.now(UTC)
     campaign = draft_campaign(app, marketer, [article.snippets[1].id], now + timedelta(days=1))
     approve_and_schedule(app, campaign, marketer, reviewer, now)
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, marketer)
+    auth.login(marketer)
     tomorrow = utc_to_local(now + timedelta(days=2), app.config["CLINIC_TIMEZONE"])
     client.post(f"/campaigns/{campaign.id}/edit", data=form_data([article.snippets[1].id], tomorrow, name="Renamed"))
     db.session.refresh(campaign)
@@ -95,6 +92,6 @@ def test_preview_shows_the_email_and_the_post(app, marketer_client, marketer, se
     article = import_seed(seed_article_text)
     campaign = draft_campaign(app, marketer, [article.snippets[1].id], datetime.now(UTC) + timedelta(days=1))
     page = marketer_client.get(f"/campaigns/{campaign.id}/preview/0").get_data(as_text=True)
-    assert "How Does Ketamine Work?" in page
+    assert "Before You Book" in page
     html = marketer_client.get(f"/campaigns/{campaign.id}/preview/0/email.html").get_data(as_text=True)
     assert "Unsubscribe" in html

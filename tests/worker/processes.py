@@ -26,8 +26,7 @@ from service import create_app
 from service.extensions import db
 from service.models import Campaign, Subscriber, SubscriberTopic
 from service.subscribers.identity import email_hash
-from tests.conftest import make_user
-from tests.factories import approve_and_schedule, draft_campaign, import_seed
+from tests.factories import approve_and_schedule, draft_campaign, import_seed, make_user
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_COMMAND = (sys.executable, "-m", "flask", "--app", "wsgi", "worker")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from service.extensions import db
 from service.models import Delivery, Message, SendBatch, Subscriber, Suppression
 from service.subscribers.identity import email_hash
-from tests.conftest import base_config
+from tests.app_config import base_config
 from tests.factories import add_subscriber
 from tests.worker.email_settings import sendgrid_settings
 from tests.worker.processes import (

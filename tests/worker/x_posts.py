@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from service.channels.social.base import PublishedPost, SocialChannel
 from service.extensions import db
 from service.models import Campaign, Message
-from tests.conftest import make_user
-from tests.factories import approve_and_schedule, draft_campaign, import_seed
+from tests.factories import approve_and_schedule, draft_campaign, import_seed, make_user
 from tests.fakes.x_server import FakeX
 
 # Our own words (never the seed article's): with the heading, link and hashtags they make exactly five posts.
