@@ -21,6 +21,7 @@ from service.rendering.clinic import ClinicInfo
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
+from service.web.forms import FormTextError, form_text
 from service.web.security_headers import embedded_email_headers
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -153,7 +154,7 @@ ACTIONS = {
         db.session, c, current_user, checks=(submission_check(db.session, current_app.config),)
     ),
     "approve": _approve,
-    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),
+    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, form_text("comment", "Comment")),
     "schedule": lambda c: lifecycle.schedule(
         db.session, c, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)
     ),
@@ -172,7 +173,7 @@ def act(campaign_id: int, action: str):
     campaign = db.get_or_404(Campaign, campaign_id)
     try:
         ACTIONS[action](campaign)
-    except (LifecycleError, ScheduleError) as error:
+    except (LifecycleError, ScheduleError, FormTextError) as error:
         db.session.rollback()
         flash(str(error), "error")
     else:

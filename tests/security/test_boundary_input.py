@@ -9,11 +9,12 @@ import pytest
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from service.campaigns import lifecycle
 from service.models import Campaign, Subscriber
 from service.text_input import normalised_line_breaks, text_problem
 from service.timezones import utc_to_local
 from service.web.forms import BoundaryForm
-from tests.factories import import_seed
+from tests.factories import draft_campaign, import_seed
 
 CSV_HEADER = "email,first_name,topics,consent_date,consent_source\n"
 
@@ -113,3 +114,17 @@ def test_every_form_of_ours_checks_at_the_boundary():
                 and not issubclass(value, BoundaryForm)
             ]
     assert forms == []
+
+
+@pytest.mark.parametrize("url", ["/campaigns/{id}/review/send-back", "/campaigns/{id}/send-back"])
+def test_a_nul_in_a_send_back_comment_is_refused_with_a_message(app, db, as_role, staff, seed_article_text, url):
+    article = import_seed(seed_article_text)
+    campaign = draft_campaign(app, staff["marketer"], [article.snippets[1].id], datetime.now(UTC) + timedelta(days=1))
+    lifecycle.submit_for_review(db.session, campaign, staff["marketer"])
+    db.session.commit()
+    client = as_role("reviewer")
+    response = client.post(url.format(id=campaign.id), data={"comment": "Fix\x00this"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Comment: Remove the control character (U+0000)" in response.get_data(as_text=True)
+    db.session.refresh(campaign)
+    assert campaign.status == "in_review"
