@@ -7,6 +7,7 @@ defaults (SQLite under `instance/`, channels writing to the outbox).
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,10 @@ def _flag(value: str | None, default: bool = False) -> bool:
 
 def _origins(value: str | None) -> list[str]:
     return [origin.strip().rstrip("/") for origin in (value or "").split(",") if origin.strip()]
+
+
+def _hosts(value: str | None) -> list[str]:
+    return [host.strip().lower().rstrip(".") for host in (value or "").split(",") if host.strip()]
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -139,7 +144,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # How many proxies (load balancer, platform router) stand in front of the web process. Their
         # X-Forwarded-For/-Proto/-Host are believed, so rate limits count the real client; 0 believes none.
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # The clinic's blog: its RSS or Atom feed (empty: the worker checks no feed), and the only hosts Tidings
+        # fetches pages from (import by URL, the feed's items), by default the clinic's own site.
+        "BLOG_FEED_URL": get("BLOG_FEED_URL", ""),
+        "BLOG_ALLOWED_HOSTS": _hosts(get("BLOG_ALLOWED_HOSTS")),
+        # Fetching pages from loopback, private or link-local addresses: only tests serving pages from 127.0.0.1
+        # turn this on; production refuses to start with it.
+        "BLOG_ALLOW_PRIVATE_ADDRESSES": _flag(get("BLOG_ALLOW_PRIVATE_ADDRESSES")),
+        "BLOG_FETCH_TIMEOUT_SECONDS": float(get("BLOG_FETCH_TIMEOUT_SECONDS", "10")),
+        "BLOG_MAX_BYTES": int(get("BLOG_MAX_BYTES", str(5 * 1024 * 1024))),
     }
+    if not config["BLOG_ALLOWED_HOSTS"]:
+        config["BLOG_ALLOWED_HOSTS"] = _hosts(urlsplit(config["CLINIC_WEBSITE_URL"]).hostname)
     validate(config)
     return config
 
@@ -164,6 +180,7 @@ def validate(config: Mapping) -> None:
     if config["SOCIAL_CHANNEL"] == "x":
         for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
             _require(config, name, "when SOCIAL_CHANNEL=x")
+    _validate_blog(config)
     if config["TIDINGS_ENV"] != "production":
         return
     for name, why in (
@@ -181,7 +198,20 @@ def validate(config: Mapping) -> None:
         raise SettingsError("SECRET_KEY must be at least 32 characters in production")
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")
+    if config.get("BLOG_ALLOW_PRIVATE_ADDRESSES"):
+        raise SettingsError("BLOG_ALLOW_PRIVATE_ADDRESSES must be off in production (it opens the internal network)")
     if float(config["SENDGRID_TIMEOUT_SECONDS"]) >= float(config["WORKER_LEASE_SECONDS"]) / 2:
         # A worker waits between SendGrid tries for at most half its lease; the last try's timeout comes on top, and
         # a batch must end before the lease does, or another worker would take the message over mid-batch.
         raise SettingsError("SENDGRID_TIMEOUT_SECONDS must be under half of WORKER_LEASE_SECONDS in production")
+
+
+def _validate_blog(config: Mapping) -> None:
+    feed_url = config.get("BLOG_FEED_URL") or ""
+    if not feed_url:
+        return
+    parts = urlsplit(feed_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("BLOG_FEED_URL must be an http:// or https:// address")
+    if parts.hostname.lower() not in config.get("BLOG_ALLOWED_HOSTS", []):
+        raise SettingsError(f"BLOG_FEED_URL's host {parts.hostname!r} must be one of BLOG_ALLOWED_HOSTS")

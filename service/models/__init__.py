@@ -4,6 +4,7 @@ from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Deli
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
+from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.imports import ImportJob
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
@@ -19,6 +20,9 @@ __all__ = [
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
+    "FeedCheck",
+    "FeedEntry",
+    "FeedRecipe",
     "FindingAcceptance",
     "ImportJob",
     "Message",

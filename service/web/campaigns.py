@@ -11,6 +11,7 @@ from service.campaigns import editing, lifecycle
 from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
 from service.compliance.review import require_passing_check, submission_check
 from service.extensions import db
@@ -64,7 +65,10 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
 def index():
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.updated_at.desc())).all()
     return render_template(
-        "campaigns/index.html", campaigns=campaigns, awaiting_a_person=campaigns_awaiting_a_person(db.session)
+        "campaigns/index.html",
+        campaigns=campaigns,
+        awaiting_a_person=campaigns_awaiting_a_person(db.session),
+        drafts=new_feed_drafts(db.session),
     )
 
 

@@ -13,6 +13,7 @@ ROLES = ("anonymous", "marketer", "reviewer", "admin")
 STAFF = ("login", "ok", "ok", "ok")
 MANAGERS = ("login", "ok", "403", "ok")
 ADMINS = ("login", "403", "403", "ok")
+EDITORS = MANAGERS  # admins and marketers: the blog feed's recipe
 PUBLIC = ("ok", "ok", "ok", "ok")
 
 # endpoint -> row, or {method: row}. Keep it sorted; one line per endpoint merges cleanly.
@@ -34,6 +35,8 @@ MATRIX: dict[str, tuple | dict] = {
     "email_status.mark_batch_delivered": STAFF,
     "email_status.resend": STAFF,
     "email_status.test_send": STAFF,
+    "feed.index": STAFF,
+    "feed.recipe": EDITORS,
     "health.healthz": PUBLIC,
     "outbox.email_html": ADMINS,
     "outbox.index": ADMINS,

@@ -5,6 +5,7 @@ import base64
 import json
 import re
 
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -63,12 +64,16 @@ def test_a_token_naming_another_subscribers_guessable_id_finds_nobody(app):
     assert links.subscriber_for(db.session, secret, "preferences", make_token(secret, "preferences", "0" * 22)) is None
 
 
+PUBLIC_IDS_REVISION = "7f3c9a1d2b64"
+
+
 def test_the_migration_gives_existing_subscribers_distinct_public_ids(app):
     directory = str(REPO_ROOT / "migrations")
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(directory=directory, revision="51c6192244c1")
+    before = ScriptDirectory(directory).get_revision(PUBLIC_IDS_REVISION).down_revision
+    upgrade(directory=directory, revision=before)
     with db.engine.begin() as connection:
         for number in range(3):
             connection.execute(
@@ -78,11 +83,11 @@ def test_the_migration_gives_existing_subscribers_distinct_public_ids(app):
                 ),
                 {"email": f"old{number}@example.org", "hash": f"{number:064d}"},
             )
-    upgrade(directory=directory, revision="7f3c9a1d2b64")
+    upgrade(directory=directory, revision=PUBLIC_IDS_REVISION)
     with db.engine.connect() as connection:
         ids = connection.execute(text("SELECT public_id FROM subscribers")).scalars().all()
     assert len(ids) == 3 and len(set(ids)) == 3 and all(re.fullmatch(r"[A-Za-z0-9_-]{22}", i) for i in ids)
-    downgrade(directory=directory, revision="51c6192244c1")
+    downgrade(directory=directory, revision=before)
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
