@@ -3,7 +3,9 @@ unsubscribing expires like a confirmation link; existing subscribers get public 
 
 import base64
 import json
+import logging
 import re
+from contextlib import contextmanager
 
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
@@ -67,7 +69,30 @@ def test_a_token_naming_another_subscribers_guessable_id_finds_nobody(app):
 PUBLIC_IDS_REVISION = "7f3c9a1d2b64"
 
 
+@contextmanager
+def logging_left_as_it_was():
+    """Alembic's env.py runs logging.config.fileConfig: it replaces the root handlers and disables every logger that
+    exists (werkzeug's, urllib3's...), which later tests reading the logs would miss. Put them back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    loggers = [logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+    disabled = {logger.name: logger.disabled for logger in loggers}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for logger in logging.root.manager.loggerDict.values():
+            if isinstance(logger, logging.Logger):
+                logger.disabled = disabled.get(logger.name, False)
+
+
 def test_the_migration_gives_existing_subscribers_distinct_public_ids(app):
+    with logging_left_as_it_was():
+        _migrate_and_check()
+
+
+def _migrate_and_check() -> None:
     directory = str(REPO_ROOT / "migrations")
     db.drop_all()
     with db.engine.begin() as connection:
