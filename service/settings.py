@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from service.signing_keys import key_list, weak_key_reason
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTANCE_DIR = REPO_ROOT / "instance"
 
@@ -51,6 +53,9 @@ def sqlalchemy_url(url: str) -> str:
 def _development_defaults() -> dict:
     return {
         "SECRET_KEY": "dev-only-not-secret",
+        # The development SECRET_KEY's value: a development database made before EMAIL_HASH_KEY existed, with the
+        # default SECRET_KEY, keeps every hash.
+        "EMAIL_HASH_KEY": "dev-only-not-secret",
         "DATABASE_URL": f"sqlite:///{INSTANCE_DIR / 'tidings.db'}",
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     }
@@ -72,6 +77,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
     config = {
         "TIDINGS_ENV": mode,
         "SECRET_KEY": get("SECRET_KEY"),
+        # Keys SECRET_KEY replaced, oldest first: links and sessions they signed still work for their lifetime.
+        "SECRET_KEY_FALLBACKS": key_list(get("SECRET_KEY_FALLBACKS")),
+        # Keys the address hashes of subscribers and suppressions; never rotated (a suppression is only its hash).
+        "EMAIL_HASH_KEY": get("EMAIL_HASH_KEY"),
+        # Cookies: never readable by scripts, not sent on cross-site POSTs, and only over HTTPS in production.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        # A staff session ends after this long without a request, and after this long whatever happens.
+        "SESSION_IDLE_HOURS": float(get("SESSION_IDLE_HOURS", "8")),
+        "SESSION_MAX_DAYS": float(get("SESSION_MAX_DAYS", "7")),
+        # Wrong passwords allowed per account and per client address (Flask-Limiter syntax, shared store).
+        "LOGIN_ACCOUNT_RATE_LIMIT": get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
+        "LOGIN_ADDRESS_RATE_LIMIT": get("LOGIN_ADDRESS_RATE_LIMIT", "20 per minute;100 per hour"),
+        # Admins must sign in with a one-time code as well as their password (always in production).
+        "ADMIN_TOTP_REQUIRED": production or _flag(get("ADMIN_TOTP_REQUIRED")),
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(get("DATABASE_URL") or ""),
         "PUBLIC_BASE_URL": (get("PUBLIC_BASE_URL") or "").rstrip("/"),
         "OUTBOX_DIR": get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
@@ -165,6 +189,14 @@ def _require(config: Mapping, name: str, why: str) -> None:
         raise SettingsError(f"{name} is required {why}")
 
 
+def _require_strong_keys(config: Mapping) -> None:
+    named = [("SECRET_KEY", config["SECRET_KEY"]), ("EMAIL_HASH_KEY", config["EMAIL_HASH_KEY"])]
+    named += [("SECRET_KEY_FALLBACKS", key) for key in config.get("SECRET_KEY_FALLBACKS", ())]
+    for name, key in named:
+        if reason := weak_key_reason(key):
+            raise SettingsError(f"{name} {reason}: use `flask secrets generate` for a new one")
+
+
 def validate(config: Mapping) -> None:
     """Check a complete config mapping. Production needs real secrets and real channels' credentials."""
     if config["EMAIL_CHANNEL"] not in EMAIL_CHANNELS:
@@ -189,13 +221,13 @@ def validate(config: Mapping) -> None:
         ("PUBLIC_BASE_URL", "in production (the https:// address subscribers' links point to)"),
     ):
         _require(config, name, why)
+    _require(config, "EMAIL_HASH_KEY", "in production (a long random string, never changed afterwards)")
+    _require_strong_keys(config)
     if not str(config.get("RATELIMIT_STORAGE_URI") or "").startswith(SHARED_LIMIT_STORES):
         raise SettingsError(
             "RATELIMIT_STORAGE_URI must be a shared store in production, e.g. redis://127.0.0.1:6379: the web "
             "process runs several workers, and per-process counters would let each of them allow the limit"
         )
-    if len(config["SECRET_KEY"]) < 32:
-        raise SettingsError("SECRET_KEY must be at least 32 characters in production")
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")
     if config.get("BLOG_ALLOW_PRIVATE_ADDRESSES"):

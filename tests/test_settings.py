@@ -7,7 +7,8 @@ from service.worker.scheduler import STOP_TIMEOUT_SECONDS
 
 PRODUCTION = {
     "TIDINGS_ENV": "production",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": "Wq3v9JxT0bK7yLm2Rz8eNd5Hs1Fc6GpUa4Xo-VtQiYk",
+    "EMAIL_HASH_KEY": "pX2mK9vR4tL7wQ1zB8nC5yH3jD6fG0sA-EuTiOoPlMk",
     "DATABASE_URL": "postgresql://tidings@db/tidings",
     "PUBLIC_BASE_URL": "https://news.example.org",
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",

@@ -2,7 +2,7 @@
 for CSV files the worker checks and imports
 
 Revision ID: 7f3c9a1d2b64
-Revises: 7393f23b4902
+Revises: 167dba1490b8
 Create Date: 2026-12-01 20:40:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7f3c9a1d2b64'
-down_revision = '7393f23b4902'
+down_revision = '167dba1490b8'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 address nor the sequential row id. (Tokens made before public ids carried the row id; they are read as such for
 their lifetime, see links.subscriber_for.)"""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -17,13 +18,18 @@ class TokenError(ValueError):
         self.expired = expired
 
 
-def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+# A key, or the keys of a rotation oldest first: tokens are signed with the last and read with any of them.
+SigningKeys = str | Sequence[str]
+
+
+def _serializer(secret_key: SigningKeys, purpose: str) -> URLSafeTimedSerializer:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    return URLSafeTimedSerializer(secret_key, salt=f"tidings-{purpose}")
+    keys = secret_key if isinstance(secret_key, str) else list(secret_key)
+    return URLSafeTimedSerializer(keys, salt=f"tidings-{purpose}")
 
 
-def make_token(secret_key: str, purpose: str, public_id: str | int) -> str:
+def make_token(secret_key: SigningKeys, purpose: str, public_id: str | int) -> str:
     return _serializer(secret_key, purpose).dumps(public_id)
 
 
@@ -34,7 +40,7 @@ def _subject(value) -> str | int:
     return value
 
 
-def read_token(secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None) -> str | int:
+def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None) -> str | int:
     try:
         return _subject(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
     except SignatureExpired as error:
@@ -44,7 +50,7 @@ def read_token(secret_key: str, purpose: str, token: str, max_age_seconds: int |
 
 
 def read_token_issued(
-    secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None
+    secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
 ) -> tuple[str | int, datetime]:
     """Like read_token, and also when the token was made: a link older than the state it acts on is refused."""
     try:

@@ -3,6 +3,7 @@
 from flask import Flask
 
 from service.web import (
+    account,
     articles,
     audit,
     auth,
@@ -22,6 +23,7 @@ from service.web import (
     review,
     security_headers,
     subscribers,
+    team,
     webhooks,
 )
 
@@ -32,6 +34,8 @@ def register(app: Flask) -> None:
     development_only = () if app.config["TIDINGS_ENV"] == "production" else (outbox,)
     for module in (
         auth,
+        account,
+        team,
         pages,
         articles,
         feed,

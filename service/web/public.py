@@ -32,6 +32,7 @@ from service.channels.registry import email_channel_for_request
 from service.extensions import csrf, db, limiter
 from service.models import Subscriber
 from service.rendering.clinic import ClinicInfo
+from service.signing_keys import signing_keys
 from service.subscribers import links
 from service.subscribers.addresses import mask_address, redact_addresses
 from service.subscribers.mail import already_subscribed_email, confirmation_email, send_to, send_welcome_if_enabled
@@ -182,7 +183,7 @@ def _record_and_mail(app: Flask, data: SignupInput) -> None:
         try:
             try:
                 outcome = request_signup(
-                    db.session, data, known_topics=_topics(), secret_key=app.config["SECRET_KEY"], now=_now()
+                    db.session, data, known_topics=_topics(), hash_key=app.config["EMAIL_HASH_KEY"], now=_now()
                 )
                 db.session.commit()
             except IntegrityError:
@@ -300,7 +301,7 @@ def _confirm_max_age() -> int:
 @csrf.exempt
 def confirm_subscription(token: str):
     """GET shows one button; POST confirms. (Mail scanners open links; only a person presses the button.)"""
-    secret = current_app.config["SECRET_KEY"]
+    secret = signing_keys(current_app.config)
     try:
         subscriber = links.subscriber_for(db.session, secret, "confirm", token, max_age_seconds=_confirm_max_age())
     except TokenError as error:
@@ -348,7 +349,7 @@ def unsubscribe_page(token: str):
     request (body `List-Unsubscribe=One-Click`, RFC 8058), which gets a short plain answer and no page."""
     one_click = request.method == "POST" and request.form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
     try:
-        subscriber = links.subscriber_for(db.session, current_app.config["SECRET_KEY"], "unsubscribe", token)
+        subscriber = links.subscriber_for(db.session, signing_keys(current_app.config), "unsubscribe", token)
     except TokenError:
         if one_click:
             return Response("This unsubscribe link is not valid.\n", 400, mimetype="text/plain")
@@ -388,7 +389,7 @@ def _unsubscribed_page(subscriber: Subscriber | None):
 @blueprint.route("/preferences/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def preferences(token: str):
-    secret = current_app.config["SECRET_KEY"]
+    secret = signing_keys(current_app.config)
     try:
         subscriber = links.subscriber_for(db.session, secret, "preferences", token, max_age_seconds=_confirm_max_age())
     except TokenError as error:

@@ -18,10 +18,13 @@ PUBLIC = ("ok", "ok", "ok", "ok")
 
 # endpoint -> row, or {method: row}. Keep it sorted; one line per endpoint merges cleanly.
 MATRIX: dict[str, tuple | dict] = {
+    "account.show": STAFF,
+    "account.two_factor": STAFF,
     "articles.import_form": STAFF,
     "articles.index": STAFF,
     "articles.show": STAFF,
     "audit.index": STAFF,
+    "auth.code": PUBLIC,  # the second step of a login in progress; without one it sends you back to log in
     "auth.login": PUBLIC,
     "auth.logout": STAFF,
     "calendar.index": STAFF,
@@ -72,6 +75,15 @@ MATRIX: dict[str, tuple | dict] = {
     "subscribers.search": MANAGERS,
     "subscribers.show": MANAGERS,
     "subscribers.welcome": MANAGERS,
+    "team.change_role": ADMINS,
+    "team.deactivate": ADMINS,
+    "team.forgot": PUBLIC,
+    "team.index": ADMINS,
+    "team.invite": ADMINS,
+    "team.join": PUBLIC,  # the invitation's signed link is the key
+    "team.reactivate": ADMINS,
+    "team.resend": ADMINS,
+    "team.reset": PUBLIC,  # the reset email's signed link is the key
     # Signed by SendGrid or refused, whoever is logged in.
     "webhooks.sendgrid_events": ("403", "403", "403", "403"),
 }

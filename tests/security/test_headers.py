@@ -94,6 +94,7 @@ def test_hsts_in_production(tmp_path):
         **base_config(tmp_path, f"sqlite:///{tmp_path / 'prod.db'}"),
         "TIDINGS_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "EMAIL_HASH_KEY": secrets.token_urlsafe(48),
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     }
     app = create_app(config)

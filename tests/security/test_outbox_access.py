@@ -39,6 +39,7 @@ def test_production_has_no_outbox_routes(tmp_path):
         **base_config(tmp_path, f"sqlite:///{tmp_path / 'prod.db'}"),
         "TIDINGS_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "EMAIL_HASH_KEY": secrets.token_urlsafe(48),
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     }
     app = create_app(config)

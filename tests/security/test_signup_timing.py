@@ -32,7 +32,7 @@ def answer_seconds(client, address: str) -> float:
 
 def test_new_and_suppressed_addresses_are_answered_in_the_same_time(app, client, outbox):
     suppressed = "gone@example.org"
-    db.session.add(Suppression(email_hash=email_hash(suppressed, app.config["SECRET_KEY"]), reason="complained"))
+    db.session.add(Suppression(email_hash=email_hash(suppressed, app.config["EMAIL_HASH_KEY"]), reason="complained"))
     db.session.commit()
     new_times, suppressed_times = [], []
     for number in range(WARM_UP + PAIRS):
