@@ -6,6 +6,7 @@ from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
+from service.models.imports import ImportJob
 from service.models.media import Media
 from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
@@ -28,6 +29,7 @@ __all__ = [
     "FeedRecipe",
     "FindingAcceptance",
     "Media",
+    "ImportJob",
     "Message",
     "Section",
     "PostDraft",

@@ -9,10 +9,12 @@ from service.web import (
     audit,
     auth,
     batches,
+    body_limits,
     calendar,
     campaign_posts,
     campaigns,
     composer,
+    converters,
     feed,
     health,
     media,
@@ -23,6 +25,7 @@ from service.web import (
     public,
     recovery,
     review,
+    security_headers,
     subscribers,
     team,
     webhooks,
@@ -30,6 +33,9 @@ from service.web import (
 
 
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
+    # The outbox viewer is a development tool that shows recipients' addresses and links: never in production.
+    development_only = () if app.config["TIDINGS_ENV"] == "production" else (outbox,)
     for module in (
         auth,
         account,
@@ -42,7 +48,7 @@ def register(app: Flask) -> None:
         campaign_posts,
         review,
         audit,
-        outbox,
+        *development_only,
         health,
         media,
         calendar,
@@ -57,5 +63,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    body_limits.init_app(app)
+    security_headers.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions

@@ -28,6 +28,7 @@ from service.compliance.review import (
 from service.composer.snapshot import changes_since_approval
 from service.extensions import db
 from service.models import Campaign
+from service.web.forms import FormTextError, form_text
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
 
@@ -103,8 +104,9 @@ def accept(campaign_id: int):
     fingerprint = request.form.get("fingerprint", "")
     review = review_campaign(campaign, current_app.config)
     try:
-        accept_warning(db.session, campaign, review, fingerprint, request.form.get("reason", ""), current_user)
-    except ReviewError as error:
+        reason = form_text("reason", "Reason")
+        accept_warning(db.session, campaign, review, fingerprint, reason, current_user)
+    except (ReviewError, FormTextError) as error:
         db.session.rollback()
         return _render(campaign, review, status=422, accept_error={"fingerprint": fingerprint, "message": str(error)})
     db.session.commit()
@@ -148,7 +150,11 @@ def approve(campaign_id: int):
 @login_required
 def send_back(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    comment = request.form.get("comment", "")
+    try:
+        comment = form_text("comment", "Comment")
+    except FormTextError as error:
+        flash(str(error), "error")
+        return _back(campaign)
     return _decide(campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment))
 
 
