@@ -7,9 +7,15 @@ part (context "post"), and the required elements on the rendered email, HTML par
 Per-recipient placeholders are filled as for a representative recipient (subscriber id 0, no first name), so the
 unsubscribe links look exactly like real ones: `{PUBLIC_BASE_URL}/unsubscribe/<signed token>`.
 
-A campaign passes when no finding blocks and every warn finding has been accepted with a written reason
-(`FindingAcceptance`); `submission_check` is that rule in the shape `lifecycle.submit_for_review` takes, and
-`require_passing_check` applies it again at approval.
+A campaign passes when every block finding is settled and every warn finding has been accepted with a written
+reason (`FindingAcceptance`); `submission_check` is that rule in the shape `lifecycle.submit_for_review` takes,
+and `require_passing_check` applies it again at approval.
+
+The claims library. A finding of a substantiable rule (an efficacy, speed, safety or study claim; never a cure,
+a guarantee, "no side effects", an approval that does not exist, stopping other care, suicide prevention or
+superiority over a named treatment) is settled by a live library claim: automatically when its sentence is the
+claim's approved wording, or when a reviewer links it (confirming a close match the check suggests, or choosing
+a claim by hand; `link_finding`). A link counts only while its claim is approved and before its review-by date.
 
 Configuration versus content. Two required elements depend on settings, not on the campaign's words: the postal
 address (the sample `PLACEHOLDER_POSTAL_ADDRESS` is not a real one) and an HTTPS one-click unsubscribe URL
@@ -42,8 +48,18 @@ from service.compliance.check import (
     html_to_text,
     sentence_spans,
 )
+from service.compliance.library import (
+    LibraryError,
+    claim_library,
+    clear_stale_links,
+    clinic_today,
+    live_links,
+    live_version,
+    record_link,
+)
+from service.compliance.library_match import ClaimLibrary
 from service.compliance.setup import strict_setup, uses_placeholder_address
-from service.models import Campaign, CampaignSnippet, FindingAcceptance, Snippet, User
+from service.models import Campaign, CampaignSnippet, FindingAcceptance, LibraryClaim, Snippet, User
 from service.models.base import utcnow
 from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS
@@ -104,8 +120,13 @@ class Piece:
 class ReviewedFinding:
     piece: Piece
     finding: Finding
-    # Identifies a warn finding across reviews while its text stays the same (None for block findings).
-    fingerprint: str | None
+    # Identifies a finding across reviews while its text stays the same (see fingerprint_of).
+    fingerprint: str
+
+    @property
+    def linkable(self) -> bool:
+        """A library claim can back it; never-go-out findings (cures, guarantees ...) always block."""
+        return self.finding.substantiable
 
     @property
     def problem(self) -> str:
@@ -122,7 +143,7 @@ class CampaignReview:
     @property
     def findings(self) -> list[ReviewedFinding]:
         return [
-            ReviewedFinding(piece, finding, fingerprint_of(piece, finding) if finding.severity == "warn" else None)
+            ReviewedFinding(piece, finding, fingerprint_of(piece, finding))
             for piece in self.pieces
             for finding in piece.findings
         ]
@@ -138,14 +159,27 @@ class CampaignReview:
     def warning(self, fingerprint: str) -> ReviewedFinding | None:
         return next((item for item in self.warnings if item.fingerprint == fingerprint), None)
 
-    def problems(self, accepted: Iterable[str] = ()) -> list[str]:
-        """Why the campaign cannot go forward: block findings, and warn findings nobody accepted with a reason."""
-        accepted = set(accepted)
-        problems = [item.problem for item in self.blocking]
+    def finding(self, fingerprint: str) -> ReviewedFinding | None:
+        return next((item for item in self.findings if item.fingerprint == fingerprint), None)
+
+    def problems(self, accepted: Iterable[str] = (), linked: Iterable[str] = ()) -> list[str]:
+        """Why the campaign cannot go forward: block findings no library claim backs, and warn findings nobody
+        accepted with a reason and no library claim backs. `linked`: fingerprints of findings a live library
+        claim backs (a reviewer's link)."""
+        accepted, linked = set(accepted), set(linked)
+
+        def backed(item: ReviewedFinding) -> bool:
+            return item.linkable and (item.finding.resolved or item.fingerprint in linked)
+
+        problems = [
+            item.problem + (": link it to a library claim or rewrite it" if item.linkable else "")
+            for item in self.blocking
+            if not backed(item)
+        ]
         problems += [
-            f"{item.problem} needs a written reason to accept it"
+            f"{item.problem} needs a library claim or a written reason to accept it"
             for item in self.warnings
-            if item.fingerprint not in accepted
+            if item.fingerprint not in accepted and not backed(item)
         ]
         return list(dict.fromkeys(problems))  # the same footer or subject in every email: say it once
 
@@ -178,8 +212,11 @@ def _fill(text: str, substitutions: Mapping[str, str]) -> str:
     return text
 
 
-def review_campaign(campaign: Campaign, ctx: WorkerContext) -> CampaignReview:
-    """Check every email and post the campaign will send, as rendered for sending."""
+def review_campaign(campaign: Campaign, ctx: WorkerContext, library: ClaimLibrary | None = None) -> CampaignReview:
+    """Check every email and post the campaign will send, as rendered for sending.
+
+    library: the live claims (`library.claim_library(session)`); findings whose sentence matches one carry it.
+    """
     strict = strict_setup(ctx.config)
     clinic = clinic_identity(ctx.config, strict=strict)
     substitutions = representative_substitutions(ctx)
@@ -189,13 +226,13 @@ def review_campaign(campaign: Campaign, ctx: WorkerContext) -> CampaignReview:
         notices.append(PLACEHOLDER_NOTICE)
     for index, snippet in enumerate(campaign.snippets):
         if campaign.send_email:
-            pieces.extend(_email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, notices))
+            pieces.extend(_email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, notices, library))
         if campaign.send_post:
-            pieces.extend(_post_pieces(campaign, snippet, index, ctx))
+            pieces.extend(_post_pieces(campaign, snippet, index, ctx, library))
     return CampaignReview(pieces=tuple(pieces), notices=tuple(dict.fromkeys(notices)))
 
 
-def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, notices) -> list[Piece]:
+def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, notices, library) -> list[Piece]:
     email = outgoing_email_for(campaign, snippet, ctx)
     html = _fill(email.html, substitutions)
     plain = _fill(email.text, substitutions)
@@ -214,17 +251,28 @@ def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, 
         return Piece(index, snippet.id, "email", kind, text, tuple(findings))
 
     return [
-        piece("subject", email.subject, check_claims(email.subject, context="subject")),
-        piece("body", body, check_claims(body, context="body", written=written) + required(body, html)),
+        piece("subject", email.subject, check_claims(email.subject, context="subject", library=library)),
+        piece(
+            "body", body, check_claims(body, context="body", written=written, library=library) + required(body, html)
+        ),
         piece("text", plain, required(plain, None)),
         piece("links", html, check_links(html)),
     ]
 
 
-def _post_pieces(campaign: Campaign, snippet: Snippet, index: int, ctx: WorkerContext) -> list[Piece]:
+def _post_pieces(campaign: Campaign, snippet: Snippet, index: int, ctx: WorkerContext, library) -> list[Piece]:
     parts = thread_parts_for(campaign, snippet, ctx)
     return [
-        Piece(index, snippet.id, "x", "post", text, tuple(check_claims(text, context="post")), number, len(parts))
+        Piece(
+            index,
+            snippet.id,
+            "x",
+            "post",
+            text,
+            tuple(check_claims(text, context="post", library=library)),
+            number,
+            len(parts),
+        )
         for number, text in enumerate(parts, start=1)
     ]
 
@@ -296,11 +344,21 @@ def clear_stale_acceptances(session: Session, campaign: Campaign, review: Campai
     return len(stale)
 
 
+def review_with_library(session: Session, campaign: Campaign, ctx: WorkerContext) -> CampaignReview:
+    """The review as people see and decide it: with the live claims library."""
+    return review_campaign(campaign, ctx, claim_library(session))
+
+
+def campaign_problems(session: Session, campaign: Campaign, review: CampaignReview) -> list[str]:
+    linked = live_links(session, campaign)
+    return review.problems(accepted_fingerprints(session, campaign), linked)
+
+
 def submission_check(session: Session, ctx: WorkerContext) -> SubmissionCheck:
     """The claims check as `lifecycle.submit_for_review(checks=...)` takes it."""
 
     def check(campaign: Campaign) -> list[str]:
-        return review_campaign(campaign, ctx).problems(accepted_fingerprints(session, campaign))
+        return campaign_problems(session, campaign, review_with_library(session, campaign, ctx))
 
     return check
 
@@ -310,6 +368,73 @@ def require_passing_check(session: Session, campaign: Campaign, ctx: WorkerConte
     problems = submission_check(session, ctx)(campaign)
     if problems:
         raise LifecycleError("The claims check does not pass: " + "; ".join(problems))
+
+
+def link_finding(
+    session: Session,
+    campaign: Campaign,
+    review: CampaignReview,
+    fingerprint: str,
+    claim: LibraryClaim | None,
+    actor: User,
+    *,
+    how: str,
+):
+    """A reviewer backs a finding with a library claim: confirming the close match shown, or choosing one by hand.
+
+    Refused (ReviewError) to anyone but a reviewer or admin, for findings no library claim can back (cures,
+    guarantees and the other never-go-out claims), after approval, and for a claim that is not live.
+    """
+    if not actor.can_review():
+        raise ReviewError("Only a reviewer or admin can link a finding to a library claim.")
+    if campaign.status not in ("draft", "in_review"):
+        raise ReviewError("Findings are linked while the campaign is a draft or in review.")
+    item = review.finding(fingerprint)
+    if item is None:
+        raise ReviewError("That finding is no longer in the campaign's text; review the page again.")
+    if not item.linkable:
+        raise ReviewError(f"A {item.finding.rule} finding must be rewritten: no library claim can back it.")
+    if claim is None:
+        raise ReviewError("Choose the library claim that backs this sentence.")
+    try:
+        return record_link(
+            session,
+            campaign,
+            fingerprint=fingerprint,
+            rule=item.finding.rule,
+            piece=item.piece.label,
+            finding_text=item.finding.text,
+            claim=claim,
+            actor=actor,
+            how=how,
+        )
+    except LibraryError as error:
+        raise ReviewError(str(error)) from error
+
+
+def record_exact_links(session: Session, campaign: Campaign, review: CampaignReview) -> int:
+    """Store the findings the library backs by its exact wording as links, so the footer can cite them."""
+    existing = live_links(session, campaign)
+    added = 0
+    for item in review.findings:
+        match = item.finding.library_claim
+        if item.linkable and item.finding.resolved and item.fingerprint not in existing:
+            claim = session.get(LibraryClaim, match["claim_id"])
+            if claim is not None and live_version(claim, clinic_today()) is not None:
+                record_link(
+                    session,
+                    campaign,
+                    fingerprint=item.fingerprint,
+                    rule=item.finding.rule,
+                    piece=item.piece.label,
+                    finding_text=item.finding.text,
+                    claim=claim,
+                    actor=None,
+                    how="exact",
+                )
+                existing[item.fingerprint] = claim
+                added += 1
+    return added
 
 
 # --- editing a snippet's words -------------------------------------------------------------------------------
@@ -371,5 +496,7 @@ def revise_snippet(
     session.flush()
     for other in affected:
         audit.record(session, "snippet:edited", actor=actor, campaign=other, detail=f"snippet {snippet.id}: {heading}")
-        clear_stale_acceptances(session, other, review_campaign(other, ctx), actor)
+        review = review_campaign(other, ctx)
+        clear_stale_acceptances(session, other, review, actor)
+        clear_stale_links(session, other, (item.fingerprint for item in review.findings))
     return True

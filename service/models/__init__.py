@@ -1,6 +1,7 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
 from service.models.campaigns import AuditEntry, Campaign, CampaignSnippet, Delivery, Message, SendBatch
+from service.models.claims_library import ClaimEvidence, FindingLink, LibraryClaim, LibraryClaimVersion
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
@@ -15,10 +16,14 @@ __all__ = [
     "AuditEntry",
     "Campaign",
     "CampaignSnippet",
+    "ClaimEvidence",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
     "FindingAcceptance",
+    "FindingLink",
+    "LibraryClaim",
+    "LibraryClaimVersion",
     "Message",
     "SendBatch",
     "Snippet",
