@@ -125,8 +125,16 @@ def _structural_spans(matchable: str, sentences, rule_spans) -> list[tuple]:
     found = []
     for claim in structural_claims(matchable, sentences):
         sentence = _sentence_of(sentences, claim.start, claim.end)
-        severities = {span[1] for span in rule_spans if sentence[0] <= span[5] < sentence[1]}
-        if "block" in severities or (claim.rule.severity == "warn" and severities):
+        in_sentence = [span for span in rule_spans if sentence[0] <= span[5] < sentence[1]]
+        if claim.rule.severity == "block" and not claim.rule.substantiable:
+            # A never-go-out claim must stay, unless one already blocks the sentence: a library link that backs
+            # the sentence's other finding ("within days") must not let "unlike SSRIs" through.
+            redundant = any(span[1] == "block" and not span[4] for span in in_sentence)
+        else:
+            redundant = any(span[1] == "block" for span in in_sentence) or (
+                claim.rule.severity == "warn" and bool(in_sentence)
+            )
+        if redundant:
             continue
         rule = claim.rule
         found.append((rule.id, rule.severity, rule.why, rule.suggestion, rule.substantiable, claim.start, claim.end))

@@ -129,6 +129,14 @@ class ReviewedFinding:
         return self.finding.substantiable
 
     @property
+    def sentence(self) -> str:
+        return _sentence_around(self.piece.text, self.finding)
+
+    def backed(self, linked: Iterable[str] = ()) -> bool:
+        """A live library claim backs it: its sentence is an approved wording, or a reviewer linked it."""
+        return self.linkable and (self.finding.resolved or self.fingerprint in set(linked))
+
+    @property
     def problem(self) -> str:
         quoted = f" \u201c{self.finding.text}\u201d" if self.finding.text else ""
         return f"{self.piece.label}: {self.finding.rule}{quoted}"
@@ -159,6 +167,10 @@ class CampaignReview:
     def warning(self, fingerprint: str) -> ReviewedFinding | None:
         return next((item for item in self.warnings if item.fingerprint == fingerprint), None)
 
+    def unsettled_blocking(self, linked: Iterable[str] = ()) -> list[ReviewedFinding]:
+        linked = set(linked)
+        return [item for item in self.blocking if not item.backed(linked)]
+
     def finding(self, fingerprint: str) -> ReviewedFinding | None:
         return next((item for item in self.findings if item.fingerprint == fingerprint), None)
 
@@ -167,19 +179,14 @@ class CampaignReview:
         accepted with a reason and no library claim backs. `linked`: fingerprints of findings a live library
         claim backs (a reviewer's link)."""
         accepted, linked = set(accepted), set(linked)
-
-        def backed(item: ReviewedFinding) -> bool:
-            return item.linkable and (item.finding.resolved or item.fingerprint in linked)
-
         problems = [
             item.problem + (": link it to a library claim or rewrite it" if item.linkable else "")
-            for item in self.blocking
-            if not backed(item)
+            for item in self.unsettled_blocking(linked)
         ]
         problems += [
             f"{item.problem} needs a library claim or a written reason to accept it"
             for item in self.warnings
-            if item.fingerprint not in accepted and not backed(item)
+            if item.fingerprint not in accepted and not item.backed(linked)
         ]
         return list(dict.fromkeys(problems))  # the same footer or subject in every email: say it once
 
@@ -435,6 +442,23 @@ def record_exact_links(session: Session, campaign: Campaign, review: CampaignRev
                 existing[item.fingerprint] = claim
                 added += 1
     return added
+
+
+def set_references_option(session: Session, campaign: Campaign, show: bool, actor: User) -> bool:
+    """Turn the footer's numbered references on or off; returns False when nothing changed.
+
+    The footer is part of what the reviewer approved, so an approved campaign goes back to draft
+    (`lifecycle.mark_edited`, which refuses once sending has started).
+    """
+    if campaign.show_references == show:
+        return False
+    lifecycle.mark_edited(session, campaign, actor)
+    campaign.show_references = show
+    audit.record(
+        session, "references:" + ("on" if show else "off"), actor=actor, campaign=campaign,
+        detail="numbered library references in the email footer",
+    )  # fmt: skip
+    return True
 
 
 # --- editing a snippet's words -------------------------------------------------------------------------------

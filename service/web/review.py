@@ -17,6 +17,7 @@ from wtforms.validators import Length
 from service.campaigns import audit, lifecycle
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
+from service.compliance.library import all_claims, clinic_today, live_links, live_version
 from service.compliance.review import (
     HEADING_MAX,
     CampaignReview,
@@ -25,13 +26,16 @@ from service.compliance.review import (
     accept_warning,
     accepted_fingerprints,
     campaigns_using,
+    link_finding,
+    record_exact_links,
     require_passing_check,
-    review_campaign,
+    review_with_library,
     revise_snippet,
+    set_references_option,
     submission_check,
 )
 from service.extensions import db
-from service.models import Campaign, Snippet
+from service.models import Campaign, LibraryClaim, Snippet
 from service.worker.context import WorkerContext
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
@@ -72,8 +76,13 @@ def _context() -> WorkerContext:
     return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
 
 
-def _render(campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None):
-    review = review or review_campaign(campaign, _context())
+def _render(
+    campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None, link_error=None
+):
+    review = review or review_with_library(db.session, campaign, _context())
+    today = clinic_today()
+    linked = live_links(db.session, campaign, today)
+    live_claims = [claim for claim in all_claims(db.session) if live_version(claim, today)]
     findings, seen = [], set()
     for item in sorted(review.findings, key=lambda item: item.finding.severity != "block"):
         # A warning in the subject is in every email, and one decision covers it: list it once.
@@ -92,7 +101,11 @@ def _render(campaign: Campaign, review: CampaignReview | None = None, *, status:
             findings=findings,
             by_snippet=by_snippet,
             accepted=accepted_fingerprints(db.session, campaign),
+            linked=linked,
+            unsettled=review.unsettled_blocking(linked),
+            live_claims=live_claims,
             accept_error=accept_error or {},
+            link_error=link_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
         ),
@@ -115,7 +128,7 @@ def show(campaign_id: int):
 def accept(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     fingerprint = request.form.get("fingerprint", "")
-    review = review_campaign(campaign, _context())
+    review = review_with_library(db.session, campaign, _context())
     try:
         accept_warning(db.session, campaign, review, fingerprint, request.form.get("reason", ""), current_user)
     except ReviewError as error:
@@ -126,12 +139,54 @@ def accept(campaign_id: int):
     return _back(campaign)
 
 
+@blueprint.post("/<int:campaign_id>/review/link")
+@login_required
+def link(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    fingerprint = request.form.get("finding", "")
+    raw_claim = request.form.get("claim_id", "")
+    claim = db.session.get(LibraryClaim, int(raw_claim)) if raw_claim.isdigit() and len(raw_claim) < 10 else None
+    how = "confirmed" if request.form.get("how") == "confirmed" else "by hand"
+    review = review_with_library(db.session, campaign, _context())
+    try:
+        link_finding(db.session, campaign, review, fingerprint, claim, current_user, how=how)
+    except ReviewError as error:
+        db.session.rollback()
+        return _render(campaign, review, status=422, link_error={"fingerprint": fingerprint, "message": str(error)})
+    db.session.commit()
+    flash(f"Finding linked to \u201c{claim.title}\u201d; the link is in the audit log.", "success")
+    return _back(campaign)
+
+
+@blueprint.post("/<int:campaign_id>/review/references")
+@login_required
+def references(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    show = request.form.get("show") == "on"
+    try:
+        changed = set_references_option(db.session, campaign, show, current_user)
+    except LifecycleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash("References " + ("shown" if show else "hidden") + " in the email footer.", "success")
+    return _back(campaign)
+
+
 @blueprint.post("/<int:campaign_id>/review/submit")
 @login_required
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     checks = (submission_check(db.session, _context()),)
-    return _decide(campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks))
+
+    def decide():
+        # Exact library wordings become links, so the campaign's footer can cite their references.
+        record_exact_links(db.session, campaign, review_with_library(db.session, campaign, _context()))
+        lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks)
+
+    return _decide(campaign, decide)
 
 
 @blueprint.post("/<int:campaign_id>/review/approve")
