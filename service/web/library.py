@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from service.compliance.library import (
@@ -40,7 +41,13 @@ class ClaimForm(FlaskForm):
     scope = StringField("What it may be said about", validators=[Length(max=300)])
     review_by = DateField("Review by", validators=[Optional()])
     note = TextAreaField("What changed, and why (for the person who approves)")
-    evidence_kind = SelectField("Kind of evidence", choices=[("", "Choose…"), *EVIDENCE_KIND_LABELS.items()])
+    evidence_kind = SelectField(
+        "Kind of evidence",
+        choices=[
+            SelectChoice("", "Choose…"),
+            *(SelectChoice(kind, label) for kind, label in EVIDENCE_KIND_LABELS.items()),
+        ],
+    )
     evidence_authors = StringField("Authors", validators=[Length(max=1000)])
     evidence_title = TextAreaField("Title of the source")
     evidence_journal = StringField("Journal or publisher", validators=[Length(max=300)])
