@@ -18,6 +18,15 @@ ACTION_LABELS = {
     "findings:acceptances-cleared": "Accepted warnings cleared (their text changed)",
     "approval:self": "Approved their own campaign (self-approval is allowed)",
     "batches:uncertain": "Batches marked uncertain",
+    "finding:linked": "Linked a finding to a claims-library claim",
+    "library:proposed": "Proposed a claims-library claim",
+    "library:change-proposed": "Proposed a change to a claims-library claim",
+    "library:approved": "Approved a claims-library claim (second reviewer)",
+    "library:rejected": "Rejected a claims-library proposal",
+    "library:retired": "Retired a claims-library claim",
+    "library:seeded": "Loaded a shipped claims-library claim",
+    "references:on": "Library references shown in the email footer",
+    "references:off": "Library references removed from the email footer",
 }
 
 
