@@ -45,12 +45,12 @@ from service import create_app  # noqa: E402
 from service.channels.email.base import OutgoingEmail, Recipient, apply_substitutions  # noqa: E402
 from service.extensions import db  # noqa: E402
 from service.models import Article, Campaign, Delivery, Message, Snippet, Subscriber, SubscriberTopic  # noqa: E402
+from service.outgoing.email import outgoing_email_for, recipient_values  # noqa: E402
+from service.outgoing.links import unsubscribe_url  # noqa: E402
 from service.subscribers.audience import audience_batch  # noqa: E402
 from service.subscribers.identity import normalize_email  # noqa: E402
 from service.worker.context import WorkerContext  # noqa: E402
 from service.worker.dispatch import run_due_messages  # noqa: E402
-from service.worker.email_send import outgoing_email_for, recipient_values  # noqa: E402
-from service.worker.links import unsubscribe_url  # noqa: E402
 from service.worker.scheduler import freeze_startup_objects  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-the-bench"
@@ -122,7 +122,7 @@ def naive_send(database_url: str, fake_url: str, message_id: int, sample: int) -
         rows = audience_batch(db.session, [TOPIC], after_id=0, limit=sample)
         started = time.perf_counter()
         for row in rows:
-            template = outgoing_email_for(message.campaign, message.snippet, ctx, message.id)
+            template = outgoing_email_for(message.campaign, message.snippet, ctx.clinic, message.id)
             values = recipient_values(unsubscribe_url(ctx.clinic, SECRET_KEY, row.id), row.first_name)
             email = OutgoingEmail(
                 subject=template.subject,

@@ -1,1 +1,1 @@
-"""Campaigns: their schedules, their lifecycle, the messages they plan, and the audit of every change."""
+"""Campaigns: their schedules, their lifecycle, and the messages they plan."""

@@ -12,10 +12,10 @@ uncertain any more.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit, send_ledger
 from service.models import Campaign, Delivery, EmailEvent, Message, SendBatch, User
 
 # Message statuses in which a resent batch can still go out (the worker takes the message again).
@@ -116,12 +116,7 @@ def request_resend(session: Session, campaign: Campaign, batch_id: int, actor: U
             f"This message's status is {message.status}, so its batch cannot be resent. Mark it delivered, or "
             "leave it uncertain."
         )
-    batch.status = "resend"
-    session.execute(
-        update(Delivery)
-        .where(Delivery.batch_id == batch.id, Delivery.status == "uncertain")
-        .values(status="resend", updated_at=now)
-    )
+    send_ledger.queue_resend(session, batch, now)
     audit.record(session, "batch:resend", actor=actor, campaign=campaign, detail=_detail(message, batch))
     session.flush()
     _let_worker_continue(session, campaign, message, actor)
@@ -132,21 +127,8 @@ def mark_delivered(session: Session, campaign: Campaign, batch_id: int, actor: U
     """Record an uncertain batch as sent: its recipients are never sent this message again."""
     batch = _uncertain_batch(session, campaign, batch_id)
     message = session.get(Message, batch.message_id)
-    batch.status, batch.finished_at = "sent", now
-    batch.error = f"Marked delivered by {actor.name} (was uncertain: {batch.error or 'no detail'})"
-    session.execute(
-        update(Delivery)
-        .where(Delivery.batch_id == batch.id, Delivery.status == "uncertain")
-        .values(status="sent", updated_at=now)
-    )
-    # In SQL: the worker may be adding to the same count for the message's other batches right now.
-    session.execute(
-        update(Message)
-        .where(Message.id == message.id)
-        .values(sent_count=Message.sent_count + batch.recipient_count)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(message, ["sent_count"])
+    note = f"Marked delivered by {actor.name} (was uncertain: {batch.error or 'no detail'})"
+    send_ledger.mark_delivered(session, message, batch, note, now)
     audit.record(session, "batch:marked-delivered", actor=actor, campaign=campaign, detail=_detail(message, batch))
     session.flush()
     if message.status == "uncertain":

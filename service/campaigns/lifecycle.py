@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.campaigns.schedule import plan_send_times, schedule_of
 from service.models import Campaign, Delivery, Message, User
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.campaigns.recovery import OPEN_CAMPAIGN_STATUSES, finish_if_nothing_waits, replan_now
 from service.models import Delivery, Message, User
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.models import Campaign, Message, User
 
 # Statuses in which a campaign's messages may still go out (after a resume, for a paused one).

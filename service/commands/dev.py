@@ -24,7 +24,6 @@ from service.models import Campaign, Subscriber, SubscriberTopic
 from service.settings import REPO_ROOT
 from service.subscribers.identity import email_hash
 from service.timezones import utc_to_local
-from service.worker.context import WorkerContext
 
 group = AppGroup("dev", help="Development helpers.")
 
@@ -71,9 +70,9 @@ def _schedule_demo(campaign: Campaign, author, reviewer) -> None:
     campaign.schedule_kind, campaign.start_date = "once", local.date()
     campaign.send_time = local.time().replace(second=0, microsecond=0)
     campaign.created_by_id = author.id
-    ctx = WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
+    check = submission_check(db.session, current_app.config)
     try:
-        lifecycle.submit_for_review(db.session, campaign, author, checks=(submission_check(db.session, ctx),))
+        lifecycle.submit_for_review(db.session, campaign, author, checks=(check,))
     except lifecycle.LifecycleError as error:
         click.echo(f"The demo campaign stays a draft: {error}", err=True)
         return

@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from service.campaigns import audit
+from service import audit
 from service.extensions import db
 from service.subscribers.csv_export import confirmed_count, csv_chunks
 from service.subscribers.csv_import import ImportContext, check_file, import_checked

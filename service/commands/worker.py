@@ -10,8 +10,8 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from service.extensions import db
+from service.heartbeat import is_fresh, known_workers, last_seen, worker_alive
 from service.models import Message
-from service.worker.heartbeat import is_fresh, known_workers, last_seen, worker_alive
 from service.worker.scheduler import run_worker
 
 

@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from service.campaigns import audit
+from service import audit
 from service.compliance.library_match import ClaimLibrary, LibraryEntry
 from service.models import (
     Campaign,

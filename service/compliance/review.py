@@ -1,9 +1,10 @@
 """Reviewing a campaign: the claims check run on everything it will send, exactly as it will be sent.
 
-`review_campaign` renders each snippet's email and post parts through the worker's own functions
-(`outgoing_email_for`, `thread_parts_for`) and checks them piece by piece: the subject (context "subject"), the
-HTML body as a reader sees it (`html_to_text`, context "body"), the links in the HTML (`check_links`), each post
-part (context "post"), and the required elements on the rendered email, HTML part and plain-text part alike.
+`review_campaign` renders each snippet's email and post parts with the builders the worker sends from
+(`service.outgoing`: `outgoing_email_for`, `thread_parts_for`) and checks them piece by piece: the subject (context
+"subject"), the HTML body as a reader sees it (`html_to_text`, context "body"), the links in the HTML
+(`check_links`), each post part (context "post"), and the required elements on the rendered email, HTML part and
+plain-text part alike.
 Per-recipient placeholders are filled as for a representative recipient (subscriber id 0, no first name), so the
 unsubscribe links look exactly like real ones: `{PUBLIC_BASE_URL}/unsubscribe/<signed token>`.
 
@@ -33,11 +34,11 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from markupsafe import escape
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit, lifecycle
+from service import audit
+from service.campaigns import lifecycle
 from service.campaigns.lifecycle import LifecycleError, SubmissionCheck
 from service.compliance.check import (
     ClinicIdentity,
@@ -61,12 +62,11 @@ from service.compliance.library_match import ClaimLibrary
 from service.compliance.setup import strict_setup, uses_placeholder_address
 from service.models import Campaign, CampaignSnippet, FindingAcceptance, LibraryClaim, Snippet, User
 from service.models.base import utcnow
-from service.rendering.email import GREETING_HTML, GREETING_TEXT, UNSUBSCRIBE_URL, greeting_for
+from service.outgoing.email import outgoing_email_for, recipient_values
+from service.outgoing.links import unsubscribe_url
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for
-from service.worker.links import unsubscribe_url
-from service.worker.post_send import thread_parts_for
 
 # What a piece of a campaign is: the email's subject, its HTML body as text, its plain-text part (checked for the
 # required elements only: its words are the HTML body's), the links in its HTML, or one part of a post/thread.
@@ -203,14 +203,10 @@ def clinic_identity(config: Mapping, *, strict: bool) -> ClinicIdentity:
     )
 
 
-def representative_substitutions(ctx: WorkerContext) -> dict[str, str]:
+def representative_substitutions(config: Mapping) -> dict[str, str]:
     """The per-recipient values a provider would fill in, for a recipient with no first name."""
-    greeting = greeting_for("")
-    return {
-        UNSUBSCRIBE_URL: unsubscribe_url(ctx.clinic, ctx.config["SECRET_KEY"], REPRESENTATIVE_SUBSCRIBER_ID),
-        GREETING_TEXT: greeting,
-        GREETING_HTML: str(escape(greeting)),
-    }
+    link = unsubscribe_url(ClinicInfo.from_config(config), config["SECRET_KEY"], REPRESENTATIVE_SUBSCRIBER_ID)
+    return recipient_values(link, "")
 
 
 def _fill(text: str, substitutions: Mapping[str, str]) -> str:
@@ -219,28 +215,30 @@ def _fill(text: str, substitutions: Mapping[str, str]) -> str:
     return text
 
 
-def review_campaign(campaign: Campaign, ctx: WorkerContext, library: ClaimLibrary | None = None) -> CampaignReview:
-    """Check every email and post the campaign will send, as rendered for sending.
+def review_campaign(campaign: Campaign, config: Mapping, library: ClaimLibrary | None = None) -> CampaignReview:
+    """Check every email and post the campaign will send, as rendered for sending with these settings.
 
     library: the live claims (`library.claim_library(session)`); findings whose sentence matches one carry it.
     """
-    strict = strict_setup(ctx.config)
-    clinic = clinic_identity(ctx.config, strict=strict)
-    substitutions = representative_substitutions(ctx)
+    strict = strict_setup(config)
+    clinic = clinic_identity(config, strict=strict)
+    substitutions = representative_substitutions(config)
     pieces: list[Piece] = []
     notices: list[str] = []
-    if not strict and campaign.send_email and uses_placeholder_address(ctx.config):
+    if not strict and campaign.send_email and uses_placeholder_address(config):
         notices.append(PLACEHOLDER_NOTICE)
     for index, snippet in enumerate(campaign.snippets):
         if campaign.send_email:
-            pieces.extend(_email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, notices, library))
+            pieces.extend(
+                _email_pieces(campaign, snippet, index, config, clinic, substitutions, strict, notices, library)
+            )
         if campaign.send_post:
-            pieces.extend(_post_pieces(campaign, snippet, index, ctx, library))
+            pieces.extend(_post_pieces(campaign, snippet, index, config, library))
     return CampaignReview(pieces=tuple(pieces), notices=tuple(dict.fromkeys(notices)))
 
 
-def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, notices, library) -> list[Piece]:
-    email = outgoing_email_for(campaign, snippet, ctx)
+def _email_pieces(campaign, snippet, index, config, clinic, substitutions, strict, notices, library) -> list[Piece]:
+    email = outgoing_email_for(campaign, snippet, ClinicInfo.from_config(config))
     html = _fill(email.html, substitutions)
     plain = _fill(email.text, substitutions)
     body = html_to_text(html)
@@ -267,8 +265,8 @@ def _email_pieces(campaign, snippet, index, ctx, clinic, substitutions, strict, 
     ]
 
 
-def _post_pieces(campaign: Campaign, snippet: Snippet, index: int, ctx: WorkerContext, library) -> list[Piece]:
-    parts = thread_parts_for(campaign, snippet, ctx)
+def _post_pieces(campaign: Campaign, snippet: Snippet, index: int, config: Mapping, library) -> list[Piece]:
+    parts = thread_parts_for(campaign, snippet, ClinicInfo.from_config(config))
     return [
         Piece(
             index,
@@ -351,9 +349,9 @@ def clear_stale_acceptances(session: Session, campaign: Campaign, review: Campai
     return len(stale)
 
 
-def review_with_library(session: Session, campaign: Campaign, ctx: WorkerContext) -> CampaignReview:
+def review_with_library(session: Session, campaign: Campaign, config: Mapping) -> CampaignReview:
     """The review as people see and decide it: with the live claims library."""
-    return review_campaign(campaign, ctx, claim_library(session))
+    return review_campaign(campaign, config, claim_library(session))
 
 
 def campaign_problems(session: Session, campaign: Campaign, review: CampaignReview) -> list[str]:
@@ -361,18 +359,18 @@ def campaign_problems(session: Session, campaign: Campaign, review: CampaignRevi
     return review.problems(accepted_fingerprints(session, campaign), linked)
 
 
-def submission_check(session: Session, ctx: WorkerContext) -> SubmissionCheck:
+def submission_check(session: Session, config: Mapping) -> SubmissionCheck:
     """The claims check as `lifecycle.submit_for_review(checks=...)` takes it."""
 
     def check(campaign: Campaign) -> list[str]:
-        return campaign_problems(session, campaign, review_with_library(session, campaign, ctx))
+        return campaign_problems(session, campaign, review_with_library(session, campaign, config))
 
     return check
 
 
-def require_passing_check(session: Session, campaign: Campaign, ctx: WorkerContext) -> None:
+def require_passing_check(session: Session, campaign: Campaign, config: Mapping) -> None:
     """Raise LifecycleError unless the campaign's current text passes (run again at approval)."""
-    problems = submission_check(session, ctx)(campaign)
+    problems = submission_check(session, config)(campaign)
     if problems:
         raise LifecycleError("The claims check does not pass: " + "; ".join(problems))
 
@@ -491,7 +489,7 @@ def campaigns_using(session: Session, snippet: Snippet) -> list[Campaign]:
 
 
 def revise_snippet(
-    session: Session, campaign: Campaign, snippet: Snippet, heading: str, body: str, actor: User, ctx: WorkerContext
+    session: Session, campaign: Campaign, snippet: Snippet, heading: str, body: str, actor: User, config: Mapping
 ) -> bool:
     """Change a snippet's words. Returns False when nothing changed.
 
@@ -520,7 +518,7 @@ def revise_snippet(
     session.flush()
     for other in affected:
         audit.record(session, "snippet:edited", actor=actor, campaign=other, detail=f"snippet {snippet.id}: {heading}")
-        review = review_campaign(other, ctx)
+        review = review_campaign(other, config)
         clear_stale_acceptances(session, other, review, actor)
         clear_stale_links(session, other, (item.fingerprint for item in review.findings))
     return True

@@ -28,6 +28,13 @@ def audience_batch(session: Session, topics: Sequence[str], *, after_id: int, li
     return list(session.execute(query))
 
 
+def audience_among(session: Session, topics: Sequence[str], subscriber_ids: Select) -> list:
+    """Those of `subscriber_ids` (a SELECT of ids) still in the audience, as rows of (id, email, first_name), in id
+    order."""
+    query = _audience_query(topics).where(Subscriber.id.in_(subscriber_ids)).order_by(Subscriber.id)
+    return list(session.execute(query))
+
+
 def audience_size(session: Session, topics: Sequence[str]) -> int:
     if not topics:
         return 0

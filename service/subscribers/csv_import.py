@@ -22,7 +22,7 @@ from typing import TextIO
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.models import Subscriber, SubscriberTopic, Suppression, User
 from service.subscribers.addresses import AddressError, parse_address
 from service.subscribers.bulk import insert_rows

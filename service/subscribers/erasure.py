@@ -6,7 +6,7 @@ The hash is what lets the list refuse the address forever (imports, signups, sen
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.models import Delivery, Subscriber, User
 from service.subscribers.suppressions import ERASED, ensure_suppressed
 

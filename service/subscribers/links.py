@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from service.models import Subscriber
+from service.outgoing.links import unsubscribe_url
 from service.rendering.clinic import ClinicInfo
 from service.subscribers.tokens import TokenError, make_token, read_token_issued
-from service.worker.links import unsubscribe_url
 
-# Unsubscribe links are made by the worker, whose clock may differ a little from the web host's; refusing a real
-# unsubscribe would be far worse than the rare reused id this check is for.
+# Unsubscribe links in newsletters are made by the worker, whose clock may differ a little from the web host's;
+# refusing a real unsubscribe would be far worse than the rare reused id this check is for.
 UNSUBSCRIBE_CLOCK_LEEWAY = timedelta(days=1)
 
 __all__ = ["confirm_url", "preferences_url", "subscriber_for", "unsubscribe_url"]

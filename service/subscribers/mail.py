@@ -1,7 +1,7 @@
 """The emails a subscriber gets outside campaigns: the confirmation request and the welcome.
 
-Both go through the configured email channel, in the clinic's standard layout, with the same footer (and the same
-List-Unsubscribe headers) as every newsletter.
+Both go through the configured email channel, in the clinic's standard layout, with the same footer as every
+newsletter; `service.outgoing.email` builds them, with the same List-Unsubscribe headers.
 """
 
 from collections.abc import Mapping
@@ -10,29 +10,12 @@ from sqlalchemy.orm import Session
 
 from service.channels.email.base import EmailChannel, OutgoingEmail, Recipient
 from service.models import Subscriber
+from service.outgoing.email import templated_email
 from service.rendering.clinic import ClinicInfo
-from service.rendering.email import check_subject, greeting_for, paragraphs
-from service.rendering.environment import template_environment
-from service.rendering.inline_css import inline_css
+from service.rendering.email import greeting_for, paragraphs
 from service.subscribers.links import confirm_url, preferences_url, unsubscribe_url
 from service.subscribers.topics import topic_label
 from service.subscribers.welcome import WelcomeContent, welcome_content
-
-
-def _outgoing(template: str, subject: str, context: dict, category: str) -> OutgoingEmail:
-    env = template_environment()
-    context = {**context, "subject": check_subject(subject)}
-    return OutgoingEmail(
-        subject=context["subject"],
-        # Inlined like the newsletter's: many mail clients drop <style> blocks.
-        html=inline_css(env.get_template(f"email/{template}.html").render(context)),
-        text=env.get_template(f"email/{template}.txt").render(context),
-        headers={
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        categories=(category,),
-    )
 
 
 def _common(subscriber: Subscriber, clinic: ClinicInfo, secret_key: str) -> dict:
@@ -51,14 +34,14 @@ def confirmation_email(
     context = _common(subscriber, clinic, secret_key)
     context.update(already_subscribed=False, confirm_url=confirm_url(clinic, secret_key, subscriber.id))
     context["expires"] = _days(max_age_days)
-    return _outgoing("confirm", f"Please confirm your subscription to {clinic.name}", context, "confirmation")
+    return templated_email("confirm", f"Please confirm your subscription to {clinic.name}", context, "confirmation")
 
 
 def already_subscribed_email(subscriber: Subscriber, clinic: ClinicInfo, secret_key: str) -> OutgoingEmail:
     """Sent instead of a confirmation when the address is already confirmed: nothing changes without its owner."""
     context = _common(subscriber, clinic, secret_key)
     context.update(already_subscribed=True, confirm_url="", expires="")
-    return _outgoing("confirm", f"You are already subscribed to {clinic.name}", context, "confirmation")
+    return templated_email("confirm", f"You are already subscribed to {clinic.name}", context, "confirmation")
 
 
 def welcome_email(
@@ -66,7 +49,7 @@ def welcome_email(
 ) -> OutgoingEmail:
     context = _common(subscriber, clinic, secret_key)
     context.update(heading=content.subject, paragraphs=paragraphs(content.body))
-    return _outgoing("welcome", content.subject, context, "welcome")
+    return templated_email("welcome", content.subject, context, "welcome")
 
 
 def _days(days: float) -> str:

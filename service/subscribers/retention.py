@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.models import Delivery, Subscriber, SubscriberTopic
 
 _CHUNK = 1000

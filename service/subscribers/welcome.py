@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.compliance.check import Finding, check_claims, has_blocking
 from service.models import EmailTemplate, User
 from service.rendering.email import SubjectError, check_subject

@@ -14,8 +14,8 @@ from service.campaigns.batches import (
     mark_delivered,
     request_resend,
 )
+from service.campaigns.send_to_self import SendToSelfError, send_test_email
 from service.campaigns.stats import EmailStats, campaign_email_stats
-from service.campaigns.test_send import SendToSelfError, send_test_email
 from service.channels.registry import email_channel_for_request
 from service.extensions import db
 from service.models import Campaign, Message, SendBatch

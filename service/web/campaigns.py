@@ -15,12 +15,12 @@ from service.campaigns.schedule import ScheduleError
 from service.compliance.review import require_passing_check, submission_check
 from service.extensions import db
 from service.models import Article, Campaign, Snippet
+from service.outgoing.email import outgoing_email_for
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for
-from service.worker.post_send import thread_parts_for
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -120,7 +120,7 @@ def show(campaign_id: int):
 def preview_email(campaign_id: int, position: int):
     """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
     campaign, snippet = _preview_target(campaign_id, position)
-    email = outgoing_email_for(campaign, snippet, _preview_context())
+    email = outgoing_email_for(campaign, snippet, ClinicInfo.from_config(current_app.config))
     return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
 
 
@@ -128,9 +128,9 @@ def preview_email(campaign_id: int, position: int):
 @login_required
 def preview(campaign_id: int, position: int):
     campaign, snippet = _preview_target(campaign_id, position)
-    ctx = _preview_context()
-    email = outgoing_email_for(campaign, snippet, ctx) if campaign.send_email else None
-    parts = thread_parts_for(campaign, snippet, ctx)
+    clinic = ClinicInfo.from_config(current_app.config)
+    email = outgoing_email_for(campaign, snippet, clinic) if campaign.send_email else None
+    parts = thread_parts_for(campaign, snippet, clinic)
     return render_template("campaigns/preview.html", campaign=campaign, position=position, email=email, parts=parts)
 
 
@@ -141,19 +141,15 @@ def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]
     return campaign, campaign.snippets[position]
 
 
-def _preview_context() -> WorkerContext:
-    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
-
-
 def _approve(campaign: Campaign) -> None:
     lifecycle.approve(db.session, campaign, current_user, allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
     # Approval needs a passing claims check on the text as it is now; failing, the request rolls back.
-    require_passing_check(db.session, campaign, _preview_context())
+    require_passing_check(db.session, campaign, current_app.config)
 
 
 ACTIONS = {
     "submit": lambda c: lifecycle.submit_for_review(
-        db.session, c, current_user, checks=(submission_check(db.session, _preview_context()),)
+        db.session, c, current_user, checks=(submission_check(db.session, current_app.config),)
     ),
     "approve": _approve,
     "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),

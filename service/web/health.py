@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from service.extensions import db
-from service.worker.heartbeat import last_seen, worker_alive
+from service.heartbeat import last_seen, worker_alive
 
 blueprint = Blueprint("health", __name__)
 

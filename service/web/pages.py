@@ -6,8 +6,8 @@ from flask import Blueprint, Flask, redirect, url_for
 from flask_login import current_user
 
 from service.extensions import db
+from service.heartbeat import worker_alive
 from service.timezones import utc_to_local
-from service.worker.heartbeat import worker_alive
 
 blueprint = Blueprint("pages", __name__)
 

@@ -14,7 +14,8 @@ from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from service.campaigns import audit, lifecycle
+from service import audit
+from service.campaigns import lifecycle
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
 from service.compliance.library import all_claims, clinic_today, live_links, live_version
@@ -36,7 +37,6 @@ from service.compliance.review import (
 )
 from service.extensions import db
 from service.models import Campaign, LibraryClaim, Snippet
-from service.worker.context import WorkerContext
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
 
@@ -72,14 +72,10 @@ def highlight(text: str, findings: Sequence[Finding]) -> Markup:
     return Markup("").join(out)
 
 
-def _context() -> WorkerContext:
-    return WorkerContext(config=current_app.config, email_channel=None, social_channel=None)
-
-
 def _render(
     campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None, link_error=None
 ):
-    review = review or review_with_library(db.session, campaign, _context())
+    review = review or review_with_library(db.session, campaign, current_app.config)
     today = clinic_today()
     linked = live_links(db.session, campaign, today)
     live_claims = [claim for claim in all_claims(db.session) if live_version(claim, today)]
@@ -128,7 +124,7 @@ def show(campaign_id: int):
 def accept(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     fingerprint = request.form.get("fingerprint", "")
-    review = review_with_library(db.session, campaign, _context())
+    review = review_with_library(db.session, campaign, current_app.config)
     try:
         accept_warning(db.session, campaign, review, fingerprint, request.form.get("reason", ""), current_user)
     except ReviewError as error:
@@ -147,7 +143,7 @@ def link(campaign_id: int):
     raw_claim = request.form.get("claim_id", "")
     claim = db.session.get(LibraryClaim, int(raw_claim)) if raw_claim.isdigit() and len(raw_claim) < 10 else None
     how = "confirmed" if request.form.get("how") == "confirmed" else "by hand"
-    review = review_with_library(db.session, campaign, _context())
+    review = review_with_library(db.session, campaign, current_app.config)
     try:
         link_finding(db.session, campaign, review, fingerprint, claim, current_user, how=how)
     except ReviewError as error:
@@ -179,11 +175,11 @@ def references(campaign_id: int):
 @login_required
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    checks = (submission_check(db.session, _context()),)
+    checks = (submission_check(db.session, current_app.config),)
 
     def decide():
         # Exact library wordings become links, so the campaign's footer can cite their references.
-        record_exact_links(db.session, campaign, review_with_library(db.session, campaign, _context()))
+        record_exact_links(db.session, campaign, review_with_library(db.session, campaign, current_app.config))
         lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks)
 
     return _decide(campaign, decide)
@@ -198,7 +194,7 @@ def approve(campaign_id: int):
     def decide():
         lifecycle.approve(db.session, campaign, current_user, allow_self_approval=allow_self)
         # The text as it is now must pass, not only as it was submitted; failing, _decide rolls back.
-        require_passing_check(db.session, campaign, _context())
+        require_passing_check(db.session, campaign, current_app.config)
         if campaign.created_by_id == current_user.id:
             audit.record(
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"
@@ -239,7 +235,13 @@ def edit_snippet(campaign_id: int, position: int):
     if form.validate_on_submit():
         try:
             changed = revise_snippet(
-                db.session, campaign, snippet, form.heading.data or "", form.body.data or "", current_user, _context()
+                db.session,
+                campaign,
+                snippet,
+                form.heading.data or "",
+                form.body.data or "",
+                current_user,
+                current_app.config,
             )
         except SnippetInputError as error:
             db.session.rollback()

@@ -26,7 +26,7 @@ from flask_wtf.file import FileField
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, StringField, TextAreaField
 
-from service.campaigns import audit
+from service import audit
 from service.extensions import db
 from service.models import Subscriber
 from service.models.subscribers import SUBSCRIBER_STATUSES

@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
-from service.channels.email.sendgrid_events import (
-    DEFAULT_MAX_AGE_SECONDS,
-    WebhookRefused,
-    record_events,
-    verify_request,
-)
+from service.channels.email.sendgrid_webhook import DEFAULT_MAX_AGE_SECONDS, WebhookRefused, verify_request
+from service.email_events import record_events
 from service.extensions import csrf, db
 
 log = logging.getLogger(__name__)

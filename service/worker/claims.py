@@ -15,13 +15,11 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.models import Campaign, Message, WorkerLease
 
+# How long a claim lasts unless the worker says otherwise (WorkerContext.lease, from WORKER_LEASE_SECONDS).
 LEASE = timedelta(seconds=90)
-# How long this process's claims last. The worker process sets it once at start from WORKER_LEASE_SECONDS (the
-# senders renew leases without a context at hand, so it is per process rather than per call).
-_lease = LEASE
 RUNNABLE_CAMPAIGN_STATUSES = ("scheduled", "sending")
 DISPATCH_LEASE = "dispatch"
 MISSED_NOTE = "Fell due while no worker was running, longer ago than the grace period: send it now or skip it."
@@ -50,19 +48,26 @@ def _due(now: datetime, missed_before: datetime, exclude: Collection[int]):
     return query.where(Message.id.not_in(exclude)) if exclude else query
 
 
-def claim_message(session: Session, message_id: int, worker_id: str, now: datetime, missed_before: datetime) -> bool:
-    """Take the message for this worker. True if this worker now holds it; commits nothing by itself."""
+def claim_message(
+    session: Session, message_id: int, worker_id: str, now: datetime, missed_before: datetime, lease: timedelta = LEASE
+) -> bool:
+    """Take the message for this worker for `lease`. True if this worker now holds it; commits nothing by itself."""
     result = session.execute(
         update(Message)
         .where(Message.id == message_id, _claimable(now, missed_before))
-        .values(status="sending", claimed_by=worker_id, lease_until=now + _lease)
+        .values(status="sending", claimed_by=worker_id, lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
 def claim_next_message(
-    session: Session, worker_id: str, now: datetime, missed_before: datetime, exclude: Collection[int] = ()
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    missed_before: datetime,
+    exclude: Collection[int] = (),
+    lease: timedelta = LEASE,
 ) -> int | None:
     """Claim the oldest due message for this worker and commit the claim. None when nothing is left to claim."""
     for _attempt in range(20):
@@ -70,7 +75,7 @@ def claim_next_message(
         if message_id is None:
             session.rollback()
             return None
-        if claim_message(session, message_id, worker_id, now, missed_before):
+        if claim_message(session, message_id, worker_id, now, missed_before, lease):
             session.commit()
             return message_id
         # Another worker claimed it between our read and our write; the next read no longer sees it.
@@ -78,22 +83,12 @@ def claim_next_message(
     return None
 
 
-def use_lease(lease: timedelta) -> None:
-    """Set how long this process's claims and leases last (the worker does, from WORKER_LEASE_SECONDS)."""
-    global _lease
-    _lease = lease
-
-
-def lease_duration() -> timedelta:
-    return _lease
-
-
-def renew_lease(session: Session, message: Message, worker_id: str, now: datetime) -> bool:
+def renew_lease(session: Session, message: Message, worker_id: str, now: datetime, lease: timedelta = LEASE) -> bool:
     """Extend the lease; False if another worker took the message over (this one must stop touching it)."""
     result = session.execute(
         update(Message)
         .where(Message.id == message.id, Message.claimed_by == worker_id, Message.status == "sending")
-        .values(lease_until=now + _lease)
+        .values(lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -167,7 +162,7 @@ def _select_next_due(session: Session, query) -> int | None:
     return session.scalar(query.limit(1))
 
 
-def hold_dispatch_lease(session: Session, worker_id: str, now: datetime) -> bool:
+def hold_dispatch_lease(session: Session, worker_id: str, now: datetime, lease: timedelta = LEASE) -> bool:
     """True if this worker may dispatch now (take or renew the lease; commits). Always True on PostgreSQL."""
     if _is_postgresql(session):
         return True
@@ -177,7 +172,7 @@ def hold_dispatch_lease(session: Session, worker_id: str, now: datetime) -> bool
             WorkerLease.name == DISPATCH_LEASE,
             or_(WorkerLease.holder == worker_id, WorkerLease.holder.is_(None), WorkerLease.until < now),
         )
-        .values(holder=worker_id, until=now + _lease)
+        .values(holder=worker_id, until=now + lease)
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount == 1:
@@ -186,7 +181,7 @@ def hold_dispatch_lease(session: Session, worker_id: str, now: datetime) -> bool
     if session.get(WorkerLease, DISPATCH_LEASE) is not None:
         session.rollback()
         return False
-    session.add(WorkerLease(name=DISPATCH_LEASE, holder=worker_id, until=now + _lease))
+    session.add(WorkerLease(name=DISPATCH_LEASE, holder=worker_id, until=now + lease))
     try:
         session.commit()
     except IntegrityError:

@@ -6,13 +6,13 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from service.channels.email.base import EmailChannel
 from service.channels.registry import email_channel_for, social_channel_for
 from service.channels.social.base import SocialChannel
 from service.rendering.clinic import ClinicInfo
-from service.worker.claims import lease_duration
+from service.worker.claims import LEASE
 
 
 def system_clock() -> datetime:
@@ -32,6 +32,8 @@ class WorkerContext:
     clock: Callable[[], datetime] = system_clock
     # Set on SIGTERM: send loops finish the batch in hand, hand the message back and return.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # How long this worker's claims last; it renews them after each batch or post (WORKER_LEASE_SECONDS).
+    lease: timedelta = LEASE
 
     @property
     def clinic(self) -> ClinicInfo:
@@ -40,12 +42,19 @@ class WorkerContext:
     @classmethod
     def from_config(cls, config: Mapping, **overrides) -> "WorkerContext":
         stopping = overrides.pop("stopping", None) or threading.Event()
+        lease = overrides.pop("lease", None) or _lease_from(config)
         # Half the lease: even with the last request's timeout on top, a batch ends before the lease would.
-        give_up_after = lease_duration().total_seconds() / 2
+        give_up_after = lease.total_seconds() / 2
         return cls(
             config=config,
+            lease=lease,
             email_channel=overrides.pop("email_channel", None) or email_channel_for(config, stopping, give_up_after),
             social_channel=overrides.pop("social_channel", None) or social_channel_for(config),
             stopping=stopping,
             **overrides,
         )
+
+
+def _lease_from(config: Mapping) -> timedelta:
+    seconds = config.get("WORKER_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE

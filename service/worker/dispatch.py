@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.campaigns.recovery import WAITING_MESSAGE_STATUSES
 from service.models import Campaign, Message
+from service.outgoing.posts import thread_parts_for
 from service.subscribers.audience import audience_size
 from service.worker.claims import (
     claim_next_message,
@@ -18,7 +19,7 @@ from service.worker.claims import (
 )
 from service.worker.context import WorkerContext
 from service.worker.email_send import send_email_message
-from service.worker.post_send import send_post_message, thread_parts_for
+from service.worker.post_send import send_post_message
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def missed_before(ctx: WorkerContext, now: datetime) -> datetime:
 
 def run_due_messages(session: Session, ctx: WorkerContext) -> int:
     """Send every message that is due now. Returns how many messages this worker worked on."""
-    if not hold_dispatch_lease(session, ctx.worker_id, ctx.clock()):
+    if not hold_dispatch_lease(session, ctx.worker_id, ctx.clock(), ctx.lease):
         return 0
     try:
         return _dispatch(session, ctx)
@@ -49,7 +50,9 @@ def _dispatch(session: Session, ctx: WorkerContext) -> int:
     handled: list[int] = []
     while not ctx.stopping.is_set():
         now = ctx.clock()
-        message_id = claim_next_message(session, ctx.worker_id, now, missed_before(ctx, now), exclude=handled)
+        message_id = claim_next_message(
+            session, ctx.worker_id, now, missed_before(ctx, now), exclude=handled, lease=ctx.lease
+        )
         if message_id is None:
             break
         handled.append(message_id)
@@ -72,7 +75,7 @@ def _record_start(session: Session, message: Message, ctx: WorkerContext) -> Non
         if message.channel == "email":
             message.total_count = audience_size(session, message.campaign.topics or [])
         else:
-            message.total_count = len(thread_parts_for(message.campaign, message.snippet, ctx))
+            message.total_count = len(thread_parts_for(message.campaign, message.snippet, ctx.clinic))
     session.commit()
 
 

@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.channels.social.base import SocialPostError
-from service.models import Campaign, Delivery, Message, Snippet
-from service.rendering.post import post_link, render_thread, same_post_text
+from service.models import Delivery, Message
+from service.outgoing.posts import thread_parts_for
+from service.rendering.post import same_post_text
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
 
@@ -31,17 +32,6 @@ from service.worker.context import WorkerContext
 RECONCILE_AFTER = timedelta(seconds=60)
 # Parts whose post may exist although it was not recorded: looked for among the account's posts before posting.
 LOOK_FIRST_STATUSES = ("in_flight", "resend")
-
-
-def thread_parts_for(campaign: Campaign, snippet: Snippet, ctx: WorkerContext) -> list[str]:
-    """The texts of the posts this snippet becomes in this campaign, in order (previews and checks use it too)."""
-    return render_thread(
-        heading=snippet.heading,
-        body=snippet.body,
-        link=post_link(campaign.link_url, website_url=ctx.clinic.website_url, campaign_slug=campaign.slug),
-        hashtags=campaign.hashtags,
-        template=campaign.post_template,
-    )
 
 
 def _parts_recorded(session: Session, message: Message) -> dict[int, Delivery]:
@@ -62,7 +52,7 @@ def _part_name(index: int, count: int) -> str:
 
 def send_post_message(session: Session, message: Message, ctx: WorkerContext) -> str:
     """Post the message's remaining parts. Returns the message's status when this worker stops working on it."""
-    parts = thread_parts_for(message.campaign, message.snippet, ctx)
+    parts = thread_parts_for(message.campaign, message.snippet, ctx.clinic)
     message.total_count = len(parts)
     recorded = _parts_recorded(session, message)
     previous_id: str | None = None
@@ -99,7 +89,7 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             continue
         if _campaign_halted(session, message):
             return _halt(session, message)
-        if not renew_lease(session, message, ctx.worker_id, ctx.clock()):
+        if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
             session.rollback()
             return "lost"
         delivery = delivery or Delivery(message_id=message.id, part_index=index, channel="x")

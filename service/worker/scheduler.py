@@ -14,18 +14,18 @@ import gc
 import logging
 import signal
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.extensions import db
+from service.heartbeat import beat, farewell
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.retention import purge_unconfirmed
-from service.worker.claims import release_dispatch_lease, use_lease
+from service.worker.claims import release_dispatch_lease
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from service.worker.heartbeat import beat, farewell
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,6 @@ def freeze_startup_objects() -> None:
 
 def run_worker(app: Flask) -> bool:
     """Run until SIGTERM or SIGINT. True if the batch in hand was finished and recorded within the stop timeout."""
-    use_lease(timedelta(seconds=float(app.config["WORKER_LEASE_SECONDS"])))
     with app.app_context():
         ctx = WorkerContext.from_config(app.config)
         beat(db.session, ctx.worker_id, ctx.clock())

@@ -32,7 +32,6 @@ from service.compliance.review import (
 from service.extensions import db
 from service.models import AuditEntry, FindingLink, LibraryClaim
 from service.rendering.environment import template_environment
-from service.worker.context import WorkerContext
 from tests.conftest import make_user
 from tests.factories import campaign_from_sections, library_claim
 
@@ -58,8 +57,9 @@ def people(app):
     }
 
 
-def ctx(app) -> WorkerContext:
-    return WorkerContext(config=app.config, email_channel=None, social_channel=None)
+def ctx(app):
+    """The settings a review renders with."""
+    return app.config
 
 
 def claim_input(wording=DAKWAR, **overrides) -> ClaimInput:

@@ -3,7 +3,6 @@ and its highlight covers the words as the reader sees them."""
 
 from service.compliance.review import review_with_library, submission_check
 from service.web.review import highlight
-from service.worker.context import WorkerContext
 from tests.conftest import make_user
 from tests.factories import campaign_from_sections
 
@@ -13,7 +12,7 @@ HIDDEN = "Our infusions are 100% s\u200bafe and c\u0430n cure cravings."
 def test_a_welcome_email_with_a_hidden_claim_cannot_be_submitted(app, db):
     author = make_user("mara@example.org", "marketer")
     campaign = campaign_from_sections(app, author, [("Welcome", HIDDEN)], send_post=False)
-    ctx = WorkerContext(config=app.config, email_channel=None, social_channel=None)
+    ctx = app.config
     review = review_with_library(db.session, campaign, ctx)
     body = next(piece for piece in review.pieces if piece.kind == "body")
     rules = {finding.rule for finding in body.findings}

@@ -23,7 +23,6 @@ from service.compliance.setup import send_time_problem
 from service.extensions import db
 from service.models import AuditEntry, Campaign, FindingAcceptance
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS, REPO_ROOT
-from service.worker.context import WorkerContext
 from tests.conftest import make_user
 from tests.factories import approve_and_schedule, draft_campaign
 
@@ -43,8 +42,8 @@ def campaign_with_text(app, author, sections, *, name="Review test", subject="Ne
     return draft_campaign(app, author, snippet_ids, when, name=name, email_subject=subject, **overrides)
 
 
-def worker_context(app, **config) -> WorkerContext:
-    return WorkerContext(config={**app.config, **config}, email_channel=None, social_channel=None)
+def review_config(app, **config) -> dict:
+    return {**app.config, **config}
 
 
 def rules_of(items) -> set[str]:
@@ -65,16 +64,16 @@ def test_every_sample_campaign_passes_review(app, db, runner):
     campaigns = db.session.scalars(select(Campaign)).all()
     assert len(campaigns) >= 3
     for campaign in campaigns:
-        review = review_campaign(campaign, worker_context(app))
+        review = review_campaign(campaign, review_config(app))
         assert review.blocking == [], (campaign.name, [item.problem for item in review.blocking])
         assert review.problems() == [], campaign.name
-        assert submission_check(db.session, worker_context(app))(campaign) == []
+        assert submission_check(db.session, review_config(app))(campaign) == []
 
 
 def test_every_email_and_post_part_is_checked_as_rendered(app, author):
     long_body = " ".join([CLEAN_SENTENCE] * 12)  # too long for one post: a thread
     campaign = campaign_with_text(app, author, [("First", CLEAN_SENTENCE), ("Second", long_body)], send_post=True)
-    review = review_campaign(campaign, worker_context(app))
+    review = review_campaign(campaign, review_config(app))
     kinds = [(piece.snippet_index, piece.channel, piece.kind) for piece in review.pieces]
     for index in (0, 1):
         for kind in ("subject", "body", "text", "links"):
@@ -92,7 +91,7 @@ def test_every_email_and_post_part_is_checked_as_rendered(app, author):
 
 def test_findings_point_into_the_piece_they_were_found_in(app, author):
     campaign = campaign_with_text(app, author, [("Relief", f"{CLEAN_SENTENCE} {BLOCK_SENTENCE}")], send_post=True)
-    review = review_campaign(campaign, worker_context(app))
+    review = review_campaign(campaign, review_config(app))
     assert {(item.piece.kind, item.finding.rule) for item in review.blocking} == {
         ("body", "speed-claim"),
         ("post", "speed-claim"),
@@ -104,7 +103,7 @@ def test_findings_point_into_the_piece_they_were_found_in(app, author):
 
 def test_the_subject_is_checked_as_a_subject(app, author):
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], subject="Still struggling with anxiety?")
-    review = review_campaign(campaign, worker_context(app))
+    review = review_campaign(campaign, review_config(app))
     assert [(item.piece.kind, item.finding.rule) for item in review.blocking] == [
         ("subject", "second-person-diagnosis")
     ]
@@ -121,17 +120,17 @@ def test_a_patient_story_in_an_email_needs_its_own_disclosure_not_the_footers(ap
         send_post=False,
     )
 
-    assert "Individual results vary" in review_campaign(bare, worker_context(app)).pieces[1].text, "the footer's"
+    assert "Individual results vary" in review_campaign(bare, review_config(app)).pieces[1].text, "the footer's"
     assert ("body", "testimonial-without-disclosure") in {
-        (item.piece.kind, item.finding.rule) for item in review_campaign(bare, worker_context(app)).blocking
+        (item.piece.kind, item.finding.rule) for item in review_campaign(bare, review_config(app)).blocking
     }
-    assert "testimonial-without-disclosure" not in rules_of(review_campaign(disclosed, worker_context(app)).blocking)
+    assert "testimonial-without-disclosure" not in rules_of(review_campaign(disclosed, review_config(app)).blocking)
 
 
 def test_personal_data_in_a_link_blocks(app, author):
     link = "https://www.daytryphealth.com/blog?email=someone@example.org"
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], link_url=link, send_post=False)
-    review = review_campaign(campaign, worker_context(app))
+    review = review_campaign(campaign, review_config(app))
     assert ("links", "personal-data-in-url") in {(item.piece.kind, item.finding.rule) for item in review.blocking}
 
 
@@ -142,11 +141,11 @@ def test_the_sample_address_is_a_notice_in_outbox_mode_and_blocks_real_sends(app
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
     assert app.config["CLINIC_POSTAL_ADDRESS"] == PLACEHOLDER_POSTAL_ADDRESS
 
-    outbox = review_campaign(campaign, worker_context(app))
+    outbox = review_campaign(campaign, review_config(app))
     assert outbox.notices == (PLACEHOLDER_NOTICE,)
     assert outbox.blocking == []
 
-    real = review_campaign(campaign, worker_context(app, EMAIL_CHANNEL="sendgrid"))
+    real = review_campaign(campaign, review_config(app, EMAIL_CHANNEL="sendgrid"))
     assert real.notices == ()
     assert {(item.piece.kind, item.finding.rule) for item in real.blocking} == {
         ("body", "required-postal-address"),
@@ -155,23 +154,23 @@ def test_the_sample_address_is_a_notice_in_outbox_mode_and_blocks_real_sends(app
     assert "sample address" in real.blocking[0].finding.why
 
     configured = review_campaign(
-        campaign, worker_context(app, EMAIL_CHANNEL="sendgrid", CLINIC_POSTAL_ADDRESS=REAL_ADDRESS)
+        campaign, review_config(app, EMAIL_CHANNEL="sendgrid", CLINIC_POSTAL_ADDRESS=REAL_ADDRESS)
     )
     assert configured.findings == [] and configured.notices == ()
 
 
 def test_a_missing_legal_name_blocks_even_in_outbox_mode(app, author):
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
-    review = review_campaign(campaign, worker_context(app, CLINIC_LEGAL_NAME=""))
+    review = review_campaign(campaign, review_config(app, CLINIC_LEGAL_NAME=""))
     assert "required-legal-name" in rules_of(review.blocking)
 
 
 def test_a_plain_http_unsubscribe_link_blocks_only_real_sends(app, author):
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
     http = {"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}
-    assert NOT_HTTPS_NOTICE in review_campaign(campaign, worker_context(app, **http)).notices
+    assert NOT_HTTPS_NOTICE in review_campaign(campaign, review_config(app, **http)).notices
     real = review_campaign(
-        campaign, worker_context(app, EMAIL_CHANNEL="sendgrid", CLINIC_POSTAL_ADDRESS=REAL_ADDRESS, **http)
+        campaign, review_config(app, EMAIL_CHANNEL="sendgrid", CLINIC_POSTAL_ADDRESS=REAL_ADDRESS, **http)
     )
     assert rules_of(real.blocking) == {"required-list-unsubscribe"}
 
@@ -190,14 +189,14 @@ def test_a_block_finding_stops_submission(app, db, author):
     campaign = campaign_with_text(app, author, [("Relief", BLOCK_SENTENCE)])
     with pytest.raises(LifecycleError, match="speed-claim"):
         lifecycle.submit_for_review(
-            db.session, campaign, author, checks=(submission_check(db.session, worker_context(app)),)
+            db.session, campaign, author, checks=(submission_check(db.session, review_config(app)),)
         )
     assert campaign.status == "draft"
 
 
 def test_a_warning_needs_a_written_reason_before_submission(app, db, author):
     campaign = campaign_with_text(app, author, [("Safety", WARN_SENTENCE)], send_post=False)
-    ctx = worker_context(app)
+    ctx = review_config(app)
     review = review_campaign(campaign, ctx)
     assert review.blocking == []
     [warning] = review.warnings
@@ -228,7 +227,7 @@ def test_a_warning_needs_a_written_reason_before_submission(app, db, author):
 def test_a_warning_in_the_subject_is_accepted_once_for_every_email(app, db, author):
     subject = "Why ketamine is considered safe by some clinicians"
     campaign = campaign_with_text(app, author, [("One", CLEAN_SENTENCE), ("Two", "Bring a friend.")], subject=subject)
-    review = review_campaign(campaign, worker_context(app))
+    review = review_campaign(campaign, review_config(app))
     subject_warnings = [item for item in review.warnings if item.piece.kind == "subject"]
     assert len(subject_warnings) == 2
     assert len({item.fingerprint for item in subject_warnings}) == 1
@@ -237,7 +236,7 @@ def test_a_warning_in_the_subject_is_accepted_once_for_every_email(app, db, auth
 def test_acceptances_are_cleared_when_the_flagged_words_change(app, db, author):
     body = f"{WARN_SENTENCE}\n\n{CLEAN_SENTENCE}"
     campaign = campaign_with_text(app, author, [("Safety", body)], send_post=False)
-    ctx = worker_context(app)
+    ctx = review_config(app)
     review = review_campaign(campaign, ctx)
     accept_warning(db.session, campaign, review, review.warnings[0].fingerprint, "Reviewed with the nurse.", author)
     db.session.commit()
@@ -263,7 +262,7 @@ def test_acceptances_are_cleared_when_the_flagged_words_change(app, db, author):
 
 
 def test_editing_a_snippet_returns_every_campaign_that_sends_it_to_draft(app, db, author, reviewer):
-    ctx = worker_context(app)
+    ctx = review_config(app)
     first = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
     snippet_ids = [snippet.id for snippet in first.snippets]
     when = datetime.now(UTC) + timedelta(days=2)
@@ -280,7 +279,7 @@ def test_editing_a_snippet_returns_every_campaign_that_sends_it_to_draft(app, db
 
 
 def test_a_snippet_that_is_being_sent_cannot_be_edited(app, db, author):
-    ctx = worker_context(app)
+    ctx = review_config(app)
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
     other = draft_campaign(
         app, author, [campaign.snippets[0].id], datetime.now(UTC) + timedelta(days=2), name="Sending", send_post=False
@@ -301,7 +300,7 @@ def test_a_snippet_that_is_being_sent_cannot_be_edited(app, db, author):
 def test_snippet_text_is_validated(app, author, heading, body, field):
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
     with pytest.raises(SnippetInputError) as caught:
-        revise_snippet(db.session, campaign, campaign.snippets[0], heading, body, author, worker_context(app))
+        revise_snippet(db.session, campaign, campaign.snippets[0], heading, body, author, review_config(app))
     assert field in caught.value.errors
 
 
@@ -313,7 +312,7 @@ def test_an_unapproved_campaign_cannot_be_scheduled(app, db, author, status):
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
     if status == "in_review":
         lifecycle.submit_for_review(
-            db.session, campaign, author, checks=(submission_check(db.session, worker_context(app)),)
+            db.session, campaign, author, checks=(submission_check(db.session, review_config(app)),)
         )
     with pytest.raises(LifecycleError, match="schedule"):
         lifecycle.schedule(db.session, campaign, author, tz_name=app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC))

@@ -3,7 +3,7 @@
 import html
 import re
 
-from service.campaigns import audit
+from service import audit
 from service.extensions import db
 from service.web.audit import PAGE_SIZE, describe
 from tests.compliance.test_review import CLEAN_SENTENCE, campaign_with_text

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.extensions import db
+from service.heartbeat import FORGET_AFTER, STALE_AFTER, beat, farewell, known_workers
 from service.models import WorkerHeartbeat
-from service.worker.heartbeat import FORGET_AFTER, STALE_AFTER, beat, farewell, known_workers
 
 BANNER = "scheduled sends will not go out"
 

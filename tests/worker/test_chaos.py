@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from service.campaigns.post_recovery import resend_post
 from service.extensions import db
 from service.models import Delivery, Message, SendBatch, Subscriber
-from service.worker.context import WorkerContext
-from service.worker.post_send import thread_parts_for
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from tests.conftest import base_config, make_user
 from tests.worker.email_settings import sendgrid_settings
 from tests.worker.processes import WorkerPool, add_subscribers, wait_until, worker_env
@@ -55,10 +55,10 @@ def read(query):
 def body_for_a_thread_of(parts: int, app, campaign) -> None:
     """Trim the snippet until the thread it renders has exactly `parts` posts."""
     snippet = campaign.snippets[0]
-    ctx = WorkerContext(config=app.config, email_channel=None, social_channel=None)
+    clinic = ClinicInfo.from_config(app.config)
     for count in range(len(AFTERCARE_SENTENCES), 0, -1):
         snippet.body = " ".join(AFTERCARE_SENTENCES[:count])
-        if len(thread_parts_for(campaign, snippet, ctx)) == parts:
+        if len(thread_parts_for(campaign, snippet, clinic)) == parts:
             db.session.commit()
             return
     raise AssertionError(f"no prefix of the sample sentences makes a {parts}-part thread")

@@ -14,14 +14,13 @@ from service.campaigns import lifecycle
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
 from service.models import Campaign, Delivery, Message, SendBatch, Suppression, User
+from service.outgoing.links import UnsubscribeLinks, unsubscribe_url
 from service.rendering.clinic import ClinicInfo
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS
 from service.subscribers.identity import email_hash
 from service.subscribers.tokens import TokenError, read_token
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from service.worker.email_send import UnsubscribeLinks
-from service.worker.links import unsubscribe_url
 from tests.factories import add_subscriber
 from tests.worker.email_settings import sendgrid_settings, stop_after_calls
 from tests.worker.processes import add_subscribers, due_campaign

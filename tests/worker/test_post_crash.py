@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from service.extensions import db
 from service.models import Delivery, Message, WorkerLease
-from service.worker.context import WorkerContext
-from service.worker.post_send import thread_parts_for
+from service.outgoing.posts import thread_parts_for
+from service.rendering.clinic import ClinicInfo
 from tests.conftest import base_config
 from tests.fakes.http_fake import Reply, Request
 from tests.fakes.x_server import FakeX
@@ -78,8 +78,7 @@ def test_a_five_part_thread_killed_after_part_3_and_restarted_is_posted_exactly_
 ):
     campaign = due_x_campaign(sqlite_app, seed_article_text)
     message_id = x_message(campaign).id
-    preview = WorkerContext(config=sqlite_app.config, email_channel=None, social_channel=None)
-    parts = thread_parts_for(campaign, x_message(campaign).snippet, preview)
+    parts = thread_parts_for(campaign, x_message(campaign).snippet, ClinicInfo.from_config(sqlite_app.config))
     assert len(parts) == 5
     env = worker_env(sqlite_app.config, **x_settings(holding_x))
     part_statuses = lambda: read(  # noqa: E731

@@ -12,10 +12,11 @@ from service.campaigns.post_recovery import resend_post
 from service.channels.social.base import PublishedPost, SocialChannel
 from service.extensions import db
 from service.models import AuditEntry, Campaign, Delivery, Message, User
+from service.outgoing.posts import thread_parts_for
 from service.worker.claims import LEASE
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from service.worker.post_send import RECONCILE_AFTER, thread_parts_for
+from service.worker.post_send import RECONCILE_AFTER
 from tests.fakes.x_server import DUPLICATE_DETAIL
 from tests.worker.x_posts import (
     ONE_POST_BODY,
@@ -51,7 +52,7 @@ def ctx(app, clock) -> WorkerContext:
 
 
 def parts_of(message: Message, ctx: WorkerContext) -> list[str]:
-    return thread_parts_for(message.campaign, message.snippet, ctx)
+    return thread_parts_for(message.campaign, message.snippet, ctx.clinic)
 
 
 def deliveries(message: Message) -> list[Delivery]:

@@ -1,25 +1,16 @@
-"""SendGrid's signed event webhook: checking a request is SendGrid's, and recording what its events say.
+"""What SendGrid's events do: to deliveries (their status after sending) and to suppressions.
 
-Verification (`verify_request`): the ECDSA P-256 signature in X-Twilio-Email-Event-Webhook-Signature covers the
-timestamp header followed by the raw body, byte for byte (never re-serialised JSON); the sendgrid package's
-EventWebhook checks it. That helper ignores the timestamp's age, so a captured request could be replayed for ever:
-requests whose timestamp is further than `max_age_seconds` from now are refused too.
+Each event is kept once, by its sg_event_id (SendGrid retries deliveries, and a replay inside the window carries the
+same ids). Bounces (except temporary "blocked" ones), drops, spam reports and unsubscribes put the address on the
+suppression list; delivered/deferred/bounce move the delivery's status forward; opens and clicks are kept only when
+the clinic has turned tracking on. No address is stored: events point at the subscriber and delivery.
 
-Recording (`record_events`): each event is kept once, by its sg_event_id (SendGrid retries deliveries, and a replay
-inside the window carries the same ids). Bounces (except temporary "blocked" ones), drops, spam reports and
-unsubscribes put the address on the suppression list; delivered/deferred/bounce move the delivery's status forward;
-opens and clicks are kept only when the clinic has turned tracking on. No address is stored: events point at the
-subscriber and delivery.
+The webhook's request is checked first, by the channel (`service.channels.email.sendgrid_webhook.verify_request`).
 """
 
-import binascii
-import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sendgrid.helpers.eventwebhook import EventWebhook
-from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,12 +20,6 @@ from service.models.email_events import EMAIL_EVENT_KINDS
 from service.subscribers.identity import email_hash
 from service.subscribers.suppressions import LIFTABLE_REASONS, ensure_suppressed, suppression_for
 from service.subscribers.unsubscribe import unsubscribe
-
-log = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = EventWebhookHeader.SIGNATURE
-TIMESTAMP_HEADER = EventWebhookHeader.TIMESTAMP
-DEFAULT_MAX_AGE_SECONDS = 300
 
 # Event -> the suppression reason it adds.
 SUPPRESSING_EVENTS = {
@@ -48,38 +33,6 @@ TRACKING_EVENTS = ("open", "click")
 # A delivery's status after it was sent only moves forward: a late "deferred" never undoes "delivered".
 _DELIVERY_RANK = {"sent": 0, "deferred": 1, "delivered": 2, "blocked": 2, "bounced": 3, "dropped": 3}
 _DELIVERY_STATUS_FOR = {"delivered": "delivered", "deferred": "deferred", "bounce": "bounced", "dropped": "dropped"}
-
-
-class WebhookRefused(Exception):
-    """The request is not provably SendGrid's, or is too old or too new; the reason is for the log only."""
-
-
-def verify_request(
-    body: bytes, headers: Mapping[str, str], *, public_key: str | None, now: float, max_age_seconds: int
-) -> None:
-    """Raise WebhookRefused unless `body` carries SendGrid's valid signature with a timestamp near `now`."""
-    if not public_key:
-        raise WebhookRefused("no SENDGRID_WEBHOOK_PUBLIC_KEY is configured")
-    signature, timestamp = headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER)
-    if not signature or not timestamp:
-        raise WebhookRefused("signature or timestamp header missing")
-    try:
-        signed_at = int(timestamp)
-    except ValueError:
-        raise WebhookRefused("timestamp is not a whole number of seconds") from None
-    if abs(now - signed_at) > max_age_seconds:
-        raise WebhookRefused(f"timestamp is {int(now - signed_at)}s from now (allowed: {max_age_seconds}s)")
-    try:
-        payload = body.decode("utf-8")
-        # The helper signs (timestamp + payload).encode("utf-8"): for a UTF-8 body that is the raw bytes again.
-        verifier = EventWebhook(public_key)
-        valid = verifier.verify_signature(payload, signature, timestamp)
-    except UnicodeDecodeError:
-        raise WebhookRefused("body is not UTF-8") from None
-    except (binascii.Error, ValueError, TypeError) as error:
-        raise WebhookRefused(f"signature or key could not be read: {type(error).__name__}") from None
-    if not valid:
-        raise WebhookRefused("signature does not match")
 
 
 @dataclass

@@ -10,14 +10,13 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from service.campaigns import audit
+from service import audit
 from service.channels.email.base import EmailChannel, EmailSendError, Recipient
 from service.models import Campaign, User
+from service.outgoing.email import outgoing_email_for, recipient_values
+from service.outgoing.links import unsubscribe_url
 from service.rendering.clinic import ClinicInfo
 from service.rendering.email import SubjectError
-from service.worker.context import WorkerContext
-from service.worker.email_send import outgoing_email_for, recipient_values
-from service.worker.links import unsubscribe_url
 
 SUBJECT_PREFIX = "[Test] "
 # Subscriber ids start at 1: a token for id 0 leads to the "you are unsubscribed" page and changes nothing.
@@ -36,9 +35,9 @@ def send_test_email(
         raise SendToSelfError("This campaign sends no email.")
     if not 0 <= position < len(campaign.snippets):
         raise SendToSelfError("There is no such email in this campaign.")
-    ctx = WorkerContext(config=config, email_channel=channel, social_channel=None)
+    clinic = ClinicInfo.from_config(config)
     try:
-        email = outgoing_email_for(campaign, campaign.snippets[position], ctx)
+        email = outgoing_email_for(campaign, campaign.snippets[position], clinic)
     except SubjectError as error:
         raise SendToSelfError(f"The subject cannot be sent: {error}") from error
     email = replace(
@@ -47,7 +46,6 @@ def send_test_email(
         categories=("test-send", campaign.slug[:255]),
         custom_args={"test_send": "1", "campaign_id": str(campaign.id)},
     )
-    clinic = ClinicInfo.from_config(config)
     link = unsubscribe_url(clinic, config["SECRET_KEY"], NO_SUBSCRIBER_ID)
     first_name = (user.name or "").split(" ")[0]
     try:

@@ -1,4 +1,4 @@
-"""The audit log: every status change and decision, with who and when."""
+"""The audit log: every status change and decision, with who and when (every package writes to it)."""
 
 from sqlalchemy.orm import Session
 

@@ -1,0 +1,109 @@
+"""The emails that go out: a campaign's newsletter, and the templated emails a subscriber gets outside campaigns.
+
+Every one is made by `outgoing_email`, so every one carries the same one-click unsubscribe headers (RFC 8058).
+A newsletter is rendered once per message with per-recipient placeholders; `recipients_for` gives each recipient
+the values a channel puts in their place.
+"""
+
+from dataclasses import replace
+
+from markupsafe import escape
+
+from service.channels.email.base import OutgoingEmail, Recipient
+from service.models import Campaign, Snippet
+from service.outgoing.links import UnsubscribeLinks, article_link
+from service.rendering.clinic import ClinicInfo
+from service.rendering.email import (
+    GREETING_HTML,
+    GREETING_TEXT,
+    UNSUBSCRIBE_URL,
+    check_subject,
+    greeting_for,
+    render_email,
+)
+from service.rendering.environment import template_environment
+from service.rendering.inline_css import inline_css
+
+
+def outgoing_email(
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    unsubscribe_link: str,
+    categories: tuple[str, ...],
+    custom_args: dict[str, str] | None = None,
+) -> OutgoingEmail:
+    """An email with the headers every email carries. `unsubscribe_link` may be a per-recipient placeholder."""
+    return OutgoingEmail(
+        subject=subject,
+        html=html,
+        text=text,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        categories=categories,
+        custom_args=custom_args or {},
+    )
+
+
+def outgoing_email_for(
+    campaign: Campaign, snippet: Snippet, clinic: ClinicInfo, message_id: int | None = None
+) -> OutgoingEmail:
+    """The newsletter email as it goes out; previews call it too (without a message id), so they show exactly this.
+
+    Raises SubjectError for a subject that cannot be sent."""
+    rendered = render_email(
+        subject=campaign.email_subject,
+        heading=snippet.heading,
+        body=snippet.body,
+        clinic=clinic,
+        read_more_url=article_link(campaign, clinic),
+        campaign_slug=campaign.slug,
+    )
+    return outgoing_email(
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        unsubscribe_link=UNSUBSCRIBE_URL,
+        categories=("newsletter", campaign.slug[:255]),
+        custom_args={"message_id": str(message_id)} if message_id else {},
+    )
+
+
+def with_batch_id(email: OutgoingEmail, batch_id: int) -> OutgoingEmail:
+    """The email as one batch of a send carries it: its events then name the batch."""
+    return replace(email, custom_args={**email.custom_args, "batch_id": str(batch_id)})
+
+
+def recipient_values(unsubscribe_link: str, first_name: str) -> dict[str, str]:
+    """The per-recipient substitutions of a newsletter email."""
+    greeting = greeting_for(first_name or "")
+    return {UNSUBSCRIBE_URL: unsubscribe_link, GREETING_TEXT: greeting, GREETING_HTML: str(escape(greeting))}
+
+
+def recipients_for(rows: list, clinic: ClinicInfo, secret_key: str) -> list[Recipient]:
+    """Newsletter recipients for audience rows of (id, email, first_name)."""
+    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.id for row in rows])
+    return [
+        Recipient(email=row.email, substitutions=recipient_values(link, row.first_name))
+        for row, link in zip(rows, links, strict=True)
+    ]
+
+
+def templated_email(template: str, subject: str, context: dict, category: str) -> OutgoingEmail:
+    """An email from `templates/email/<template>.html` and `.txt`, in the clinic's standard layout.
+
+    `context` must hold the recipient's real `unsubscribe_url` (these emails go to one person, so no placeholder).
+    Raises SubjectError for a subject that cannot be sent."""
+    env = template_environment()
+    context = {**context, "subject": check_subject(subject)}
+    return outgoing_email(
+        subject=context["subject"],
+        # Inlined like the newsletter's: many mail clients drop <style> blocks.
+        html=inline_css(env.get_template(f"email/{template}.html").render(context)),
+        text=env.get_template(f"email/{template}.txt").render(context),
+        unsubscribe_link=context["unsubscribe_url"],
+        categories=(category,),
+    )
