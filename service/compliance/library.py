@@ -39,6 +39,7 @@ EVIDENCE_KIND_LABELS = {
     "guidance": "Guidance",
     "cohort-study": "Cohort study",
 }
+# How a link was made: a reviewer confirmed a close match, chose the claim by hand, or the wording was exact.
 LINK_WAYS = ("confirmed", "by hand", "exact")
 
 
@@ -339,6 +340,8 @@ def record_link(
     today: date | None = None,
 ) -> FindingLink:
     """Record that a finding is backed by `claim` (audit-logged); the claim must be live."""
+    if how not in LINK_WAYS:
+        raise ValueError(f"how must be one of {', '.join(LINK_WAYS)}, not {how!r}")
     version = live_version(claim, today or clinic_today())
     if version is None:
         raise LibraryError("That library claim is not approved and current; it cannot back a finding.")

@@ -369,10 +369,18 @@ def submission_check(session: Session, config: Mapping) -> SubmissionCheck:
 
 
 def require_passing_check(session: Session, campaign: Campaign, config: Mapping) -> None:
-    """Raise LifecycleError unless the campaign's current text passes (run again at approval)."""
-    problems = submission_check(session, config)(campaign)
+    """Raise LifecycleError unless the campaign's current text passes (run again at approval).
+
+    Passing, the campaign's library links are made to fit what it will send: links to findings no longer in its
+    text are dropped, and findings the library backs by an approved wording are recorded as links, so the email
+    footer's references (`library.references_for`) cite exactly the claims that go out.
+    """
+    review = review_with_library(session, campaign, config)
+    problems = campaign_problems(session, campaign, review)
     if problems:
         raise LifecycleError("The claims check does not pass: " + "; ".join(problems))
+    clear_stale_links(session, campaign, (item.fingerprint for item in review.findings))
+    record_exact_links(session, campaign, review)
 
 
 def link_finding(

@@ -28,7 +28,6 @@ from service.compliance.review import (
     accepted_fingerprints,
     campaigns_using,
     link_finding,
-    record_exact_links,
     require_passing_check,
     review_with_library,
     revise_snippet,
@@ -176,13 +175,7 @@ def references(campaign_id: int):
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     checks = (submission_check(db.session, current_app.config),)
-
-    def decide():
-        # Exact library wordings become links, so the campaign's footer can cite their references.
-        record_exact_links(db.session, campaign, review_with_library(db.session, campaign, current_app.config))
-        lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks)
-
-    return _decide(campaign, decide)
+    return _decide(campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks))
 
 
 @blueprint.post("/<int:campaign_id>/review/approve")

@@ -24,7 +24,7 @@ from service.compliance.library import (
 from service.compliance.review import (
     ReviewError,
     link_finding,
-    record_exact_links,
+    require_passing_check,
     review_with_library,
     set_references_option,
     submission_check,
@@ -235,7 +235,7 @@ def test_every_never_go_out_claim_blocks_even_when_the_library_holds_it(app, db,
 def test_references_appear_in_the_email_footer_when_the_option_is_on(app, db, people):
     library_claim(people["reviewer"], people["second"], DAKWAR, title="Dakwar 2019")
     campaign = campaign_from_sections(app, people["marketer"], [("Research", DAKWAR)], send_post=False)
-    record_exact_links(db.session, campaign, review_with_library(db.session, campaign, ctx(app)))
+    require_passing_check(db.session, campaign, ctx(app))  # as at approval: exact wordings become links
     db.session.commit()
     assert db.session.scalar(select(FindingLink)).how == "exact"
     assert references_for(campaign) == [], "off by default"
@@ -274,3 +274,18 @@ def test_the_seed_entries_load_once_approved_with_checked_citations(app, db):
     assert "doi:10.1176/appi.ajp.2019.18101123" in dakwar.reference and "PMID: 31230464" in dakwar.reference
     assert "2019;176(11):923-930" in dakwar.reference
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "library:seeded"))
+
+
+def test_approval_drops_links_to_sentences_the_campaign_no_longer_sends(app, db, people):
+    claim = library_claim(people["reviewer"], people["second"], DAKWAR, title="Dakwar 2019")
+    campaign = campaign_from_sections(app, people["marketer"], [("Research", DAKWAR_CLOSE)], send_post=False)
+    review = review_with_library(db.session, campaign, ctx(app))
+    item = next(item for item in review.blocking if item.piece.kind == "body")
+    link_finding(db.session, campaign, review, item.fingerprint, claim, people["reviewer"], how="confirmed")
+    campaign.show_references = True
+    db.session.commit()
+    assert len(references_for(campaign)) == 1
+    campaign.snippets[0].body = "Parking is free in the lot behind the building."
+    require_passing_check(db.session, campaign, ctx(app))
+    db.session.commit()
+    assert db.session.scalar(select(FindingLink)) is None and references_for(campaign) == []
