@@ -7,12 +7,20 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test lint format migrate seed worker web postgres bench clean
+# The lock is made from PyPI alone: pip-compile reads pip's configuration, and a machine's own mirrors or wheel
+# folders (PIP_FIND_LINKS, extra indexes) would put that machine's files and hashes into the lock.
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	$(abspath $(VENV))/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+# Debian's Chromium, where the browser tests look for it (tests/browser/conftest.py).
+CHROMIUM := /usr/bin/chromium
 
+.PHONY: run test lint format lock lock-check chromium migrate seed postgres bench clean
+
+# requirements-dev.txt locks the whole tree (runtime and tools); every package is checked against its hashes.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 migrate: $(STAMP)
@@ -27,11 +35,27 @@ run: seed
 	@echo "Starting web on http://127.0.0.1:8000 and the worker (Ctrl-C stops both)."
 	$(VENV)/bin/honcho -f Procfile.dev start
 
-## test: set up and run every test (unit, SQLite + PostgreSQL integration, browser).
-test: $(STAMP) postgres
+## test: set up and run every test (unit, SQLite + PostgreSQL integration, browser). CI runs exactly this.
+test: $(STAMP) lock-check chromium postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+## chromium: install Chromium for the browser tests when it is missing (as root on Debian), else say how.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+			echo "Installing Chromium for the browser tests: apt-get update -qq && apt-get install -y -qq chromium"; \
+			apt-get update -qq -o DPkg::Lock::Timeout=600 \
+				&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium >/dev/null; \
+		elif [ -f /etc/debian_version ]; then \
+			echo "Chromium is missing: the browser tests will skip (and fail in CI). To run them:"; \
+			echo "    sudo apt-get update -qq && sudo apt-get install -y -qq chromium"; \
+		else \
+			echo "Chromium is missing: the browser tests will skip (and fail in CI). To run them, install"; \
+			echo "Chromium with your package manager so that $(CHROMIUM) exists."; \
+		fi; \
+	fi
 
 ## postgres: start the local PostgreSQL cluster if it is down (tests skip PostgreSQL outside CI when it cannot start).
 postgres:
@@ -39,6 +63,32 @@ postgres:
 		echo "Starting PostgreSQL..."; \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
 	fi
+
+## lock: recompile requirements.txt and requirements-dev.txt (with hashes) from the .in files.
+# Pins appended to requirements.txt under `# added by <branch>` are moved into requirements.in first.
+lock: $(VENV)/bin/pip-compile
+	$(PY) tools/adopt_added_pins.py requirements.txt:requirements.in requirements-dev.txt:requirements-dev.in
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+
+## lock-check: fail when the lock files are out of date with requirements.in / requirements-dev.in.
+# Recompiles copies in a temporary folder: pip-compile keeps the pins it finds, so only a change to an .in file
+# (or a hand edit of a lock) makes the copies differ.
+lock-check: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+		&& cp requirements.in requirements-dev.in requirements.txt requirements-dev.txt "$$tmp" \
+		&& cd "$$tmp" \
+		&& $(PIP_COMPILE) --output-file requirements.txt requirements.in \
+		&& $(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in \
+		&& cd $(CURDIR) \
+		&& if ! diff -u requirements.txt "$$tmp/requirements.txt" || ! diff -u requirements-dev.txt "$$tmp/requirements-dev.txt"; \
+		then echo "The lock files are out of date with the .in files: run 'make lock' and commit the result."; exit 1; \
+		else echo "Lock files are up to date."; fi
+
+# Bootstraps the lock tool when the lock itself cannot be installed yet (pins added by hand have no hashes).
+$(VENV)/bin/pip-compile:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet "$$(grep -m1 '^pip-tools==' requirements-dev.in)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

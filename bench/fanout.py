@@ -347,7 +347,7 @@ def main() -> None:
     from tests.fakes.sendgrid_server import FakeSendGrid
 
     admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
-    spec = REPO_ROOT.parent / "shared" / "specs" / "sendgrid" / "tsg_mail_v3.json"
+    spec = REPO_ROOT / "tests" / "contracts" / "sendgrid" / "tsg_mail_v3.json"
     results = []
     with tempfile.TemporaryDirectory() as folder, FakeSendGrid(spec, validate=False, record_bodies=False) as fake:
         databases = [args.db] if args.db else ["sqlite", "postgresql"]

@@ -12,6 +12,17 @@ from service.subscribers.identity import email_hash
 from service.timezones import utc_to_local
 
 TOPICS = ["newsletter", "kap", "events"]
+TEST_PASSWORD = "correct-horse-battery"
+# The article tests seed the database with (our own words; see tests/articles/samples/).
+SEED_ARTICLE_FILENAME = "a-visit-to-the-clinic.txt"
+
+
+def make_user(email: str, role: str, password: str = TEST_PASSWORD) -> User:
+    user = User(email=email, name=email.split("@")[0].title(), role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 def edit_context(app, now: datetime | None = None) -> EditContext:
@@ -25,7 +36,7 @@ def edit_context(app, now: datetime | None = None) -> EditContext:
 def add_subscriber(app, email: str, *, status: str = "confirmed", topics=("newsletter",), first_name: str = ""):
     subscriber = Subscriber(
         email=email,
-        email_hash=email_hash(email, app.config["SECRET_KEY"]),
+        email_hash=email_hash(email, app.config["EMAIL_HASH_KEY"]),
         first_name=first_name,
         status=status,
         consent_source="test",
@@ -38,7 +49,8 @@ def add_subscriber(app, email: str, *, status: str = "confirmed", topics=("newsl
 
 
 def import_seed(seed_article_text: str):
-    article = import_article(db.session, seed_article_text, filename="ketamine-and-substance-abuse.txt").article
+    """Store the seed article (the `seed_article_text` fixture) and its snippets."""
+    article = import_article(db.session, seed_article_text, filename=SEED_ARTICLE_FILENAME).article
     db.session.commit()
     return article
 

@@ -1,7 +1,7 @@
 """claims library: versioned claims, evidence, finding links, campaign references option
 
 Revision ID: 35acea7a9edd
-Revises: 51c6192244c1
+Revises: 167dba1490b8
 Create Date: 2026-12-01 20:28:39.261657
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '35acea7a9edd'
-down_revision = '51c6192244c1'
+down_revision = '167dba1490b8'
 branch_labels = None
 depends_on = None
 

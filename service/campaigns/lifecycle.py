@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.campaigns.edits import editors_since_last_approval, record_content_edit
 from service.campaigns.schedule import plan_send_times, schedule_of
 from service.models import Campaign, Delivery, Message, User
 
@@ -38,6 +39,7 @@ def _move(session: Session, campaign: Campaign, status: str, actor: User | None,
 def mark_edited(session: Session, campaign: Campaign, actor: User) -> None:
     """An edit sends an approved or scheduled campaign back to draft: what was reviewed is no longer what is sent."""
     _require_status(campaign, EDITABLE_STATUSES, "edit")
+    record_content_edit(session, campaign, actor)
     if campaign.status != "draft":
         _drop_unsent_messages(session, campaign)
         _move(session, campaign, "draft", actor, "edited; needs review again")
@@ -59,8 +61,11 @@ def approve(session: Session, campaign: Campaign, reviewer: User, *, allow_self_
     _require_status(campaign, ("in_review",), "approve")
     if not reviewer.can_review():
         raise LifecycleError("Only a reviewer or an admin can approve a campaign.")
-    if campaign.created_by_id == reviewer.id and not allow_self_approval:
-        raise LifecycleError("You wrote this campaign; another reviewer must approve it.")
+    if not allow_self_approval:
+        if campaign.created_by_id == reviewer.id:
+            raise LifecycleError("You wrote this campaign; another reviewer must approve it.")
+        if reviewer.id in editors_since_last_approval(session, campaign):
+            raise LifecycleError("You edited this campaign since its last approval; another reviewer must approve it.")
     campaign.approved_by_id = reviewer.id
     _move(session, campaign, "approved", reviewer)
 

@@ -3,12 +3,14 @@
 from flask import Flask
 
 from service.web import (
+    account,
     articles,
     audit,
     auth,
     batches,
     calendar,
     campaigns,
+    feed,
     health,
     library,
     outbox,
@@ -19,6 +21,7 @@ from service.web import (
     recovery,
     review,
     subscribers,
+    team,
     webhooks,
 )
 
@@ -26,8 +29,11 @@ from service.web import (
 def register(app: Flask) -> None:
     for module in (
         auth,
+        account,
+        team,
         pages,
         articles,
+        feed,
         campaigns,
         review,
         library,

@@ -16,6 +16,7 @@ from wtforms.validators import Length
 
 from service import audit
 from service.campaigns import lifecycle
+from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
 from service.compliance.library import all_claims, clinic_today, live_links, live_version
@@ -26,9 +27,9 @@ from service.compliance.review import (
     SnippetInputError,
     accept_warning,
     accepted_fingerprints,
+    approve_as_seen,
     campaigns_using,
     link_finding,
-    require_passing_check,
     review_with_library,
     revise_snippet,
     set_references_option,
@@ -103,6 +104,7 @@ def _render(
             link_error=link_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
+            editors=editors_since_last_approval(db.session, campaign),
         ),
         status,
     )
@@ -185,9 +187,15 @@ def approve(campaign_id: int):
     allow_self = current_app.config["ALLOW_SELF_APPROVAL"]
 
     def decide():
-        lifecycle.approve(db.session, campaign, current_user, allow_self_approval=allow_self)
-        # The text as it is now must pass, not only as it was submitted; failing, _decide rolls back.
-        require_passing_check(db.session, campaign, current_app.config)
+        # What the reviewer saw must be what is approved, and it must pass as it is now; failing, _decide rolls back.
+        approve_as_seen(
+            db.session,
+            campaign,
+            current_user,
+            current_app.config,
+            seen_hash=request.form.get("content_hash", ""),
+            allow_self_approval=allow_self,
+        )
         if campaign.created_by_id == current_user.id:
             audit.record(
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"

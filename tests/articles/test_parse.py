@@ -1,9 +1,8 @@
-"""The article parser: plain text (the clinic's seed article), Markdown and HTML into a title and snippets."""
+"""The article parser: plain text, Markdown and HTML into a title and snippets."""
 
 import codecs
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +14,23 @@ from service.articles.parse import (
     detect_format,
     parse_article,
 )
+from tests.factories import SEED_ARTICLE_FILENAME
+from tests.paths import ARTICLE_SAMPLES_DIR, CLINIC_ARTICLE_NAME
 
-SAMPLES = Path(__file__).parent / "samples"
-SEED_FILENAME = "ketamine-and-substance-abuse.txt"
+
+@dataclasses.dataclass(frozen=True)
+class LongPlainText:
+    """A long plain-text article (one paragraph per line, no title line) and what its parse must hold."""
+
+    text: str
+    filename: str
+    title: str
+    first_heading: str
+    headings_in_order: list[str]
 
 
 def read_sample(name: str) -> str:
-    return (SAMPLES / name).read_text(encoding="utf-8")
+    return (ARTICLE_SAMPLES_DIR / name).read_text(encoding="utf-8")
 
 
 def headings_of(article: ParsedArticle) -> list[str]:
@@ -32,82 +41,89 @@ def snippet_by_heading(article: ParsedArticle, heading: str) -> ParsedSnippet:
     return next(snippet for snippet in article.snippets if snippet.heading == heading)
 
 
+@pytest.fixture(params=["our sample", "the clinic's article"])
+def source(request, seed_article_text: str) -> LongPlainText:
+    """Our own long sample, always; and the clinic's published article when this workspace has it."""
+    if request.param == "our sample":
+        headings = ["Before You Book", "What Should I Bring?", "Group Sessions", "Where To Learn More"]
+        return LongPlainText(seed_article_text, SEED_ARTICLE_FILENAME, "A visit to the clinic", headings[0], headings)
+    text = request.getfixturevalue("clinic_article_text")
+    headings = ["How Does Ketamine Work?", "Ketamine Benefits", "Antidepressant", "Seizures"]
+    return LongPlainText(text, CLINIC_ARTICLE_NAME, "Ketamine and substance abuse", headings[0], headings)
+
+
 @pytest.fixture
-def seed_article(seed_article_text: str) -> ParsedArticle:
-    return parse_article(seed_article_text, filename=SEED_FILENAME)
+def parsed(source: LongPlainText) -> ParsedArticle:
+    return parse_article(source.text, filename=source.filename)
 
 
-# --- the seed article (plain text, one paragraph per line, no title line) ----------------------------------
+# --- long plain text (one paragraph per line, no title line) -------------------------------------------------
 
 
-def test_seed_article_is_read_as_plain_text_with_a_title_from_its_filename(seed_article):
-    assert seed_article.format == "text"
-    assert seed_article.title == "Ketamine and substance abuse"
+def test_plain_text_is_read_as_such_with_a_title_from_its_filename(source, parsed):
+    assert parsed.format == "text"
+    assert parsed.title == source.title
 
 
-def test_seed_article_opening_paragraphs_become_an_intro_snippet_under_the_title(seed_article, seed_article_text):
-    intro = seed_article.snippets[0]
-    assert intro.heading == seed_article.title
-    assert intro.body.split("\n\n")[0] == seed_article_text.splitlines()[0].strip()
+def test_opening_paragraphs_become_an_intro_snippet_under_the_title(source, parsed):
+    intro = parsed.snippets[0]
+    assert intro.heading == parsed.title
+    assert intro.body.split("\n\n")[0] == source.text.splitlines()[0].strip()
 
 
-def test_seed_article_finds_at_least_fourteen_headings_in_source_order(seed_article):
-    section_headings = headings_of(seed_article)[1:]
+def test_at_least_fourteen_headings_are_found_in_source_order(source, parsed):
+    section_headings = headings_of(parsed)[1:]
     assert len(section_headings) >= 14
-    expected_in_order = ["How Does Ketamine Work?", "Ketamine Benefits", "Antidepressant", "Seizures"]
-    positions = [section_headings.index(heading) for heading in expected_in_order]
+    positions = [section_headings.index(heading) for heading in source.headings_in_order]
     assert positions == sorted(positions)
 
 
-def test_seed_article_headings_are_lines_of_the_source(seed_article, seed_article_text):
-    source_lines = [line.strip() for line in seed_article_text.splitlines()]
-    assert all(heading in source_lines for heading in headings_of(seed_article)[1:])
+def test_headings_are_lines_of_the_source(source, parsed):
+    source_lines = [line.strip() for line in source.text.splitlines()]
+    assert all(heading in source_lines for heading in headings_of(parsed)[1:])
 
 
-def test_seed_article_loses_no_text(seed_article, seed_article_text):
+def test_no_text_is_lost(source, parsed):
     """Every non-blank source line comes back exactly once, in order, as a heading or a body paragraph."""
-    source_lines = [line.strip() for line in seed_article_text.splitlines() if line.strip()]
+    source_lines = [line.strip() for line in source.text.splitlines() if line.strip()]
     pieces = []
-    for position, snippet in enumerate(seed_article.snippets):
-        is_intro = position == 0 and snippet.heading == seed_article.title
+    for position, snippet in enumerate(parsed.snippets):
+        is_intro = position == 0 and snippet.heading == parsed.title
         if not is_intro:
             pieces.append(snippet.heading)
         pieces.extend(paragraph for paragraph in snippet.body.split("\n\n") if paragraph)
     assert pieces == source_lines
 
 
-def test_seed_article_keeps_curly_quotes_untouched(seed_article, seed_article_text):
-    bodies = "".join(snippet.body for snippet in seed_article.snippets)
-    assert "\u2019" in seed_article_text
-    assert bodies.count("\u2019") == seed_article_text.count("\u2019")
-    assert bodies.count("\u201c") == seed_article_text.count("\u201c")
+def test_curly_quotes_are_kept_untouched(source, parsed):
+    bodies = "".join(snippet.body for snippet in parsed.snippets)
+    assert "\u2019" in source.text
+    assert bodies.count("\u2019") == source.text.count("\u2019")
+    assert bodies.count("\u201c") == source.text.count("\u201c")
 
 
-def test_seed_article_uploaded_as_bytes_with_bom_and_crlf_parses_the_same(seed_article, seed_article_text):
-    windows_bytes = codecs.BOM_UTF8 + seed_article_text.replace("\n", "\r\n").encode("utf-8")
-    assert parse_article(windows_bytes, filename=SEED_FILENAME) == seed_article
+def test_uploaded_as_bytes_with_bom_and_crlf_it_parses_the_same(source, parsed):
+    windows_bytes = codecs.BOM_UTF8 + source.text.replace("\n", "\r\n").encode("utf-8")
+    assert parse_article(windows_bytes, filename=source.filename) == parsed
 
 
-def test_seed_article_without_a_filename_is_titled_by_its_first_heading(seed_article_text):
-    article = parse_article(seed_article_text)
-    assert article.title == "How Does Ketamine Work?"
+def test_without_a_filename_it_is_titled_by_its_first_heading(source):
+    article = parse_article(source.text)
+    assert article.title == source.first_heading
     assert article.snippets[0].heading == article.title
 
 
-def test_seed_article_json_dict_holds_title_and_snippets_and_serialises(seed_article):
-    data = seed_article.to_json_dict()
+def test_the_json_dict_holds_title_and_snippets_and_serialises(source, parsed):
+    data = parsed.to_json_dict()
     assert set(data) == {"title", "snippets"}
-    assert data["title"] == seed_article.title
-    assert data["snippets"][1] == {
-        "heading": "How Does Ketamine Work?",
-        "body": seed_article.snippets[1].body,
-    }
+    assert data["title"] == parsed.title
+    assert data["snippets"][1] == {"heading": source.first_heading, "body": parsed.snippets[1].body}
     assert json.loads(json.dumps(data)) == data
 
 
-def test_parsed_article_is_immutable(seed_article):
+def test_parsed_article_is_immutable(parsed):
     with pytest.raises(dataclasses.FrozenInstanceError):
-        seed_article.title = "changed"  # type: ignore[misc]
+        parsed.title = "changed"  # type: ignore[misc]
 
 
 # --- plain-text heading rules -------------------------------------------------------------------------------

@@ -4,16 +4,18 @@ The app runs in a thread of the test process on a SQLite file, served by werkzeu
 Debian's Chromium at /usr/bin/chromium (Playwright's own browser download does not work here).
 """
 
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 from service import create_app
 from service.extensions import db
-from tests.conftest import base_config, make_user, missing
+from tests.app_config import base_config
+from tests.browser.live_server import LiveServer
+from tests.browser.logins import PASSWORD
+from tests.environment import missing
+from tests.factories import make_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,23 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "correct-horse-battery"
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -91,15 +76,3 @@ def live_users(live_app):
         marketer = make_user("marketer@example.org", "marketer", PASSWORD)
         reviewer = make_user("reviewer@example.org", "reviewer", PASSWORD)
         return {"marketer": marketer.email, "reviewer": reviewer.email}
-
-
-def log_in_as(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/campaigns")
-
-
-def log_out(page) -> None:
-    page.click("text=Log out")

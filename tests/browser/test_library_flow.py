@@ -7,9 +7,8 @@ from sqlalchemy import select
 from service.compliance.library import seed_library
 from service.extensions import db
 from service.models import AuditEntry, Campaign, FindingLink, User
-from tests.browser.conftest import PASSWORD, log_in_as, log_out
-from tests.conftest import make_user
-from tests.factories import campaign_from_sections
+from tests.browser.logins import PASSWORD, log_in_as, log_out
+from tests.factories import campaign_from_sections, make_user
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.timezones import utc_to_local
-from tests.browser.conftest import log_in_as, log_out
+from tests.browser.logins import log_in_as, log_out
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import pytest
 from service.articles.store import import_article
 from service.extensions import db
 from service.rendering.post_length import weighted_length
-from tests.browser.conftest import log_in_as
+from tests.browser.logins import log_in_as
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.models import AuditEntry, Campaign, User
-from tests.browser.conftest import log_in_as, log_out
-from tests.compliance.test_review import BLOCK_SENTENCE, WARN_SENTENCE, campaign_with_text
+from tests.browser.logins import log_in_as, log_out
+from tests.compliance.review_texts import BLOCK_SENTENCE, WARN_SENTENCE, campaign_with_text
 
 pytestmark = pytest.mark.browser
 

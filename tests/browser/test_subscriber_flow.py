@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.models import Subscriber
-from tests.browser.conftest import log_in_as
+from tests.browser.logins import log_in_as
 from tests.factories import add_subscriber
-from tests.subscribers.helpers import emails_to, link_in
+from tests.outbox import Outbox
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +20,7 @@ def fits_the_screen(page) -> bool:
 
 def test_sign_up_confirm_and_unsubscribe_as_a_subscriber(live_server, page):
     app = live_server.app
+    outbox = Outbox(app.config["OUTBOX_DIR"])
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(f"{live_server.url}/subscribe")
     assert "Daytryp Health" in page.title()
@@ -33,14 +34,14 @@ def test_sign_up_confirm_and_unsubscribe_as_a_subscriber(live_server, page):
     page.get_by_role("heading", name="Check your email").wait_for()
     assert ADDRESS not in page.url
 
-    [confirmation] = emails_to(app, ADDRESS)
-    page.goto(link_in(confirmation, "/confirm/"))
+    [confirmation] = outbox.emails_to(ADDRESS)
+    page.goto(confirmation.link("/confirm/"))
     page.get_by_role("button", name="Yes, subscribe me").click()
     page.get_by_role("heading", name="You are subscribed").wait_for()
     assert page.get_by_text("Ketamine-assisted psychotherapy (KAP)").is_visible()
 
-    welcome = next(m for m in emails_to(app, ADDRESS) if m["Subject"].startswith("Welcome"))
-    page.goto(link_in(welcome, "/unsubscribe/"))
+    welcome = next(m for m in outbox.emails_to(ADDRESS) if m["Subject"].startswith("Welcome"))
+    page.goto(welcome.link("/unsubscribe/"))
     assert fits_the_screen(page)
     page.get_by_role("button", name="Unsubscribe").click()
     page.get_by_role("heading", name="You are unsubscribed").wait_for()

@@ -5,21 +5,23 @@ import json
 from sqlalchemy import func, select
 
 from service.models import Article
+from tests.factories import SEED_ARTICLE_FILENAME
+from tests.paths import ARTICLE_SAMPLES_DIR
 
 
-def test_json_output_lists_title_and_snippets_without_storing_on_dry_run(runner, db, shared_dir):
-    path = shared_dir / "articles" / "ketamine-and-substance-abuse.txt"
+def test_json_output_lists_title_and_snippets_without_storing_on_dry_run(runner, db):
+    path = ARTICLE_SAMPLES_DIR / SEED_ARTICLE_FILENAME
     result = runner.invoke(args=["articles", "import", str(path), "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     parsed = json.loads(result.output)
-    assert parsed["title"] == "Ketamine and substance abuse"
+    assert parsed["title"] == "A visit to the clinic"
     assert len(parsed["snippets"]) >= 15
     assert set(parsed["snippets"][1]) == {"heading", "body"}
     assert db.session.scalar(select(func.count()).select_from(Article)) == 0
 
 
-def test_importing_twice_keeps_one_article(runner, db, shared_dir):
-    path = shared_dir / "articles" / "ketamine-and-substance-abuse.txt"
+def test_importing_twice_keeps_one_article(runner, db):
+    path = ARTICLE_SAMPLES_DIR / SEED_ARTICLE_FILENAME
     first = runner.invoke(args=["articles", "import", str(path)])
     second = runner.invoke(args=["articles", "import", str(path)])
     assert first.exit_code == 0 and second.exit_code == 0

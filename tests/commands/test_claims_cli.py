@@ -9,8 +9,8 @@ def _check(runner, path, *options):
     return runner.invoke(args=["claims", "check", str(path), *options])
 
 
-def test_the_seed_article_is_blocked_with_findings_as_json(runner, shared_dir, seed_article_text):
-    path = shared_dir / "articles" / "ketamine-and-substance-abuse.txt"
+def test_the_clinic_article_is_blocked_with_findings_as_json(runner, clinic_article_path):
+    path = clinic_article_path
     result = _check(runner, path, "--json")
     assert result.exit_code == 1
     findings = json.loads(result.output)["findings"]

@@ -8,7 +8,9 @@ import pytest
 
 from service import create_app
 from service.rendering.post_length import MAX_POST_LENGTH, weighted_length
-from tests.conftest import base_config
+from tests.app_config import base_config
+from tests.factories import SEED_ARTICLE_FILENAME
+from tests.paths import ARTICLE_SAMPLES_DIR
 
 NUMBERING = re.compile(r" (\d+)/(\d+)$")
 
@@ -47,8 +49,8 @@ def test_urls_count_23_and_cjk_and_emoji_count_2(cli, tmp_path):
     assert post["weighted_length"] == 4 + 1 + 2 + 1 + 23 + 1 + 1 == weighted_length(text)
 
 
-def test_a_long_text_becomes_a_numbered_thread_that_keeps_every_word_in_order(cli, shared_dir):
-    path = shared_dir / "articles" / "ketamine-and-substance-abuse.txt"
+def test_a_long_text_becomes_a_numbered_thread_that_keeps_every_word_in_order(cli):
+    path = ARTICLE_SAMPLES_DIR / SEED_ARTICLE_FILENAME
     text = path.read_text(encoding="utf-8")
 
     result = preview(cli, path, "--json")

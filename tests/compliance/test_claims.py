@@ -1,4 +1,4 @@
-"""The claims check: rules file schema, per-rule examples, the seed article, offsets, HTML and links."""
+"""The claims check: rules file schema, per-rule examples, the clinic's article, offsets, HTML and links."""
 
 import copy
 import dataclasses
@@ -249,7 +249,7 @@ def test_unknown_context_is_an_error():
         check_claims("text", context="email")
 
 
-# --- the seed article ------------------------------------------------------------------------------------
+# --- the clinic's published article (read from shared/ when the workspace has it) -------------------------
 
 
 def _sentence_around(text: str, needle: str) -> tuple[int, int]:
@@ -264,25 +264,25 @@ def _findings_in(findings: list[Finding], span: tuple[int, int]) -> list[Finding
 
 
 @pytest.fixture(scope="module")
-def seed_findings(seed_article_text) -> list[Finding]:
-    return check_claims(seed_article_text)
+def clinic_findings(clinic_article_text) -> list[Finding]:
+    return check_claims(clinic_article_text)
 
 
-def test_seed_all_studies_sentence_is_blocked(seed_article_text, seed_findings):
-    found = _findings_in(seed_findings, _sentence_around(seed_article_text, "all studies have shown"))
+def test_clinic_article_all_studies_sentence_is_blocked(clinic_article_text, clinic_findings):
+    found = _findings_in(clinic_findings, _sentence_around(clinic_article_text, "all studies have shown"))
     assert has_blocking(found)
 
 
 @pytest.mark.parametrize("needle", ["anticonvulsant", "painkillers", "than morphine"])
-def test_seed_superiority_sentences_are_blocked(seed_article_text, seed_findings, needle):
-    found = _findings_in(seed_findings, _sentence_around(seed_article_text, needle))
+def test_clinic_article_superiority_sentences_are_blocked(clinic_article_text, clinic_findings, needle):
+    found = _findings_in(clinic_findings, _sentence_around(clinic_article_text, needle))
     assert "superiority-claim" in {finding.rule for finding in found}
     assert has_blocking(found)
 
 
 @pytest.mark.parametrize("needle", ["well-tolerated", "considered safe"])
-def test_seed_safety_sentences_are_flagged(seed_article_text, seed_findings, needle):
-    assert _findings_in(seed_findings, _sentence_around(seed_article_text, needle))
+def test_clinic_article_safety_sentences_are_flagged(clinic_article_text, clinic_findings, needle):
+    assert _findings_in(clinic_findings, _sentence_around(clinic_article_text, needle))
 
 
 def _heading_spans(text: str) -> list[tuple[int, int]]:
@@ -296,11 +296,11 @@ def _heading_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def test_seed_headings_have_no_findings(seed_article_text, seed_findings):
-    headings = _heading_spans(seed_article_text)
+def test_clinic_article_headings_have_no_findings(clinic_article_text, clinic_findings):
+    headings = _heading_spans(clinic_article_text)
     assert len(headings) >= 10  # the article's section titles, questions included
     for heading in headings:
-        assert _findings_in(seed_findings, heading) == [], seed_article_text[heading[0] : heading[1]]
+        assert _findings_in(clinic_findings, heading) == [], clinic_article_text[heading[0] : heading[1]]
 
 
 @pytest.mark.parametrize(
@@ -315,16 +315,16 @@ def test_seed_headings_have_no_findings(seed_article_text, seed_findings):
         "life-threatening condition",
     ],
 )
-def test_seed_neutral_sentences_have_no_findings(seed_article_text, seed_findings, needle):
-    assert _findings_in(seed_findings, _sentence_around(seed_article_text, needle)) == []
+def test_clinic_article_neutral_sentences_have_no_findings(clinic_article_text, clinic_findings, needle):
+    assert _findings_in(clinic_findings, _sentence_around(clinic_article_text, needle)) == []
 
 
 # --- offsets and output shape ----------------------------------------------------------------------------
 
 
-def test_offsets_point_at_the_flagged_text(seed_article_text, seed_findings):
+def test_offsets_point_at_the_flagged_text(clinic_article_text, clinic_findings):
     samples = [
-        (seed_article_text, seed_findings),
+        (clinic_article_text, clinic_findings),
         (
             text := "Don\u2019t wait.\n\u201cIt\u2019s 100% safe\u201d \u2014 and FDA\u2011approved for PTSD!",
             check_claims(text),
@@ -337,8 +337,8 @@ def test_offsets_point_at_the_flagged_text(seed_article_text, seed_findings):
             assert finding.end > finding.start
 
 
-def test_findings_are_sorted_by_start(seed_findings):
-    assert [finding.start for finding in seed_findings] == sorted(finding.start for finding in seed_findings)
+def test_findings_are_sorted_by_start(clinic_findings):
+    assert [finding.start for finding in clinic_findings] == sorted(finding.start for finding in clinic_findings)
 
 
 def test_finding_to_dict_has_the_api_keys():

@@ -32,8 +32,7 @@ from service.compliance.review import (
 from service.extensions import db
 from service.models import AuditEntry, FindingLink, LibraryClaim
 from service.rendering.environment import template_environment
-from tests.conftest import make_user
-from tests.factories import campaign_from_sections, library_claim
+from tests.factories import campaign_from_sections, library_claim, make_user
 
 DAKWAR = (
     "In a randomised trial of 55 adults with cocaine use disorder, 48.2% of those given one ketamine infusion with "

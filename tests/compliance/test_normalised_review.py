@@ -3,8 +3,7 @@ and its highlight covers the words as the reader sees them."""
 
 from service.compliance.review import review_with_library, submission_check
 from service.web.review import highlight
-from tests.conftest import make_user
-from tests.factories import campaign_from_sections
+from tests.factories import campaign_from_sections, make_user
 
 HIDDEN = "Our infusions are 100% s\u200bafe and c\u0430n cure cravings."
 

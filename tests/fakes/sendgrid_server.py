@@ -177,7 +177,7 @@ def mail_send_validator(spec_path: Path) -> Draft202012Validator:
 
 def _with_custom_args_as_object(spec: dict) -> dict:
     # The file types top-level custom_args as a string; the API (and the sendgrid Mail helper) use an object of
-    # strings. See shared/specs/sendgrid/README.md.
+    # strings. See tests/contracts/README.md.
     spec = copy.deepcopy(spec)
     body_schema = spec["components"]["requestBodies"]["PostMailSend"]["content"]["application/json"]["schema"]
     body_schema["properties"]["custom_args"] = {"type": "object", "additionalProperties": {"type": "string"}}

@@ -29,6 +29,7 @@ from sendgrid.helpers.mail import (
 )
 
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.paths import SENDGRID_MAIL_SPEC
 
 API_KEY = "SG.test-key"
 
@@ -241,9 +242,8 @@ def test_keep_alive_connections_serve_several_requests(fake_sendgrid):
     assert statuses == [202, 202, 202]
 
 
-def test_the_benchmark_mode_keeps_counts_only(shared_dir):
-    spec = shared_dir / "specs" / "sendgrid" / "tsg_mail_v3.json"
-    with FakeSendGrid(spec, validate=False, record_bodies=False) as fake:
+def test_the_benchmark_mode_keeps_counts_only():
+    with FakeSendGrid(SENDGRID_MAIL_SPEC, validate=False, record_bodies=False) as fake:
         client = SendGridAPIClient(API_KEY, host=fake.url)
         body = raw_body(["ana@example.com", "ben@example.com"])
         del body["from"]  # not checked in this mode

@@ -1,6 +1,4 @@
-"""Post length against the official twitter-text conformance cases, loaded from shared/ at run time."""
-
-from pathlib import Path
+"""Post length against the official twitter-text conformance cases (tests/contracts/twitter-text/validate.yml)."""
 
 import pytest
 import yaml
@@ -8,22 +6,18 @@ from twitter_text import parse_tweet
 from twitter_text.config import config
 
 from service.rendering.post_length import MAX_POST_LENGTH, fits_in_post, weighted_length
-from tests.conftest import SHARED_DIR
+from tests.paths import TWITTER_TEXT_CONFORMANCE
 
-CONFORMANCE_FILE = Path("conformance/twitter-text/validate.yml")
-
-# The README of the conformance folder: version 2 counting is the library's version2 configuration with
+# tests/contracts/README.md: version 2 counting is the library's version2 configuration with
 # emoji sequences not discounted.
 VERSION_2_RULES = {**config["version2"], "emoji_parsing_enabled": False}
 
 
 def conformance_cases(section: str) -> list:
     """The cases of one section of validate.yml, each a pytest param named by its description."""
-    # Parametrisation happens at collection, before any fixture exists, so this reads the file from the
-    # folder the `shared_dir` fixture serves.
-    with (SHARED_DIR / CONFORMANCE_FILE).open(encoding="utf-8") as file:
+    with TWITTER_TEXT_CONFORMANCE.open(encoding="utf-8") as file:
         cases = yaml.safe_load(file)["tests"][section]
-    assert cases, f"no cases in section {section} of {CONFORMANCE_FILE}"
+    assert cases, f"no cases in section {section} of {TWITTER_TEXT_CONFORMANCE.name}"
     return [pytest.param(case["text"], case["expected"], id=case["description"]) for case in cases]
 
 

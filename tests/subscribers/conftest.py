@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import base_config
+from tests.app_config import base_config
 
 
 @pytest.fixture

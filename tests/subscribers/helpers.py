@@ -1,44 +1,20 @@
-"""Reading what subscribers receive (the outbox) and the links in it, as a subscriber's mail client would."""
+"""Following the links subscribers receive, as their mail client would (the emails themselves: `tests.outbox`)."""
 
 import re
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from pathlib import Path
+import time
 
-LINK = re.compile(r"https?://[^\s\"'<>]+")
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
-
-
-def outbox_emails(app) -> list[EmailMessage]:
-    folder = Path(app.config["OUTBOX_DIR"]) / "email"
-    parser = BytesParser(policy=policy.default)
-    return [parser.parsebytes(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]
-
-
-def emails_to(app, address: str) -> list[EmailMessage]:
-    return [message for message in outbox_emails(app) if message["To"] == address]
-
-
-def text_of(message: EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
-def html_of(message: EmailMessage) -> str:
-    return message.get_body(("html",)).get_content()
-
-
-def link_in(message: EmailMessage, path_start: str) -> str:
-    """The first link in the text part whose path starts with `path_start` (e.g. "/confirm/")."""
-    for url in LINK.findall(text_of(message)):
-        if re.match(rf"https?://[^/]+{re.escape(path_start)}", url):
-            return url
-    raise AssertionError(f"no {path_start} link in the email")
 
 
 def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 
 
-def list_unsubscribe_url(message: EmailMessage) -> str:
-    return message["List-Unsubscribe"].strip().strip("<>")
+def token_made_days_ago(secret: str, purpose: str, subscriber_id: int, days: float) -> str:
+    class EarlierSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - days * 86400)
+
+    return URLSafeTimedSerializer(secret, salt=f"tidings-{purpose}", signer=EarlierSigner).dumps(subscriber_id)

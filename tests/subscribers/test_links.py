@@ -1,10 +1,8 @@
 """Subscriber links carry a signed id, never an address, and are refused once they are older than what they act on."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from service.extensions import db
 from service.models import Subscriber
@@ -12,14 +10,7 @@ from service.rendering.clinic import ClinicInfo
 from service.subscribers import links
 from service.subscribers.tokens import TokenError, make_token
 from tests.factories import add_subscriber
-
-
-def token_made_days_ago(secret: str, purpose: str, subscriber_id: int, days: float) -> str:
-    class EarlierSigner(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time() - days * 86400)
-
-    return URLSafeTimedSerializer(secret, salt=f"tidings-{purpose}", signer=EarlierSigner).dumps(subscriber_id)
+from tests.subscribers.helpers import token_made_days_ago
 
 
 def test_links_name_the_subscriber_by_token_only(app):

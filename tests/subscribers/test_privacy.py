@@ -17,9 +17,9 @@ from service.extensions import db
 from service.models import Subscriber
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from tests.browser.conftest import LiveServer
+from tests.browser.live_server import LiveServer
 from tests.factories import approve_and_schedule, draft_campaign, import_seed
-from tests.subscribers.helpers import ONE_CLICK_BODY, emails_to, link_in, list_unsubscribe_url
+from tests.subscribers.helpers import ONE_CLICK_BODY
 
 FORM_ADDRESS = "Privacy.Person+KAP@Example.org"
 API_ADDRESS = "json.reader@example.net"
@@ -53,7 +53,9 @@ def csrf_token(http: requests.Session, url: str) -> str:
     return CSRF.search(http.get(url, timeout=10).text).group(1)
 
 
-def test_no_address_in_logs_or_urls_through_a_whole_cycle(app, served, caplog, marketer, reviewer, seed_article_text):
+def test_no_address_in_logs_or_urls_through_a_whole_cycle(
+    app, served, caplog, marketer, reviewer, seed_article_text, outbox
+):
     caplog.set_level(logging.DEBUG)
     requested: list[str] = []
 
@@ -80,8 +82,8 @@ def test_no_address_in_logs_or_urls_through_a_whole_cycle(app, served, caplog, m
 
     # Confirm both from the emails.
     for address in (FORM_ADDRESS.lower(), API_ADDRESS):
-        [confirmation] = emails_to(app, address)
-        confirm_url = link_in(confirmation, "/confirm/")
+        [confirmation] = outbox.emails_to(address)
+        confirm_url = confirmation.link("/confirm/")
         assert http.get(confirm_url, timeout=10).status_code == 200
         assert "You are subscribed" in http.post(confirm_url, timeout=10).text
 
@@ -102,9 +104,9 @@ def test_no_address_in_logs_or_urls_through_a_whole_cycle(app, served, caplog, m
     campaign = draft_campaign(app, marketer, [article.snippets[1].id], send_at, send_post=False)
     approve_and_schedule(app, campaign, marketer, reviewer, now)
     run_due_messages(db.session, WorkerContext.from_config(app.config, clock=lambda: send_at + timedelta(seconds=1)))
-    newsletter = next(m for m in emails_to(app, FORM_ADDRESS.lower()) if m["Subject"] == "News from the clinic")
+    newsletter = next(m for m in outbox.emails_to(FORM_ADDRESS.lower()) if m["Subject"] == "News from the clinic")
     one_click = requests.post(
-        list_unsubscribe_url(newsletter),
+        newsletter.list_unsubscribe_url,
         data=ONE_CLICK_BODY,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         timeout=10,

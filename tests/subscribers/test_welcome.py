@@ -5,9 +5,8 @@ from sqlalchemy import select
 from service.extensions import db
 from service.models import AuditEntry, EmailTemplate
 from service.subscribers.tokens import make_token
-from tests.conftest import log_in, make_user
 from tests.factories import add_subscriber
-from tests.subscribers.helpers import emails_to, html_of, link_in, list_unsubscribe_url, path_of, text_of
+from tests.subscribers.helpers import path_of
 
 
 def confirm_new_subscriber(app, client, address="ana@example.org", first_name="Ana"):
@@ -16,22 +15,22 @@ def confirm_new_subscriber(app, client, address="ana@example.org", first_name="A
     return subscriber
 
 
-def test_a_welcome_email_follows_confirmation_with_the_standard_footer(app, client):
+def test_a_welcome_email_follows_confirmation_with_the_standard_footer(app, client, outbox):
     confirm_new_subscriber(app, client)
-    [welcome] = emails_to(app, "ana@example.org")
+    [welcome] = outbox.emails_to("ana@example.org")
     assert welcome["Subject"] == "Welcome to Daytryp Health updates"
-    text, html = text_of(welcome), html_of(welcome)
+    text, html = welcome.text, welcome.html
     assert text.startswith("Hi Ana,")
     assert "Thank you for confirming" in text
     for footer_part in ("Important safety information", "988", "Daytryp Health LLC", "123 Example Street"):
         assert footer_part in text and footer_part in html
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert list_unsubscribe_url(welcome) == link_in(welcome, "/unsubscribe/")
+    assert welcome.list_unsubscribe_url == welcome.link("/unsubscribe/")
     assert "Ketamine-assisted psychotherapy (KAP)" in text
-    assert client.get(path_of(link_in(welcome, "/preferences/"))).status_code == 200
+    assert client.get(path_of(welcome.link("/preferences/"))).status_code == 200
 
 
-def test_marketers_edit_the_welcome_email_and_can_turn_it_off(app, client, marketer_client):
+def test_marketers_edit_the_welcome_email_and_can_turn_it_off(app, client, marketer_client, outbox):
     page = marketer_client.get("/subscribers/welcome-email").get_data(as_text=True)
     assert "Welcome to Daytryp Health updates" in page
 
@@ -41,15 +40,15 @@ def test_marketers_edit_the_welcome_email_and_can_turn_it_off(app, client, marke
     )
     assert response.status_code == 302
     confirm_new_subscriber(app, client)
-    [welcome] = emails_to(app, "ana@example.org")
+    [welcome] = outbox.emails_to("ana@example.org")
     assert welcome["Subject"] == "Hello from the clinic"
-    assert "First &lt;b&gt;paragraph&lt;/b&gt;.</p>" in html_of(welcome), "marketer text is escaped"
-    assert "Second one." in text_of(welcome)
+    assert "First &lt;b&gt;paragraph&lt;/b&gt;.</p>" in welcome.html, "marketer text is escaped"
+    assert "Second one." in welcome.text
 
     marketer_client.post("/subscribers/welcome-email", data={"subject": "Hello from the clinic", "body": "Hi."})
     assert db.session.get(EmailTemplate, "welcome").enabled is False
     confirm_new_subscriber(app, client, "ben@example.org", "Ben")
-    assert emails_to(app, "ben@example.org") == []
+    assert outbox.emails_to("ben@example.org") == []
     actions = db.session.scalars(select(AuditEntry.action)).all()
     assert actions.count("welcome_email:saved") == 2
 
@@ -67,13 +66,12 @@ def test_the_claims_check_blocks_a_welcome_text_that_promises_a_cure(app, market
     assert "Ketamine cures addiction.</textarea>" in page, "what was typed is kept"
 
 
-def test_the_default_switch_comes_from_the_settings(app, client):
+def test_the_default_switch_comes_from_the_settings(app, client, outbox):
     app.config["WELCOME_EMAIL_ENABLED"] = False
     confirm_new_subscriber(app, client)
-    assert emails_to(app, "ana@example.org") == []
+    assert outbox.emails_to("ana@example.org") == []
 
 
-def test_reviewers_cannot_change_the_welcome_email(app, client):
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, make_user("reviewer@example.org", "reviewer"))
+def test_reviewers_cannot_change_the_welcome_email(client, as_user):
+    as_user("reviewer")
     assert client.get("/subscribers/welcome-email").status_code == 403

@@ -5,15 +5,16 @@ import io
 from sqlalchemy import func, select
 
 from service.models import Article
+from tests.factories import SEED_ARTICLE_FILENAME
 
 
 def test_upload_imports_the_article_and_lists_its_snippets(marketer_client, db, seed_article_text):
-    data = {"upload": (io.BytesIO(seed_article_text.encode()), "ketamine-and-substance-abuse.txt"), "fmt": ""}
+    data = {"upload": (io.BytesIO(seed_article_text.encode()), SEED_ARTICLE_FILENAME), "fmt": ""}
     response = marketer_client.post("/articles/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     page = marketer_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "How Does Ketamine Work?" in page
-    assert "Ketamine and substance abuse" in page
+    assert "What Should I Bring?" in page
+    assert "A visit to the clinic" in page
 
 
 def test_importing_the_same_text_twice_does_not_duplicate(marketer_client, db):

@@ -6,8 +6,7 @@ import re
 from service import audit
 from service.extensions import db
 from service.web.audit import PAGE_SIZE, describe
-from tests.compliance.test_review import CLEAN_SENTENCE, campaign_with_text
-from tests.conftest import log_in
+from tests.compliance.review_texts import CLEAN_SENTENCE, campaign_with_text
 
 
 def _rows(page: str) -> list[str]:
@@ -19,13 +18,12 @@ def test_the_audit_log_needs_a_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_transitions_and_decisions_show_who_when_and_what(app, marketer, reviewer, client):
-    app.config["WTF_CSRF_ENABLED"] = False
+def test_transitions_and_decisions_show_who_when_and_what(app, marketer, reviewer, client, auth):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
-    log_in(client, marketer)
+    auth.login(marketer)
     client.post(f"/campaigns/{campaign.id}/review/submit")
-    client.post("/logout")
-    log_in(client, reviewer)
+    auth.logout()
+    auth.login(reviewer)
     client.post(f"/campaigns/{campaign.id}/review/send-back", data={"comment": "Shorter, please."})
     page = client.get("/audit").get_data(as_text=True)
     assert _rows(page) == ["status:in_review->draft", "status:draft->in_review", "created"]
@@ -35,14 +33,13 @@ def test_transitions_and_decisions_show_who_when_and_what(app, marketer, reviewe
     assert 'href="/audit"' in client.get("/campaigns").get_data(as_text=True), "linked from the navigation"
 
 
-def test_the_log_filters_by_campaign(app, marketer, client):
+def test_the_log_filters_by_campaign(app, marketer, client, auth):
     first = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)], name="First")
     second = campaign_with_text(app, marketer, [("Other", "Bring a friend.")], name="Second")
     audit.record(db.session, "edited", actor=marketer, campaign=second, detail="only the second")
     audit.record(db.session, "edited", actor=None, detail="no campaign")
     db.session.commit()
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, marketer)
+    auth.login(marketer)
 
     everything = client.get("/audit").get_data(as_text=True)
     assert "only the second" in everything and "no campaign" in everything
@@ -55,13 +52,12 @@ def test_the_log_filters_by_campaign(app, marketer, client):
     assert client.get("/audit?campaign=abc").status_code == 400
 
 
-def test_older_entries_are_on_the_next_page(app, marketer, client):
+def test_older_entries_are_on_the_next_page(app, marketer, client, auth):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
     for number in range(PAGE_SIZE + 5):
         audit.record(db.session, "edited", actor=marketer, campaign=campaign, detail=f"edit {number:03d}")
     db.session.commit()
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, marketer)
+    auth.login(marketer)
     first = client.get(f"/audit?campaign={campaign.id}").get_data(as_text=True)
     assert len(_rows(first)) == PAGE_SIZE
     assert f"edit {PAGE_SIZE + 4:03d}" in first, "newest first"

@@ -1,7 +1,5 @@
 """Logging in and out, and pages that need a login."""
 
-from tests.conftest import log_in
-
 
 def test_marketer_pages_redirect_to_login_when_logged_out(client):
     response = client.get("/campaigns")
@@ -12,16 +10,15 @@ def test_marketer_pages_redirect_to_login_when_logged_out(client):
 def test_wrong_password_shows_an_error_and_keeps_the_email(app, client, marketer):
     app.config["WTF_CSRF_ENABLED"] = False
     response = client.post("/login", data={"email": marketer.email, "password": "nope"})
-    assert response.status_code == 200
+    assert response.status_code == 401
     assert b"do not match an account" in response.data
     assert f'value="{marketer.email}"'.encode() in response.data
 
 
-def test_login_then_logout(app, client, marketer):
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, marketer)
+def test_login_then_logout(client, auth, marketer):
+    auth.login(marketer)
     assert client.get("/campaigns").status_code == 200
-    client.post("/logout")
+    auth.logout()
     assert client.get("/campaigns").status_code == 302
 
 

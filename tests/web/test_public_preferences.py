@@ -8,7 +8,7 @@ from service.extensions import db
 from service.models import Subscriber
 from service.subscribers.tokens import make_token
 from tests.factories import add_subscriber
-from tests.subscribers.helpers import emails_to, link_in, path_of
+from tests.subscribers.helpers import path_of
 
 
 def preferences_path(app, subscriber) -> str:
@@ -43,7 +43,7 @@ def test_leaving_from_the_preferences_page(app, client):
     assert db.session.get(Subscriber, ana.id).status == "unsubscribed"
 
 
-def test_coming_back_needs_a_fresh_confirmation(app, client):
+def test_coming_back_needs_a_fresh_confirmation(app, client, outbox):
     ana = add_subscriber(app, "ana@example.org")
     path = preferences_path(app, ana)
     client.post(f"/unsubscribe/{make_token(app.config['SECRET_KEY'], 'unsubscribe', ana.id)}")
@@ -55,8 +55,8 @@ def test_coming_back_needs_a_fresh_confirmation(app, client):
     db.session.expire_all()
     assert (ana.status, ana.topics) == ("pending", ["kap"]), "not back in any audience yet"
 
-    [confirmation] = emails_to(app, "ana@example.org")
-    client.post(path_of(link_in(confirmation, "/confirm/")))
+    [confirmation] = outbox.emails_to("ana@example.org")
+    client.post(path_of(confirmation.link("/confirm/")))
     db.session.expire_all()
     assert ana.status == "confirmed"
 

@@ -11,8 +11,7 @@ from service.subscribers.audience import audience_size
 from service.subscribers.identity import email_hash
 from service.subscribers.suppressions import ensure_suppressed
 from tests.factories import add_subscriber
-from tests.subscribers.helpers import emails_to, html_of, link_in, outbox_emails, path_of, text_of
-from tests.subscribers.test_links import token_made_days_ago
+from tests.subscribers.helpers import path_of, token_made_days_ago
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -27,20 +26,20 @@ def signup_form(client, **fields):
     return client.post("/subscribe", data=data)
 
 
-def test_signup_confirm_and_the_subscriber_is_in_the_audience(app, client):
+def test_signup_confirm_and_the_subscriber_is_in_the_audience(app, client, outbox):
     response = signup_form(client, email="Ana@Example.org", first_name="Ana", topics=["newsletter", "kap"])
     assert response.status_code == 302
     assert response.headers["Location"] == "/subscribe/check-your-email"
     assert "Check your email" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert audience_size(db.session, ["newsletter"]) == 0, "nobody is in an audience before confirming"
 
-    [email] = emails_to(app, "ana@example.org")
+    [email] = outbox.emails_to("ana@example.org")
     assert email["Subject"] == "Please confirm your subscription to Daytryp Health"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "Hi Ana," in text_of(email)
-    assert "7 days" in text_of(email)
-    assert "123 Example Street" in text_of(email) and "Unsubscribe" in html_of(email), "the standard footer"
-    confirm_path = path_of(link_in(email, "/confirm/"))
+    assert "Hi Ana," in email.text
+    assert "7 days" in email.text
+    assert "123 Example Street" in email.text and "Unsubscribe" in email.html, "the standard footer"
+    confirm_path = path_of(email.link("/confirm/"))
 
     page = client.get(confirm_path)
     assert page.status_code == 200
@@ -73,28 +72,28 @@ def test_an_expired_confirmation_link_gets_a_friendly_page(app, client):
 
 
 @pytest.mark.parametrize("tamper", [lambda t: t[:-3] + "abc", lambda t: "Mg" + t[2:], lambda t: "nonsense"])
-def test_a_tampered_confirmation_link_gets_a_friendly_page(app, client, tamper):
+def test_a_tampered_confirmation_link_gets_a_friendly_page(app, client, tamper, outbox):
     signup_form(client, email="ana@example.org")
-    token = path_of(link_in(outbox_emails(app)[0], "/confirm/")).rsplit("/", 1)[1]
+    token = path_of(outbox.emails[0].link("/confirm/")).rsplit("/", 1)[1]
     response = client.post(f"/confirm/{tamper(token)}")
     assert response.status_code == 400
     assert "This link does not work" in response.get_data(as_text=True)
     assert db.session.scalar(select(Subscriber.status)) == "pending"
 
 
-def test_the_confirmation_expiry_is_configurable(app, client):
+def test_the_confirmation_expiry_is_configurable(app, client, outbox):
     app.config["CONFIRM_TOKEN_MAX_AGE_DAYS"] = 2
     subscriber = add_subscriber(app, "ana@example.org", status="pending")
     token = token_made_days_ago(app.config["SECRET_KEY"], "confirm", subscriber.id, 3)
     assert "expired" in client.get(f"/confirm/{token}").get_data(as_text=True)
     signup_form(client, email="ben@example.org")
-    assert "2 days" in text_of(emails_to(app, "ben@example.org")[0])
+    assert "2 days" in outbox.emails_to("ben@example.org")[0].text
 
 
-def test_the_page_says_the_same_whether_or_not_the_address_was_known(app, client):
+def test_the_page_says_the_same_whether_or_not_the_address_was_known(app, client, outbox):
     add_subscriber(app, "known@example.org", topics=("events",))
     add_subscriber(app, "pending@example.org", status="pending")
-    ensure_suppressed(db.session, email_hash("erased@example.org", app.config["SECRET_KEY"]), "erased")
+    ensure_suppressed(db.session, email_hash("erased@example.org", app.config["EMAIL_HASH_KEY"]), "erased")
     db.session.commit()
     pages = set()
     for address in ("new@example.org", "known@example.org", "pending@example.org", "erased@example.org"):
@@ -103,33 +102,33 @@ def test_the_page_says_the_same_whether_or_not_the_address_was_known(app, client
         pages.add((response.headers["Location"], client.get(response.headers["Location"]).get_data(as_text=True)))
     assert len(pages) == 1
 
-    assert len(emails_to(app, "new@example.org")) == 1
-    assert emails_to(app, "erased@example.org") == [], "a suppressed address is never mailed"
-    [known] = emails_to(app, "known@example.org")
+    assert len(outbox.emails_to("new@example.org")) == 1
+    assert outbox.emails_to("erased@example.org") == [], "a suppressed address is never mailed"
+    [known] = outbox.emails_to("known@example.org")
     assert known["Subject"] == "You are already subscribed to Daytryp Health"
-    assert "/preferences/" in text_of(known) and "/confirm/" not in text_of(known)
+    assert "/preferences/" in known.text and "/confirm/" not in known.text
     known_subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == "known@example.org"))
     assert known_subscriber.topics == ["events"], "a stranger cannot change someone's topics"
 
 
-def test_bad_input_re_renders_the_form_with_what_was_typed(app, client):
+def test_bad_input_re_renders_the_form_with_what_was_typed(app, client, outbox):
     response = signup_form(client, email="ana@@example", first_name="Ana", topics=[])
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'value="ana@@example"' in page and 'value="Ana"' in page
     assert "Choose at least one topic." in page
     assert 'aria-invalid="true"' in page
-    assert outbox_emails(app) == []
+    assert outbox.emails == []
 
 
-def test_the_honeypot_field_quietly_drops_the_signup(app, client):
+def test_the_honeypot_field_quietly_drops_the_signup(app, client, outbox):
     response = signup_form(client, email="bot@example.org", website="https://spam.example")
     assert response.headers["Location"] == "/subscribe/check-your-email"
     assert db.session.scalar(select(Subscriber)) is None
-    assert outbox_emails(app) == []
+    assert outbox.emails == []
 
 
-def test_a_public_page_keeps_its_url_to_itself(client):
+def test_a_public_page_keeps_its_url_to_itself(client, outbox):
     response = client.get("/subscribe")
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response.headers["Cache-Control"]
@@ -192,7 +191,7 @@ class TestJsonSignup:
     def app_config(self, app_config):
         return {**app_config, "SIGNUP_CORS_ORIGINS": ["https://www.daytryphealth.com"]}
 
-    def test_a_signup_from_the_clinic_website(self, app, client):
+    def test_a_signup_from_the_clinic_website(self, app, client, outbox):
         origin = {"Origin": "https://www.daytryphealth.com"}
         preflight = client.options("/api/subscribe", headers={**origin, "Access-Control-Request-Method": "POST"})
         assert preflight.status_code == 204
@@ -207,7 +206,7 @@ class TestJsonSignup:
         assert response.headers["Access-Control-Allow-Origin"] == "https://www.daytryphealth.com"
         subscriber = db.session.scalar(select(Subscriber))
         assert (subscriber.status, subscriber.consent_source, subscriber.topics) == ("pending", "api", ["kap"])
-        assert len(emails_to(app, "ana@example.org")) == 1
+        assert len(outbox.emails_to("ana@example.org")) == 1
 
         known = client.post("/api/subscribe", json={"email": "ana@example.org", "topics": ["kap"]}, headers=origin)
         assert (known.status_code, known.get_json()) == (response.status_code, response.get_json())

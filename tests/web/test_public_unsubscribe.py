@@ -11,7 +11,7 @@ from service.subscribers.tokens import make_token
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed
-from tests.subscribers.helpers import ONE_CLICK_BODY, emails_to, list_unsubscribe_url, outbox_emails, path_of
+from tests.subscribers.helpers import ONE_CLICK_BODY, path_of
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -25,13 +25,15 @@ def send_campaign(app, marketer, reviewer, snippet_id: int, name: str) -> None:
     run_due_messages(db.session, ctx)
 
 
-def test_one_click_unsubscribe_and_the_next_send_skips_the_address(app, client, marketer, reviewer, seed_article_text):
+def test_one_click_unsubscribe_and_the_next_send_skips_the_address(
+    app, client, marketer, reviewer, seed_article_text, outbox
+):
     snippet = import_seed(seed_article_text).snippets[1]
     add_subscriber(app, "ana@example.org")
     add_subscriber(app, "ben@example.org")
     send_campaign(app, marketer, reviewer, snippet.id, "First")
-    [to_ana] = emails_to(app, "ana@example.org")
-    url = list_unsubscribe_url(to_ana)
+    [to_ana] = outbox.emails_to("ana@example.org")
+    url = to_ana.list_unsubscribe_url
     assert url.startswith("https://tidings.test/unsubscribe/")
 
     # Exactly what a mail provider sends (RFC 8058): no cookie, no CSRF token, this body.
@@ -46,8 +48,8 @@ def test_one_click_unsubscribe_and_the_next_send_skips_the_address(app, client, 
     assert again.status_code == 200, "one-click is idempotent"
 
     send_campaign(app, marketer, reviewer, snippet.id, "Second")
-    assert len(emails_to(app, "ana@example.org")) == 1, "no email after leaving"
-    assert len(emails_to(app, "ben@example.org")) == 2
+    assert len(outbox.emails_to("ana@example.org")) == 1, "no email after leaving"
+    assert len(outbox.emails_to("ben@example.org")) == 2
 
 
 def test_the_link_opens_a_page_with_one_button(app, client):
@@ -79,11 +81,11 @@ def test_a_bad_unsubscribe_link_is_refused_without_changing_anything(app, client
     assert db.session.get(Subscriber, ana.id).status == "confirmed"
 
 
-def test_leaving_from_a_confirmation_email_stops_further_confirmation_emails(app, client):
+def test_leaving_from_a_confirmation_email_stops_further_confirmation_emails(app, client, outbox):
     app.config["WTF_CSRF_ENABLED"] = False
     client.post("/subscribe", data={"email": "ana@example.org", "topics": "kap"})
-    [confirmation] = outbox_emails(app)
-    response = client.post(path_of(list_unsubscribe_url(confirmation)), data=ONE_CLICK_BODY, headers=FORM)
+    [confirmation] = outbox.emails
+    response = client.post(path_of(confirmation.list_unsubscribe_url), data=ONE_CLICK_BODY, headers=FORM)
     assert response.status_code == 200
     assert db.session.scalar(select(Subscriber.status)) == "unsubscribed"
 

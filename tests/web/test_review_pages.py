@@ -9,18 +9,17 @@ from sqlalchemy import func, select
 from service.compliance import Finding
 from service.models import AuditEntry, FindingAcceptance, Message
 from service.web.review import highlight
-from tests.compliance.test_review import BLOCK_SENTENCE, CLEAN_SENTENCE, WARN_SENTENCE, campaign_with_text
-from tests.conftest import log_in, make_user
+from tests.compliance.review_texts import BLOCK_SENTENCE, CLEAN_SENTENCE, WARN_SENTENCE, campaign_with_text
+from tests.factories import make_user
 
 
 @pytest.fixture
-def as_user(app, client):
-    """Log the test client in as `user` (CSRF off, as for marketer_client)."""
-    app.config["WTF_CSRF_ENABLED"] = False
+def switch_to(auth, client):
+    """`switch_to(user)` logs whoever is in out, logs `user` in, and returns the client."""
 
     def switch(user):
-        client.post("/logout")
-        log_in(client, user)
+        auth.logout()
+        auth.login(user)
         return client
 
     return switch
@@ -29,6 +28,11 @@ def as_user(app, client):
 def _status(db, campaign) -> str:
     db.session.refresh(campaign)
     return campaign.status
+
+
+def _seen_hash(client, campaign) -> str:
+    page = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
+    return re.search(r'name="content_hash" value="([0-9a-f]+)"', page).group(1)
 
 
 def _flashes(page: str) -> list[str]:
@@ -71,9 +75,9 @@ def test_empty_and_out_of_range_spans_are_not_marked():
 # --- the page --------------------------------------------------------------------------------------------
 
 
-def test_the_review_page_marks_findings_in_the_rendered_email_and_posts(app, marketer, as_user):
+def test_the_review_page_marks_findings_in_the_rendered_email_and_posts(app, marketer, switch_to):
     campaign = campaign_with_text(app, marketer, [("Relief", f"{CLEAN_SENTENCE} {BLOCK_SENTENCE}")], send_post=True)
-    page = as_user(marketer).get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
+    page = switch_to(marketer).get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
     marks = re.findall(r'<mark class="finding (\w+)" data-rules="([^"]+)" title="([^"]*)">([^<]*)</mark>', page)
     assert [(severity, rules, text) for severity, rules, _, text in marks] == [
         ("block", "speed-claim", "within hours"),  # the email body
@@ -84,18 +88,18 @@ def test_the_review_page_marks_findings_in_the_rendered_email_and_posts(app, mar
     assert "Individual results vary." in page, "the whole email is shown, footer included"
 
 
-def test_a_script_in_a_flagged_sentence_is_shown_as_text(app, marketer, as_user):
+def test_a_script_in_a_flagged_sentence_is_shown_as_text(app, marketer, switch_to):
     body = f"<script>alert(1)</script> {WARN_SENTENCE}"
     campaign = campaign_with_text(app, marketer, [("<b>Bold</b> safety", body)], send_post=True)
-    page = as_user(marketer).get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
+    page = switch_to(marketer).get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
     assert "<script>alert" not in page and "<b>Bold" not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2  # email body and post
     assert '<mark class="finding warn" data-rules="safety-minimised"' in page
 
 
-def test_submitting_with_a_block_finding_is_refused_and_shows_the_findings(app, db, marketer, as_user):
+def test_submitting_with_a_block_finding_is_refused_and_shows_the_findings(app, db, marketer, switch_to):
     campaign = campaign_with_text(app, marketer, [("Relief", BLOCK_SENTENCE)])
-    client = as_user(marketer)
+    client = switch_to(marketer)
     response = client.post(f"/campaigns/{campaign.id}/review/submit", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert _status(db, campaign) == "draft"
@@ -106,9 +110,9 @@ def test_submitting_with_a_block_finding_is_refused_and_shows_the_findings(app, 
     assert _status(db, campaign) == "draft"
 
 
-def test_a_warning_is_accepted_only_with_a_reason(app, db, marketer, as_user):
+def test_a_warning_is_accepted_only_with_a_reason(app, db, marketer, switch_to):
     campaign = campaign_with_text(app, marketer, [("Safety", WARN_SENTENCE)], send_post=False)
-    client = as_user(marketer)
+    client = switch_to(marketer)
     page = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page).group(1)
 
@@ -128,10 +132,10 @@ def test_a_warning_is_accepted_only_with_a_reason(app, db, marketer, as_user):
     assert _status(db, campaign) == "in_review"
 
 
-def test_the_author_cannot_approve_their_own_campaign(app, db, as_user):
+def test_the_author_cannot_approve_their_own_campaign(app, db, switch_to):
     author = make_user("writer@example.org", "reviewer")
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)])
-    client = as_user(author)
+    client = switch_to(author)
     client.post(f"/campaigns/{campaign.id}/review/submit")
     assert _status(db, campaign) == "in_review"
     page = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
@@ -142,44 +146,44 @@ def test_the_author_cannot_approve_their_own_campaign(app, db, as_user):
     assert _status(db, campaign) == "in_review"
 
 
-def test_self_approval_when_the_clinic_allows_it_is_audit_logged(app, db, as_user):
+def test_self_approval_when_the_clinic_allows_it_is_audit_logged(app, db, switch_to):
     app.config["ALLOW_SELF_APPROVAL"] = True
     author = make_user("writer@example.org", "reviewer")
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)])
-    client = as_user(author)
+    client = switch_to(author)
     client.post(f"/campaigns/{campaign.id}/review/submit")
-    client.post(f"/campaigns/{campaign.id}/review/approve")
+    client.post(f"/campaigns/{campaign.id}/review/approve", data={"content_hash": _seen_hash(client, campaign)})
     assert _status(db, campaign) == "approved"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "approval:self"))
     assert entry.actor_id == author.id and entry.campaign_id == campaign.id
 
 
-def test_a_marketer_cannot_approve(app, db, marketer, as_user):
+def test_a_marketer_cannot_approve(app, db, marketer, switch_to):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
-    client = as_user(marketer)
+    client = switch_to(marketer)
     client.post(f"/campaigns/{campaign.id}/review/submit")
     for url in (f"/campaigns/{campaign.id}/review/approve", f"/campaigns/{campaign.id}/approve"):
         client.post(url)
         assert _status(db, campaign) == "in_review"
 
 
-def test_approval_checks_the_text_as_it_is_now(app, db, marketer, reviewer, as_user):
+def test_approval_checks_the_text_as_it_is_now(app, db, marketer, reviewer, switch_to):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
-    as_user(marketer).post(f"/campaigns/{campaign.id}/review/submit")
+    switch_to(marketer).post(f"/campaigns/{campaign.id}/review/submit")
     assert _status(db, campaign) == "in_review"
     campaign.snippets[0].body = BLOCK_SENTENCE  # changed behind the lifecycle's back
     db.session.commit()
-    client = as_user(reviewer)
+    client = switch_to(reviewer)
     for url in (f"/campaigns/{campaign.id}/review/approve", f"/campaigns/{campaign.id}/approve"):
         client.post(url)
         assert _status(db, campaign) == "in_review"
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "status:in_review->approved")) is None
 
 
-def test_sending_back_needs_a_comment_and_records_it(app, db, marketer, reviewer, as_user):
+def test_sending_back_needs_a_comment_and_records_it(app, db, marketer, reviewer, switch_to):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
-    as_user(marketer).post(f"/campaigns/{campaign.id}/review/submit")
-    client = as_user(reviewer)
+    switch_to(marketer).post(f"/campaigns/{campaign.id}/review/submit")
+    client = switch_to(reviewer)
     client.post(f"/campaigns/{campaign.id}/review/send-back", data={"comment": "  "})
     assert _status(db, campaign) == "in_review"
     client.post(f"/campaigns/{campaign.id}/review/send-back", data={"comment": "Name the side effects."})
@@ -189,9 +193,9 @@ def test_sending_back_needs_a_comment_and_records_it(app, db, marketer, reviewer
 
 
 @pytest.mark.parametrize("status", ["draft", "in_review"])
-def test_a_crafted_schedule_post_cannot_schedule_an_unapproved_campaign(app, db, marketer, as_user, status):
+def test_a_crafted_schedule_post_cannot_schedule_an_unapproved_campaign(app, db, marketer, switch_to, status):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
-    client = as_user(marketer)
+    client = switch_to(marketer)
     if status == "in_review":
         client.post(f"/campaigns/{campaign.id}/review/submit")
     assert _status(db, campaign) == status
@@ -202,12 +206,11 @@ def test_a_crafted_schedule_post_cannot_schedule_an_unapproved_campaign(app, db,
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
 
 
-def test_a_schedule_post_without_a_csrf_token_is_refused(app, db, marketer, client):
+def test_a_schedule_post_without_a_csrf_token_is_refused(app, db, marketer, client, auth):
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
     campaign.status = "approved"
     db.session.commit()
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_in(client, marketer)
+    auth.login(marketer)
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.post(f"/campaigns/{campaign.id}/schedule").status_code == 400
     assert _status(db, campaign) == "approved"
@@ -216,10 +219,10 @@ def test_a_schedule_post_without_a_csrf_token_is_refused(app, db, marketer, clie
 # --- the snippet editor ----------------------------------------------------------------------------------
 
 
-def test_editing_a_snippet_returns_the_campaign_to_draft(app, db, marketer, as_user):
+def test_editing_a_snippet_returns_the_campaign_to_draft(app, db, marketer, switch_to):
     body = f"{WARN_SENTENCE}\n\n{CLEAN_SENTENCE}"
     campaign = campaign_with_text(app, marketer, [("Safety", body)], send_post=False)
-    client = as_user(marketer)
+    client = switch_to(marketer)
     page = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page).group(1)
     client.post(f"/campaigns/{campaign.id}/review/accept", data={"fingerprint": fingerprint, "reason": "Checked."})

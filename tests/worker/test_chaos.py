@@ -21,7 +21,8 @@ from service.extensions import db
 from service.models import Delivery, Message, SendBatch, Subscriber
 from service.outgoing.posts import thread_parts_for
 from service.rendering.clinic import ClinicInfo
-from tests.conftest import base_config, make_user
+from tests.app_config import base_config
+from tests.factories import make_user
 from tests.worker.email_settings import sendgrid_settings
 from tests.worker.processes import WorkerPool, add_subscribers, wait_until, worker_env
 from tests.worker.x_posts import AFTERCARE_SENTENCES, due_x_campaign, x_message, x_settings

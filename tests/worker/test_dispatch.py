@@ -1,10 +1,6 @@
 """The whole path on both databases: article -> campaign -> schedule -> worker tick -> outbox."""
 
-import json
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -16,16 +12,11 @@ from service.worker.dispatch import run_due_messages
 from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed
 
 
-def read_emails(outbox: Path):
-    parser = BytesParser(policy=policy.default)
-    return [parser.parsebytes(path.read_bytes()) for path in sorted((outbox / "email").glob("*.eml"))]
-
-
 def next_minute(now: datetime) -> datetime:
     return (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
 
 
-def test_a_scheduled_campaign_lands_in_the_outbox_when_due(app, marketer, reviewer, seed_article_text):
+def test_a_scheduled_campaign_lands_in_the_outbox_when_due(app, marketer, reviewer, seed_article_text, outbox):
     article = import_seed(seed_article_text)
     snippet = article.snippets[1]
     snippet.body += "\n\nDosing <b>matters</b> & so does follow-up."
@@ -44,23 +35,20 @@ def test_a_scheduled_campaign_lands_in_the_outbox_when_due(app, marketer, review
     clock["now"] = send_at + timedelta(seconds=1)
     assert run_due_messages(db.session, ctx) == 2  # the email and the post
 
-    outbox = Path(app.config["OUTBOX_DIR"])
-    emails = read_emails(outbox)
-    assert sorted(message["To"] for message in emails) == ["ana@example.org", "ben@example.org"]
+    emails = outbox.emails
+    assert sorted(message.to for message in emails) == ["ana@example.org", "ben@example.org"]
     for message in emails:
-        html = message.get_body(("html",)).get_content()
-        text = message.get_body(("plain",)).get_content()
-        assert "Dosing &lt;b&gt;matters&lt;/b&gt; &amp; so does follow-up." in html
-        assert "Dosing <b>matters</b> & so does follow-up." in text
-        assert "<script>alert" not in html
-        assert message["Subject"] == "News from the clinic"
+        assert "Dosing &lt;b&gt;matters&lt;/b&gt; &amp; so does follow-up." in message.html
+        assert "Dosing <b>matters</b> & so does follow-up." in message.text
+        assert "<script>alert" not in message.html
+        assert message.subject == "News from the clinic"
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["List-Unsubscribe"].strip().startswith("<https://tidings.test/unsubscribe/")
         assert "@" not in message["List-Unsubscribe"]
-    ana = next(m for m in emails if m["To"] == "ana@example.org")
-    assert "Hi &lt;script&gt;alert(1)&lt;/script&gt;," in ana.get_body(("html",)).get_content()
+    [ana] = outbox.emails_to("ana@example.org")
+    assert "Hi &lt;script&gt;alert(1)&lt;/script&gt;," in ana.html
 
-    posts = [json.loads(p.read_text()) for p in sorted((outbox / "posts").glob("*.json"))]
+    posts = outbox.posts
     assert posts and posts[0]["text"].startswith(snippet.heading)
     assert all(post["in_reply_to"] == posts[i - 1]["id"] for i, post in enumerate(posts) if i)
 
@@ -72,10 +60,10 @@ def test_a_scheduled_campaign_lands_in_the_outbox_when_due(app, marketer, review
     assert campaign.status == "sent"
 
     assert run_due_messages(db.session, ctx) == 0, "a sent message is never sent again"
-    assert len(read_emails(outbox)) == 2
+    assert len(outbox.emails) == 2
 
 
-def test_a_paused_campaign_sends_nothing_until_resumed(app, marketer, reviewer, seed_article_text):
+def test_a_paused_campaign_sends_nothing_until_resumed(app, marketer, reviewer, seed_article_text, outbox):
     article = import_seed(seed_article_text)
     add_subscriber(app, "ana@example.org")
     now = datetime.now(UTC)
@@ -90,4 +78,4 @@ def test_a_paused_campaign_sends_nothing_until_resumed(app, marketer, reviewer, 
     lifecycle.resume(db.session, campaign, marketer)
     db.session.commit()
     assert run_due_messages(db.session, ctx) == 1
-    assert len(read_emails(Path(app.config["OUTBOX_DIR"]))) == 1
+    assert len(outbox.emails) == 1

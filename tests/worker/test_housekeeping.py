@@ -8,15 +8,16 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.models import AuditEntry, Subscriber
-from tests.conftest import base_config
+from tests.app_config import base_config
 from tests.factories import add_subscriber
-from tests.subscribers.helpers import emails_to
+from tests.outbox import Outbox
 from tests.worker.processes import WorkerPool, app_sharing_its_database, read, wait_until, worker_env
 
 
 def test_a_running_worker_sends_confirmations_the_page_could_not_and_deletes_stale_signups(tmp_path: Path):
     config = base_config(tmp_path, f"sqlite:///{tmp_path / 'tidings.db'}")
     with app_sharing_its_database(config) as app:
+        outbox = Outbox(app.config["OUTBOX_DIR"])
         now = datetime.now(UTC)
         stale = add_subscriber(app, "never-confirmed@example.org", status="pending")
         stale.created_at = stale.consent_at = now - timedelta(days=8)
@@ -31,7 +32,7 @@ def test_a_running_worker_sends_confirmations_the_page_could_not_and_deletes_sta
             purged = select(AuditEntry.detail).where(AuditEntry.action == "subscribers:purged_pending")
             wait_until(lambda: read(purged) is not None, timeout=20, what="the purge", workers=pool)
             wait_until(
-                lambda: emails_to(app, "page-could-not-mail@example.org"),
+                lambda: outbox.emails_to("page-could-not-mail@example.org"),
                 timeout=20,
                 what="the confirmation the page could not send",
                 workers=pool,
@@ -41,6 +42,6 @@ def test_a_running_worker_sends_confirmations_the_page_could_not_and_deletes_sta
         emails = set(db.session.scalars(select(Subscriber.email)))
         assert emails == {"page-could-not-mail@example.org", "signed-up-today@example.org", "reader@example.org"}
         assert read(purged) == "1 unconfirmed for over 7 days"
-        [confirmation] = emails_to(app, "page-could-not-mail@example.org")
+        [confirmation] = outbox.emails_to("page-could-not-mail@example.org")
         assert "confirm" in confirmation["Subject"].lower()
-        assert emails_to(app, "signed-up-today@example.org") == [], "the page may still be sending that one"
+        assert outbox.emails_to("signed-up-today@example.org") == [], "the page may still be sending that one"

@@ -2,7 +2,6 @@
 now or skip (both audit-logged)."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,10 +12,6 @@ from service.models import AuditEntry, Campaign
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed
-
-
-def emails_in_outbox(app) -> int:
-    return len(list((Path(app.config["OUTBOX_DIR"]) / "email").glob("*.eml")))
 
 
 def actions(campaign: Campaign) -> list[str]:
@@ -50,16 +45,16 @@ def tick(app) -> int:
     return run_due_messages(db.session, WorkerContext.from_config(app.config))
 
 
-def test_a_send_due_within_the_grace_goes_out_when_the_worker_returns(app, campaign_due):
+def test_a_send_due_within_the_grace_goes_out_when_the_worker_returns(app, campaign_due, outbox):
     campaign = campaign_due(hours_ago=5.5)
 
     assert tick(app) == 1
 
     assert campaign.messages[0].status == "sent"
-    assert emails_in_outbox(app) == 2
+    assert len(outbox.emails) == 2
 
 
-def test_a_send_older_than_the_grace_is_marked_missed_and_not_sent(app, campaign_due):
+def test_a_send_older_than_the_grace_is_marked_missed_and_not_sent(app, campaign_due, outbox):
     campaign = campaign_due(hours_ago=6.5)
 
     assert tick(app) == 0
@@ -67,10 +62,10 @@ def test_a_send_older_than_the_grace_is_marked_missed_and_not_sent(app, campaign
     db.session.refresh(campaign)
     message = campaign.messages[0]
     assert message.status == "missed"
-    assert emails_in_outbox(app) == 0
+    assert len(outbox.emails) == 0
     assert "message:missed" in actions(campaign)
     assert campaign.status == "scheduled", "a campaign with a missed message waits for a person"
-    assert tick(app) == 0 and emails_in_outbox(app) == 0, "a missed message is never sent by the worker itself"
+    assert tick(app) == 0 and len(outbox.emails) == 0, "a missed message is never sent by the worker itself"
 
 
 def test_the_grace_is_configurable(app, campaign_due):
@@ -82,7 +77,7 @@ def test_the_grace_is_configurable(app, campaign_due):
     assert campaign.messages[0].status == "missed"
 
 
-def test_send_now_replans_a_missed_message_and_the_worker_sends_it(app, campaign_due, marketer):
+def test_send_now_replans_a_missed_message_and_the_worker_sends_it(app, campaign_due, marketer, outbox):
     campaign = campaign_due(hours_ago=8)
     tick(app)
     message = campaign.messages[0]
@@ -95,12 +90,12 @@ def test_send_now_replans_a_missed_message_and_the_worker_sends_it(app, campaign
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "message:send-now"))
     assert entry.actor_id == marketer.id and f"message {message.id}" in entry.detail
     assert tick(app) == 1
-    assert message.status == "sent" and emails_in_outbox(app) == 2
+    assert message.status == "sent" and len(outbox.emails) == 2
     db.session.refresh(campaign)
     assert campaign.status == "sent"
 
 
-def test_skip_cancels_a_missed_message_and_finishes_a_campaign_with_nothing_left(app, campaign_due, marketer):
+def test_skip_cancels_a_missed_message_and_finishes_a_campaign_with_nothing_left(app, campaign_due, marketer, outbox):
     campaign = campaign_due(hours_ago=8)
     tick(app)
     message = campaign.messages[0]
@@ -112,7 +107,7 @@ def test_skip_cancels_a_missed_message_and_finishes_a_campaign_with_nothing_left
     assert "Skipped by" in message.error
     assert campaign.status == "sent"
     assert actions(campaign)[-2:] == ["message:skipped", "status:scheduled->sent"]
-    assert tick(app) == 0 and emails_in_outbox(app) == 0
+    assert tick(app) == 0 and len(outbox.emails) == 0
 
 
 def test_only_a_missed_message_can_be_sent_now_or_skipped(app, campaign_due, marketer):

@@ -14,7 +14,7 @@ from service.extensions import db
 from service.models import Delivery, Message, WorkerLease
 from service.outgoing.posts import thread_parts_for
 from service.rendering.clinic import ClinicInfo
-from tests.conftest import base_config
+from tests.app_config import base_config
 from tests.fakes.http_fake import Reply, Request
 from tests.fakes.x_server import FakeX
 from tests.worker.processes import WorkerPool, app_sharing_its_database, wait_until, worker_env

@@ -2,7 +2,6 @@
 well within 30 seconds; the next worker finishes the send, and every recipient gets the email exactly once. The stop
 flag itself is also tested in-process: raised mid-batch (email) or mid-thread (X), the send resumes without a gap."""
 
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,7 +15,7 @@ from service.extensions import db
 from service.models import Delivery, Message, SendBatch, Subscriber, WorkerHeartbeat
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from tests.conftest import base_config
+from tests.app_config import base_config
 from tests.worker.processes import (
     WorkerPool,
     add_subscribers,
@@ -184,7 +183,7 @@ def test_the_stop_flag_ends_an_email_send_after_the_batch_in_hand(app, seed_arti
     assert count_batches(message.id, "uncertain") == 0
 
 
-def test_the_stop_flag_ends_a_thread_between_parts_and_the_next_worker_continues_it(app, seed_article_text):
+def test_the_stop_flag_ends_a_thread_between_parts_and_the_next_worker_continues_it(app, seed_article_text, outbox):
     campaign = due_campaign(app, seed_article_text, send_email=False, send_post=True)
     message = campaign.messages[0]
     channel = StopDuringPost(app.config["OUTBOX_DIR"])
@@ -196,9 +195,6 @@ def test_the_stop_flag_ends_a_thread_between_parts_and_the_next_worker_continues
     run_due_messages(db.session, WorkerContext.from_config(app.config))
     db.session.refresh(message)
     assert message.status == "sent" and message.total_count > 1
-    posts = sorted(
-        (json.loads(p.read_text("utf-8")) for p in (Path(app.config["OUTBOX_DIR"]) / "posts").glob("*.json")),
-        key=lambda post: int(post["id"]),
-    )
+    posts = outbox.posts
     assert len(posts) == message.total_count
     assert all(post["in_reply_to"] == previous["id"] for previous, post in zip(posts, posts[1:], strict=False))

@@ -2,7 +2,6 @@
 thread is posted once and chained, nothing is left uncertain, even when the worker holding the email stops part-way
 and the other takes over. On PostgreSQL both workers send at once (SKIP LOCKED); on SQLite they take turns."""
 
-import json
 import signal
 from collections import Counter
 from pathlib import Path
@@ -11,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import Delivery, Message, SendBatch, WorkerHeartbeat
-from tests.conftest import base_config
+from tests.app_config import base_config
+from tests.outbox import Outbox
 from tests.worker.processes import (
     WorkerPool,
     add_subscribers,
@@ -88,11 +88,7 @@ def test_two_workers_at_once_send_each_email_and_post_exactly_once(shared_app, s
     assert read(select(func.count()).select_from(Delivery).where(Delivery.status != "sent")) == 0
     assert message_field(email_id, Message.sent_count) == RECIPIENTS
 
-    posts = sorted((json.loads(path.read_text("utf-8")) for path in (outbox / "posts").glob("*.json")), key=_by_id)
+    posts = Outbox(outbox).posts
     assert len(posts) == message_field(post_id, Message.total_count), "each part of the thread posted once"
     assert posts[0]["in_reply_to"] is None
     assert all(post["in_reply_to"] == previous["id"] for previous, post in zip(posts, posts[1:], strict=False))
-
-
-def _by_id(post: dict) -> int:
-    return int(post["id"])
