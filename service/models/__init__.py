@@ -1,6 +1,7 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
 from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, Delivery, Message, SendBatch
+from service.models.claims_library import ClaimEvidence, FindingLink, LibraryClaim, LibraryClaimVersion
 from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
@@ -21,6 +22,7 @@ __all__ = [
     "Campaign",
     "EmailIssue",
     "CampaignEdit",
+    "ClaimEvidence",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
@@ -30,6 +32,9 @@ __all__ = [
     "FindingAcceptance",
     "Media",
     "ImportJob",
+    "FindingLink",
+    "LibraryClaim",
+    "LibraryClaimVersion",
     "Message",
     "Section",
     "PostDraft",
