@@ -13,7 +13,8 @@ ROLES = ("anonymous", "marketer", "reviewer", "admin")
 STAFF = ("login", "ok", "ok", "ok")
 MANAGERS = ("login", "ok", "403", "ok")
 ADMINS = ("login", "403", "403", "ok")
-EDITORS = MANAGERS  # admins and marketers: the blog feed's recipe
+EDITORS = MANAGERS  # admins and marketers: the blog feed's recipe, media uploads, posts on X
+REVIEWERS = ("login", "403", "ok", "ok")  # the claims library's proposals and decisions
 PUBLIC = ("ok", "ok", "ok", "ok")
 
 # endpoint -> row, or {method: row}. Keep it sorted; one line per endpoint merges cleanly.
@@ -28,6 +29,7 @@ MATRIX: dict[str, tuple | dict] = {
     "auth.login": PUBLIC,
     "auth.logout": STAFF,
     "calendar.index": STAFF,
+    "campaign_posts.edit": EDITORS,
     "campaigns.act": STAFF,
     "campaigns.edit": STAFF,
     "campaigns.index": STAFF,
@@ -35,12 +37,27 @@ MATRIX: dict[str, tuple | dict] = {
     "campaigns.preview": STAFF,
     "campaigns.preview_email": STAFF,
     "campaigns.show": STAFF,
+    "composer.edit": STAFF,
+    "composer.live": STAFF,
+    "composer.new_step": STAFF,
+    "composer.save": STAFF,
+    "composer.take_new": STAFF,
     "email_status.mark_batch_delivered": STAFF,
     "email_status.resend": STAFF,
     "email_status.test_send": STAFF,
     "feed.index": STAFF,
     "feed.recipe": EDITORS,
     "health.healthz": PUBLIC,
+    "library.approve": REVIEWERS,
+    "library.change": REVIEWERS,
+    "library.index": STAFF,
+    "library.new": REVIEWERS,
+    "library.reject": REVIEWERS,
+    "library.retire": REVIEWERS,
+    "library.show": STAFF,
+    "media.index": STAFF,
+    "media.stored_file": PUBLIC,  # images in emails: readers fetch them without an account
+    "media.upload": EDITORS,
     "outbox.email_html": ADMINS,
     "outbox.index": ADMINS,
     "outbox.show_email": ADMINS,
@@ -59,7 +76,8 @@ MATRIX: dict[str, tuple | dict] = {
     "recovery.skip_uncertain_post": STAFF,
     "review.accept": STAFF,
     "review.approve": STAFF,
-    "review.edit_snippet": STAFF,
+    "review.link": STAFF,
+    "review.references": STAFF,
     "review.send_back": STAFF,
     "review.show": STAFF,
     "review.submit": STAFF,
