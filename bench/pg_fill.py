@@ -72,18 +72,12 @@ def add_campaign(app, *, name: str, status: str, sent: bool, topics=(TOPIC,)) ->
     """A campaign with one email message (sent, or due in a month). Returns the message's id."""
     from datetime import timedelta
 
+    from bench.fanout import composed_issue
     from service.extensions import db
-    from service.models import Article, Campaign, Message, Snippet
+    from service.models import Campaign, Message
 
     now = datetime.now(UTC)
     with app.app_context():
-        article = Article(
-            title=name,
-            source_format="text",
-            raw_text="Body text.",
-            fingerprint=uuid.uuid4().hex,
-            snippets=[Snippet(position=0, heading=name, body="Body text.")],
-        )
         campaign = Campaign(
             name=name,
             slug=f"bench-{uuid.uuid4().hex[:8]}",
@@ -92,12 +86,13 @@ def add_campaign(app, *, name: str, status: str, sent: bool, topics=(TOPIC,)) ->
             send_post=False,
             email_subject=f"{name}: what helps",
             topics=list(topics),
+            issues=[composed_issue()],
         )
-        db.session.add_all([article, campaign])
+        db.session.add(campaign)
         db.session.flush()
         message = Message(
             campaign_id=campaign.id,
-            snippet_id=article.snippets[0].id,
+            issue_id=campaign.issues[0].id,
             channel="email",
             send_at=now if sent else now + timedelta(days=30),
             status="sent" if sent else "planned",
@@ -113,6 +108,11 @@ def address_of(number: int) -> str:
     return f"reader{number:07d}@example{number % 97}.org"
 
 
+def public_id_of(number: int) -> str:
+    """Subscriber `number`'s public id (links carry it): unique, 22 characters, like the random ones."""
+    return f"bench{number:017d}"
+
+
 def hash_of(number: int, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), address_of(number).encode(), hashlib.sha256).hexdigest()
 
@@ -121,12 +121,15 @@ def fill_subscribers(connection: psycopg.Connection, n: int, secret_key: str, *,
     """N confirmed subscribers (ids 1..N) of `topics`: subscriber i has topics[i % len(topics)] (and, every third,
     the next one too)."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    columns = "id, email, email_hash, first_name, status, consent_at, consent_source, confirmed_at, created_at"
+    columns = (
+        "id, public_id, email, email_hash, first_name, status, consent_at, consent_source, confirmed_at, created_at"
+    )
     with connection.cursor() as cursor, cursor.copy(f"COPY subscribers ({columns}) FROM STDIN") as copy:
         for number in range(1, n + 1):
             first_name = f"Reader{number}" if number % 3 else ""
             digest = hash_of(number, secret_key)
-            copy.write_row((number, address_of(number), digest, first_name, "confirmed", now, "import", now, now))
+            row = (number, public_id_of(number), address_of(number), digest, first_name, "confirmed", now, "import")
+            copy.write_row((*row, now, now))
     with connection.cursor() as cursor, cursor.copy("COPY subscriber_topics (subscriber_id, topic) FROM STDIN") as copy:
         for number in range(1, n + 1):
             copy.write_row((number, topics[number % len(topics)]))

@@ -31,7 +31,16 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.pg_fill import BENCH_SECRET_KEY, DEFAULT_PG, PostgresDatabase, analyze, bench_app, fill_subscribers, migrate  # noqa: E402
+from bench.pg_fill import (  # noqa: E402
+    BENCH_SECRET_KEY,
+    DEFAULT_PG,
+    PostgresDatabase,
+    analyze,
+    bench_app,
+    fill_subscribers,
+    migrate,
+    public_id_of,
+)
 from bench.webhook_ingest import free_port, percentile, procfile_web_command, wait_for, warm_up  # noqa: E402
 
 SECRET_KEY = BENCH_SECRET_KEY
@@ -44,7 +53,9 @@ def unsubscribe_paths(count: int, step: int) -> list[str]:
 
     app = bench_app("sqlite://", SECRET_KEY, PUBLIC_BASE_URL=BASE_URL)
     clinic = ClinicInfo.from_config(app.config)
-    return [urlsplit(unsubscribe_url(clinic, SECRET_KEY, 1 + number * step)).path for number in range(count)]
+    return [
+        urlsplit(unsubscribe_url(clinic, SECRET_KEY, public_id_of(1 + number * step))).path for number in range(count)
+    ]
 
 
 class Load:
@@ -109,6 +120,7 @@ def main() -> None:
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
             "EMAIL_HASH_KEY": SECRET_KEY,
+            "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379"),
             "PUBLIC_BASE_URL": BASE_URL,
             "OUTBOX_DIR": folder,
             "PORT": str(port),

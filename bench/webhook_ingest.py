@@ -204,6 +204,7 @@ def main() -> None:
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
             "EMAIL_HASH_KEY": SECRET_KEY,
+            "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379"),
             "PUBLIC_BASE_URL": "https://news.bench.example",
             "SENDGRID_WEBHOOK_PUBLIC_KEY": signer.public_key,
             "OUTBOX_DIR": folder,

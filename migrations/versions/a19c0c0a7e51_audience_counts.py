@@ -1,7 +1,7 @@
 """audience counts: exact audience sizes per topic set and subscribers per status, kept by PostgreSQL triggers
 
 Revision ID: a19c0c0a7e51
-Revises: 167dba1490b8
+Revises: 35acea7a9edd
 Create Date: 2026-12-01 21:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a19c0c0a7e51'
-down_revision = '167dba1490b8'
+down_revision = '35acea7a9edd'
 branch_labels = None
 depends_on = None
 
