@@ -83,9 +83,10 @@ def recipient_values(unsubscribe_link: str, first_name: str) -> dict[str, str]:
     return {UNSUBSCRIBE_URL: unsubscribe_link, GREETING_TEXT: greeting, GREETING_HTML: str(escape(greeting))}
 
 
-def recipients_for(rows: list, clinic: ClinicInfo, secret_key: str) -> list[Recipient]:
-    """Newsletter recipients for audience rows of (id, email, first_name)."""
-    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.id for row in rows])
+def recipients_for(rows: list, clinic: ClinicInfo, secret_key: str, message_id: int | None = None) -> list[Recipient]:
+    """Newsletter recipients for audience rows of (id, email, first_name). Their unsubscribe links (visible and in
+    the List-Unsubscribe header) name `message_id`, so an unsubscribe counts for the message it came from."""
+    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.id for row in rows], message_id)
     return [
         Recipient(email=row.email, substitutions=recipient_values(link, row.first_name))
         for row, link in zip(rows, links, strict=True)

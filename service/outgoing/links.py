@@ -38,19 +38,23 @@ class UnsubscribeLinks:
         self.mac = hmac.new(self.signer.derive_key(), digestmod=self.signer.digest_method)
         self.sep = self.signer.sep.encode() if isinstance(self.signer.sep, str) else self.signer.sep
 
-    def for_subscribers(self, subscriber_ids: list[int]) -> list[str]:
+    def for_subscribers(self, subscriber_ids: list[int], message_id: int | None = None) -> list[str]:
+        """With `message_id`, each token also names the message (its unsubscribes then count for that message)."""
         stamp = self.sep + base64_encode(int_to_bytes(self.signer.get_timestamp()))
+        payloads = [[subscriber_id, message_id] for subscriber_id in subscriber_ids] if message_id else subscriber_ids
         fast = self._payload
-        if subscriber_ids and fast(subscriber_ids[0]) != self.serializer.dump_payload(subscriber_ids[0]):
+        if payloads and fast(payloads[0]) != self.serializer.dump_payload(payloads[0]):
             fast = self.serializer.dump_payload
         links = []
-        for subscriber_id in subscriber_ids:
-            value = fast(subscriber_id) + stamp
+        for payload in payloads:
+            value = fast(payload) + stamp
             mac = self.mac.copy()
             mac.update(value)
             links.append(self.prefix + (value + self.sep + base64_encode(mac.digest())).decode("ascii"))
         return links
 
     @staticmethod
-    def _payload(subscriber_id: int) -> bytes:
-        return base64_encode(str(int(subscriber_id)).encode("ascii"))
+    def _payload(payload: int | list[int]) -> bytes:
+        if isinstance(payload, list):
+            return base64_encode(f"[{int(payload[0])},{int(payload[1])}]".encode("ascii"))
+        return base64_encode(str(int(payload)).encode("ascii"))

@@ -32,21 +32,33 @@ def make_token(secret_key: SigningKeys, purpose: str, subscriber_id: int) -> str
 
 
 def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None) -> int:
-    try:
-        return int(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
-    except SignatureExpired as error:
-        raise TokenError("This link has expired.", expired=True) from error
-    except (BadSignature, ValueError, TypeError) as error:
-        raise TokenError("This link is not valid.") from error
+    """The subscriber id a token carries (whether or not it also names a message)."""
+    return read_token_issued(secret_key, purpose, token, max_age_seconds)[0]
+
+
+def make_message_token(secret_key: SigningKeys, purpose: str, subscriber_id: int, message_id: int) -> str:
+    """A token that also names the message whose email carried it (a newsletter's unsubscribe link and header)."""
+    return _serializer(secret_key, purpose).dumps([subscriber_id, message_id])
 
 
 def read_token_issued(
     secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
 ) -> tuple[int, datetime]:
     """Like read_token, and also when the token was made: a link older than the state it acts on is refused."""
+    subscriber_id, _message_id, issued = read_message_token_issued(secret_key, purpose, token, max_age_seconds)
+    return subscriber_id, issued
+
+
+def read_message_token_issued(
+    secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
+) -> tuple[int, int | None, datetime]:
+    """(subscriber id, message id or None, when made) of a token from make_token or make_message_token."""
     try:
         value, issued = _serializer(secret_key, purpose).loads(token, max_age=max_age_seconds, return_timestamp=True)
-        return int(value), issued.astimezone(UTC)
+        if isinstance(value, list):
+            subscriber_id, message_id = value
+            return int(subscriber_id), int(message_id), issued.astimezone(UTC)
+        return int(value), None, issued.astimezone(UTC)
     except SignatureExpired as error:
         raise TokenError("This link has expired.", expired=True) from error
     except (BadSignature, ValueError, TypeError) as error:

@@ -75,7 +75,7 @@ def _send_batch(
         session.commit()
         return None
     try:
-        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"])
+        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], message.id)
         provider_id = ctx.email_channel.send_batch(with_batch_id(email, batch.id), recipients)
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
