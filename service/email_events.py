@@ -8,7 +8,7 @@ the clinic has turned tracking on. No address is stored: events point at the sub
 The webhook's request is checked first, by the channel (`service.channels.email.sendgrid_webhook.verify_request`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -40,6 +40,8 @@ class RecordResult:
     recorded: int = 0
     duplicates: int = 0
     ignored: int = 0
+    # The messages that recorded events name (their figures changed: the guardrails look at them again).
+    message_ids: set[int] = field(default_factory=set)
 
 
 def record_events(session: Session, events: object, *, hash_key: str, tracking: bool, now: datetime) -> RecordResult:
@@ -51,19 +53,21 @@ def record_events(session: Session, events: object, *, hash_key: str, tracking: 
         raise ValueError("the payload must be a JSON array of event objects")
     result = RecordResult()
     for event in events:
-        outcome = _record(session, event, hash_key=hash_key, tracking=tracking, now=now)
+        outcome, message_id = _record(session, event, hash_key=hash_key, tracking=tracking, now=now)
         setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "recorded" and message_id is not None:
+            result.message_ids.add(message_id)
     return result
 
 
-def _record(session: Session, event: dict, *, hash_key: str, tracking: bool, now: datetime) -> str:
+def _record(session: Session, event: dict, *, hash_key: str, tracking: bool, now: datetime) -> tuple[str, int | None]:
     sg_event_id, name = event.get("sg_event_id"), event.get("event")
     if not isinstance(sg_event_id, str) or not sg_event_id or name not in EMAIL_EVENT_KINDS:
-        return "ignored"
+        return "ignored", None
     if name in TRACKING_EVENTS and not tracking:
-        return "ignored"
+        return "ignored", None
     if session.scalar(select(EmailEvent.id).where(EmailEvent.sg_event_id == sg_event_id)) is not None:
-        return "duplicates"
+        return "duplicates", None
     address = event.get("email") if isinstance(event.get("email"), str) else None
     address_hash = email_hash(address, hash_key) if address else None
     subscriber = (
@@ -92,13 +96,13 @@ def _record(session: Session, event: dict, *, hash_key: str, tracking: bool, now
                 )
             )
     except IntegrityError:
-        return "duplicates"
+        return "duplicates", None
     blocked = name == "bounce" and kind == "blocked"
     if name in SUPPRESSING_EVENTS and address_hash and not blocked:
         _suppress(session, SUPPRESSING_EVENTS[name], address_hash, subscriber, now)
     if delivery is not None:
         _advance_delivery(delivery, "blocked" if blocked else _DELIVERY_STATUS_FOR.get(name), now)
-    return "recorded"
+    return "recorded", message_id
 
 
 def _message_id(session: Session, value: object) -> int | None:

@@ -6,6 +6,7 @@ from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.reviews import FindingAcceptance
+from service.models.send_holds import SendHold
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import RecoveryCode, User
 from service.models.worker_lease import WorkerLease
@@ -27,6 +28,7 @@ __all__ = [
     "Message",
     "RecoveryCode",
     "SendBatch",
+    "SendHold",
     "Snippet",
     "Subscriber",
     "SubscriberTopic",

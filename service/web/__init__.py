@@ -10,6 +10,7 @@ from service.web import (
     batches,
     calendar,
     campaigns,
+    deliverability,
     feed,
     health,
     outbox,
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
         feed,
         campaigns,
         reports,
+        deliverability,
         review,
         audit,
         outbox,
@@ -52,3 +54,4 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    deliverability.init_app(app)

@@ -35,7 +35,7 @@ from service.compliance.setup import send_time_problem
 from service.models import Message, SendBatch
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
 from service.subscribers.audience import audience_batch
-from service.worker.claims import hand_back, release, renew_lease
+from service.worker.claims import email_sends_held, hand_back, release, renew_lease
 from service.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ MAX_BATCH_SIZE = 1000  # SendGrid's limit of personalizations per request
 
 def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str | None:
     """Why this worker must stop before the next batch (and the message's state is then recorded), or None."""
-    if ctx.stopping.is_set():
+    if ctx.stopping.is_set() or email_sends_held(session):
+        # Held: left sending and unclaimed, so it resumes at its audience cursor once an admin releases the hold.
         return hand_back(session, message)
     session.refresh(message.campaign, ["status"])
     if message.campaign.status in ("paused", "cancelled"):
