@@ -4,6 +4,7 @@ from flask import Blueprint, Response, render_template
 from flask_login import login_required
 
 from service.campaigns.report import campaign_report, report_csv
+from service.campaigns.report_charts import funnel, hourly_events
 from service.extensions import db
 from service.models import Campaign
 
@@ -14,7 +15,25 @@ blueprint = Blueprint("reports", __name__, url_prefix="/campaigns")
 @login_required
 def show(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    return render_template("reports/campaign.html", campaign=campaign, report=campaign_report(db.session, campaign))
+    report = campaign_report(db.session, campaign)
+    hourly = hourly_events(db.session, campaign)
+    steps = funnel(report, clicks=None)
+    charts = {
+        "hourly-chart": {
+            "type": "line",
+            "labels": [f"+{hour} h" for hour in hourly.hours],
+            "series": [{"label": label, "values": values} for label, values in hourly.series.items()],
+        },
+        "funnel-chart": {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [label for label, _ in steps],
+            "series": [{"label": "Emails", "values": [number for _, number in steps]}],
+        },
+    }
+    return render_template(
+        "reports/campaign.html", campaign=campaign, report=report, hourly=hourly, funnel=steps, charts=charts
+    )
 
 
 @blueprint.get("/<int:campaign_id>/report.csv")
