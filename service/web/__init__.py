@@ -12,6 +12,7 @@ from service.web import (
     campaigns,
     deliverability,
     feed,
+    growth,
     health,
     outbox,
     pages,
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
         batches,
         public,
         subscribers,
+        growth,
         webhooks,
     ):
         app.register_blueprint(module.blueprint)
