@@ -109,6 +109,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "CLINIC_PRIVACY_URL": get("CLINIC_PRIVACY_URL", "https://www.daytryphealth.com/privacy-policy"),
         "SUBSCRIBER_TOPICS": [t.strip() for t in get("SUBSCRIBER_TOPICS", "newsletter,kap,events").split(",")],
         "TRACKING_ENABLED": _flag(get("TRACKING_ENABLED")),
+        # Click counting: newsletter links go through Tidings' own redirect, counting per-link totals only.
+        "CLICK_COUNTING_ENABLED": _flag(get("CLICK_COUNTING_ENABLED")),
         # Deliverability guardrails (fractions: 0.003 = 0.3%): a send's complaints above the warning rate warn; above
         # the hold rate, or hard bounces above theirs, the next email sends wait for an admin. A list not mailed
         # for DORMANT_LIST_DAYS warns before its next send.

@@ -1,4 +1,7 @@
-"""send holds: the deliverability brake (a send's complaints or hard bounces passed their limit)
+"""send holds and message links: the deliverability brake, and per-link click totals
+
+send_holds: a send's complaints or hard bounces passed their limit. message_links: the links of a sent message and
+how often each was followed (click counting, off by default; nothing about the person).
 
 Revision ID: b14d0e1a7c3f
 Revises: 167dba1490b8
@@ -33,9 +36,23 @@ def upgrade():
     )
     with op.batch_alter_table('send_holds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_send_holds_acknowledged_at'), ['acknowledged_at'], unique=False)
+    op.create_table('message_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('message_id', 'url')
+    )
+    with op.batch_alter_table('message_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_links_message_id'), ['message_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('message_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_links_message_id'))
+    op.drop_table('message_links')
     with op.batch_alter_table('send_holds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_send_holds_acknowledged_at'))
     op.drop_table('send_holds')

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from service.models import Campaign, Delivery, EmailEvent, Message
+from service.models import Campaign, Delivery, EmailEvent, Message, MessageLink
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,45 @@ def campaign_report(session: Session, campaign: Campaign) -> CampaignReport:
             for message in messages
         ],
     )
+
+
+def link_clicks(session: Session, campaign: Campaign) -> list[MessageLink]:
+    """The counted links of the campaign's messages with their totals (empty unless click counting was on)."""
+    return list(
+        session.scalars(
+            select(MessageLink)
+            .join(Message, Message.id == MessageLink.message_id)
+            .where(Message.campaign_id == campaign.id)
+            .order_by(MessageLink.message_id, MessageLink.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    message_id: int
+    part_index: int  # 0 for a post, 1.. for the replies of a thread
+    post_id: str
+
+    @property
+    def url(self) -> str:
+        # X resolves this address for any account's post.
+        return f"https://x.com/i/web/status/{self.post_id}"
+
+
+def published_posts(session: Session, campaign: Campaign) -> list[PublishedPost]:
+    """The campaign's posts on X that went out, by message and part."""
+    rows = session.execute(
+        select(Delivery.message_id, Delivery.part_index, Delivery.provider_id)
+        .join(Message, Message.id == Delivery.message_id)
+        .where(
+            Message.campaign_id == campaign.id,
+            Delivery.channel == "x",
+            Delivery.provider_id.is_not(None),
+        )
+        .order_by(Message.send_at, Delivery.part_index)
+    ).all()
+    return [PublishedPost(message_id, part_index or 0, post_id) for message_id, part_index, post_id in rows]
 
 
 CSV_COLUMNS = (

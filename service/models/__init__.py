@@ -5,6 +5,7 @@ from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
+from service.models.message_links import MessageLink
 from service.models.reviews import FindingAcceptance
 from service.models.send_holds import SendHold
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
@@ -26,6 +27,7 @@ __all__ = [
     "FeedRecipe",
     "FindingAcceptance",
     "Message",
+    "MessageLink",
     "RecoveryCode",
     "SendBatch",
     "SendHold",

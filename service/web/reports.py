@@ -1,9 +1,9 @@
 """The campaign report page and its CSV export (thin: the figures come from service.campaigns.report)."""
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 from flask_login import login_required
 
-from service.campaigns.report import campaign_report, report_csv
+from service.campaigns.report import campaign_report, link_clicks, published_posts, report_csv
 from service.campaigns.report_charts import funnel, hourly_events
 from service.extensions import db
 from service.models import Campaign
@@ -17,7 +17,9 @@ def show(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     report = campaign_report(db.session, campaign)
     hourly = hourly_events(db.session, campaign)
-    steps = funnel(report, clicks=None)
+    links = link_clicks(db.session, campaign)
+    counting = bool(current_app.config.get("CLICK_COUNTING_ENABLED")) or bool(links)
+    steps = funnel(report, clicks=sum(link.clicks for link in links) if counting else None)
     charts = {
         "hourly-chart": {
             "type": "line",
@@ -32,7 +34,14 @@ def show(campaign_id: int):
         },
     }
     return render_template(
-        "reports/campaign.html", campaign=campaign, report=report, hourly=hourly, funnel=steps, charts=charts
+        "reports/campaign.html",
+        campaign=campaign,
+        report=report,
+        hourly=hourly,
+        funnel=steps,
+        charts=charts,
+        links=links if counting else None,
+        posts=published_posts(db.session, campaign),
     )
 
 

@@ -33,6 +33,7 @@ from service import send_ledger as ledger
 from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.models import Message, SendBatch
+from service.outgoing.click_links import with_counted_links
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
 from service.subscribers.audience import audience_batch
 from service.worker.claims import email_sends_held, hand_back, release, renew_lease
@@ -158,6 +159,10 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
 
 def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> str:
     email = outgoing_email_for(message.campaign, message.snippet, ctx.clinic, message.id)
+    if ctx.config.get("CLICK_COUNTING_ENABLED"):
+        # The same links (and tokens) for every batch, a resumed send included: they are found again by URL.
+        email = with_counted_links(session, email, message.id, ctx.config["SECRET_KEY"], ctx.clinic.public_base_url)
+        session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         stop = _stop_reason(session, message, ctx)

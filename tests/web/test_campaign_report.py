@@ -18,6 +18,7 @@ from tests.factories import add_subscriber
 from tests.fakes.sendgrid_event_signer import EventSigner
 from tests.worker.email_settings import sendgrid_settings
 from tests.worker.processes import due_campaign
+from tests.worker.x_posts import x_settings
 
 SIGNER = EventSigner()
 ADDRESSES = [f"{name}@example.org" for name in ("ann", "ben", "cat", "dan", "eve", "fay")]
@@ -134,3 +135,15 @@ def test_the_campaign_list_counts_messages_and_the_campaign_page_counts_recipien
 
     assert "1 of 1 message" in listing
     assert "6 recipients" in page
+
+
+def test_the_report_links_to_each_post_on_x(app, auth, client, marketer, fake_x, seed_article_text):
+    app.config.update(x_settings(fake_x))
+    campaign = due_campaign(app, seed_article_text, send_email=False, send_post=True)
+    run_due_messages(db.session, WorkerContext.from_config(app.config))
+    auth.login(marketer)
+
+    page = client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
+
+    post_ids = [post["id"] for post in fake_x.posts]
+    assert post_ids and all(f"https://x.com/i/web/status/{post_id}" in page for post_id in post_ids)
