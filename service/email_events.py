@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from service.models import Delivery, EmailEvent, Message, Subscriber
 from service.models.email_events import EMAIL_EVENT_KINDS
+from service.models.statuses import DeliveryStatus
+from service.send_ledger import move_delivery
 from service.subscribers.identity import email_hash
 from service.subscribers.suppressions import LIFTABLE_REASONS, ensure_suppressed, suppression_for
 from service.subscribers.unsubscribe import unsubscribe
@@ -140,4 +142,5 @@ def _advance_delivery(delivery: Delivery, status: str | None, now: datetime) -> 
     if status is None or delivery.status not in _DELIVERY_RANK:
         return
     if _DELIVERY_RANK[status] >= _DELIVERY_RANK[delivery.status]:
-        delivery.status, delivery.updated_at = status, now
+        move_delivery(delivery, DeliveryStatus(status))
+        delivery.updated_at = now

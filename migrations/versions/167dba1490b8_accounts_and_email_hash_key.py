@@ -13,7 +13,7 @@ rotates. An HMAC cannot be re-keyed without the address, so:
 The keys come from the app's config (the environment), which `flask db upgrade` runs under.
 
 Revision ID: 167dba1490b8
-Revises: 7393f23b4902
+Revises: 7d2f4c9a1e08
 Create Date: 2026-12-01 20:15:18.153400
 
 """
@@ -27,7 +27,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = '167dba1490b8'
-down_revision = '7393f23b4902'
+down_revision = '7d2f4c9a1e08'
 branch_labels = None
 depends_on = None
 

@@ -16,12 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import audit, send_ledger
+from service.campaigns import lifecycle
+from service.campaigns.messages import move_message
+from service.campaigns.recovery import OPEN_CAMPAIGN_STATUSES
 from service.models import Campaign, Delivery, EmailEvent, Message, SendBatch, User
+from service.models.statuses import CampaignStatus, MessageStatus
 
+M = MessageStatus
 # Message statuses in which a resent batch can still go out (the worker takes the message again).
-RESENDABLE_MESSAGE_STATUSES = ("sending", "sent", "paused", "uncertain")
-# Campaign statuses whose messages a worker may take (a finished one is reopened for the resend).
-OPEN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused", "sent")
+RESENDABLE_MESSAGE_STATUSES = (M.SENDING, M.SENT, M.PAUSED, M.UNCERTAIN)
 # Events that show SendGrid accepted the email for a recipient.
 ACCEPTED_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
 
@@ -147,15 +150,15 @@ def _let_worker_continue(session: Session, campaign: Campaign, message: Message,
         return  # it stopped at an uncertain batch: the rest of the audience waits until every one is decided
     if message.status not in ("sent", "uncertain"):
         return
-    if campaign.status == "cancelled":
-        message.status = "cancelled"
+    if campaign.status == CampaignStatus.CANCELLED:
+        move_message(message, MessageStatus.CANCELLED)
         return
-    message.status, message.claimed_by, message.lease_until = "sending", None, None
-    if message.error and message.error.startswith("Stopped at batch"):
-        message.error = None
-    if campaign.status == "sent":
-        campaign.status = "scheduled"
-        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail="a batch to resend")
+    move_message(message, MessageStatus.SENDING)
+    message.claimed_by, message.lease_until = None, None
+    if message.stopped_at_batch is not None:
+        message.stopped_at_batch, message.error = None, None
+    if campaign.status == CampaignStatus.SENT:
+        lifecycle.transition(session, campaign, CampaignStatus.SCHEDULED, actor, "a batch to resend")
 
 
 def _uncertain_count(session: Session, message: Message) -> int:

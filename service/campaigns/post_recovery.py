@@ -11,12 +11,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import audit
+from service import audit, send_ledger
+from service.campaigns.messages import move_message
 from service.campaigns.recovery import OPEN_CAMPAIGN_STATUSES, finish_if_nothing_waits, replan_now
 from service.models import Delivery, Message, User
+from service.models.statuses import DeliveryStatus, MessageStatus
 
-RESENDABLE_STATUSES = ("uncertain", "failed")
-UNSETTLED_PART_STATUSES = ("uncertain", "failed", "in_flight", "pending", "resend")
+RESENDABLE_STATUSES = (MessageStatus.UNCERTAIN, MessageStatus.FAILED)
+D = DeliveryStatus
+UNSETTLED_PART_STATUSES = (D.UNCERTAIN, D.FAILED, D.IN_FLIGHT, D.PENDING, D.RESEND)
 
 
 class PostRecoveryError(ValueError):
@@ -50,7 +53,8 @@ def resend_post(session: Session, message: Message, actor: User, now: datetime) 
         raise PostRecoveryError(f"Cannot resend a post of a campaign that is {campaign.status.replace('_', ' ')}.")
     part = unsettled_part(session, message)
     if part is not None:
-        part.status, part.error = "resend", None
+        send_ledger.move_delivery(part, DeliveryStatus.RESEND)
+        part.error = None
     was = message.status
     replan_now(session, message, actor, now, why="a post resent")
     audit.record(
@@ -64,14 +68,14 @@ def resend_post(session: Session, message: Message, actor: User, now: datetime) 
 
 def skip_post(session: Session, message: Message, actor: User) -> None:
     """Never post the uncertain part nor the rest of its thread. A campaign with nothing left to send is finished."""
-    if message.channel != "x" or message.status != "uncertain":
+    if message.channel != "x" or message.status != MessageStatus.UNCERTAIN:
         raise PostRecoveryError(f"This message is {message.status}; only an uncertain post can be skipped.")
     campaign = message.campaign
     part = unsettled_part(session, message)
     if part is not None:
-        part.status = "skipped"
+        send_ledger.move_delivery(part, DeliveryStatus.SKIPPED)
     what = describe_part(message, part)
-    message.status = "cancelled"
+    move_message(message, MessageStatus.CANCELLED)
     message.error = f"Skipped by {actor.name}: {what} may or may not be on X; nothing after it was posted."
     audit.record(session, "post:skipped", actor=actor, campaign=campaign, detail=f"message {message.id}: {what}")
     finish_if_nothing_waits(session, campaign, actor)

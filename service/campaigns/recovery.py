@@ -6,14 +6,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.campaigns import lifecycle
+from service.campaigns.messages import move_message
 from service.models import Campaign, Message, User
+from service.models.statuses import CampaignStatus, MessageStatus
 
+C, M = CampaignStatus, MessageStatus
 # Statuses in which a campaign's messages may still go out (after a resume, for a paused one).
-OPEN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused", "sent")
+OPEN_CAMPAIGN_STATUSES = (C.SCHEDULED, C.SENDING, C.PAUSED, C.SENT)
+# Statuses in which the worker takes a campaign's messages.
+RUNNING_CAMPAIGN_STATUSES = (C.SCHEDULED, C.SENDING)
 # A campaign is not finished while any of its messages may still go out or awaits a person's decision: a missed
 # message, or an uncertain one (an email stopped at an uncertain batch, the rest of its audience not yet sent; a post
 # whose thread stopped at a part that may or may not be on X).
-WAITING_MESSAGE_STATUSES = ("planned", "sending", "paused", "missed", "uncertain")
+WAITING_MESSAGE_STATUSES = (M.PLANNED, M.SENDING, M.PAUSED, M.MISSED, M.UNCERTAIN)
 
 
 class RecoveryError(ValueError):
@@ -21,7 +27,7 @@ class RecoveryError(ValueError):
 
 
 def _require_missed(message: Message) -> None:
-    if message.status != "missed":
+    if message.status != M.MISSED:
         raise RecoveryError(f"This message is {message.status}, not missed; there is nothing to decide.")
 
 
@@ -46,7 +52,8 @@ def skip_missed(session: Session, message: Message, actor: User) -> None:
     """Never send a missed message. A campaign with nothing else left to send is then finished."""
     _require_missed(message)
     campaign = message.campaign
-    message.status, message.error = "cancelled", f"Skipped by {actor.name} after it was missed."
+    move_message(message, MessageStatus.CANCELLED)
+    message.error = f"Skipped by {actor.name} after it was missed."
     audit.record(
         session,
         "message:skipped",
@@ -60,18 +67,17 @@ def skip_missed(session: Session, message: Message, actor: User) -> None:
 def replan_now(session: Session, message: Message, actor: User, now: datetime, *, why: str) -> None:
     """Hand a message back to the worker for its next poll; a campaign already marked sent is open again."""
     campaign = message.campaign
-    message.status, message.send_at, message.error = "planned", now, None
-    if campaign.status == "sent":
-        campaign.status = "scheduled"
-        audit.record(session, "status:sent->scheduled", actor=actor, campaign=campaign, detail=why)
+    move_message(message, MessageStatus.PLANNED)
+    message.send_at, message.error = now, None
+    if campaign.status == CampaignStatus.SENT:
+        lifecycle.transition(session, campaign, CampaignStatus.SCHEDULED, actor, why)
 
 
 def finish_if_nothing_waits(session: Session, campaign: Campaign, actor: User) -> None:
     """A sending campaign whose last waiting message was just settled by a person is finished."""
     session.flush()
-    if campaign.status in ("scheduled", "sending") and not _waiting_messages(session, campaign):
-        audit.record(session, f"status:{campaign.status}->sent", actor=actor, campaign=campaign, detail="nothing left")
-        campaign.status = "sent"
+    if campaign.status in RUNNING_CAMPAIGN_STATUSES and not _waiting_messages(session, campaign):
+        lifecycle.transition(session, campaign, CampaignStatus.SENT, actor, "nothing left")
 
 
 def _waiting_messages(session: Session, campaign: Campaign) -> int:

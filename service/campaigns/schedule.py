@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from service.timezones import local_time_note, local_to_utc
+from service.timezones import local_to_utc
 
 MAX_OCCURRENCES = 104
 
@@ -92,9 +92,3 @@ def plan_send_times(schedule: Schedule, snippet_count: int, tz_name: str, now: d
     if planned[0].send_at <= now:
         raise ScheduleError("start_date", "The first send time is in the past. Choose a time in the future.")
     return planned
-
-
-def schedule_notes(schedule: Schedule, snippet_count: int, tz_name: str) -> list[str]:
-    """One line for each send whose local time is skipped or repeated by a clock change (see DST_RULE)."""
-    notes = (local_time_note(day, schedule.send_time, tz_name) for _, day in local_send_dates(schedule, snippet_count))
-    return list(dict.fromkeys(note for note in notes if note))

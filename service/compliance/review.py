@@ -275,7 +275,7 @@ def accept_warning(
     session: Session, campaign: Campaign, review: CampaignReview, fingerprint: str, reason: str, actor: User
 ) -> FindingAcceptance:
     """Record that `actor` accepts a warn finding of the campaign's current text, and why (audit-logged)."""
-    if campaign.status != "draft":
+    if "submit" not in lifecycle.allowed_actions(campaign):
         raise ReviewError("Warnings are accepted while the campaign is a draft, before it is submitted.")
     reason = " ".join(reason.split())
     if not reason:

@@ -8,19 +8,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.extensions import db
 from service.models.base import UTCDateTime, utcnow
 from service.models.content import Snippet
+from service.models.statuses import BatchStatus, CampaignStatus, DeliveryStatus, MessageStatus, status_check
 
-CAMPAIGN_STATUSES = ("draft", "in_review", "approved", "scheduled", "sending", "sent", "paused", "cancelled")
 SCHEDULE_KINDS = ("once", "drip", "recurring")
 CHANNELS = ("email", "x")
 
 
 class Campaign(db.Model):
     __tablename__ = "campaigns"
+    __table_args__ = (status_check(CampaignStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT, index=True)
     send_email: Mapped[bool] = mapped_column(default=True)
     send_post: Mapped[bool] = mapped_column(default=False)
     email_subject: Mapped[str] = mapped_column(String(200), default="")
@@ -71,9 +72,6 @@ class CampaignSnippet(db.Model):
     snippet: Mapped[Snippet] = relationship()
 
 
-MESSAGE_STATUSES = ("planned", "sending", "sent", "failed", "missed", "cancelled", "paused", "uncertain")
-
-
 class Message(db.Model):
     """One snippet going out on one channel at one time."""
 
@@ -81,6 +79,7 @@ class Message(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "snippet_id", "channel", "send_at"),
         Index("ix_messages_due", "status", "send_at"),
+        status_check(MessageStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +87,7 @@ class Message(db.Model):
     snippet_id: Mapped[int] = mapped_column(ForeignKey("snippets.id"))
     channel: Mapped[str] = mapped_column(String(10))
     send_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default=MessageStatus.PLANNED)
     # A worker claims a message by writing its id and a lease; an expired lease means that worker died.
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -97,6 +96,8 @@ class Message(db.Model):
     sent_count: Mapped[int] = mapped_column(default=0)
     total_count: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # Email: the number of the uncertain batch this message stopped at; the rest of its audience waits for a person.
+    stopped_at_batch: Mapped[int | None]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -108,13 +109,13 @@ class SendBatch(db.Model):
     """One provider request for part of an email message's audience."""
 
     __tablename__ = "send_batches"
-    __table_args__ = (UniqueConstraint("message_id", "number"),)
+    __table_args__ = (UniqueConstraint("message_id", "number"), status_check(BatchStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     number: Mapped[int]
     # in_flight -> sent | failed; in_flight left by a dead worker -> uncertain (a person decides).
-    status: Mapped[str] = mapped_column(String(20), default="in_flight")
+    status: Mapped[str] = mapped_column(String(20), default=BatchStatus.IN_FLIGHT)
     recipient_count: Mapped[int] = mapped_column(default=0)
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
@@ -129,6 +130,7 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("message_id", "subscriber_id"),
         UniqueConstraint("message_id", "part_index", name="uq_deliveries_message_part"),
+        status_check(DeliveryStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,7 +141,7 @@ class Delivery(db.Model):
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     part_index: Mapped[int | None]
     channel: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     provider_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

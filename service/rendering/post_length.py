@@ -14,9 +14,3 @@ def weighted_length(text: str) -> int:
     """X's weighted length of `text`: NFC-normalised first, each URL counts 23, each CJK character and each
     emoji (including multi-code-point sequences) counts 2, most other characters count 1."""
     return parse_tweet(text, _CURRENT_RULES).weightedLength
-
-
-def fits_in_post(text: str) -> bool:
-    """True when X accepts `text` as one post: 1 to 280 weighted characters and no invalid characters
-    (such as U+FFFE, U+FFFF or a byte-order mark)."""
-    return parse_tweet(text, _CURRENT_RULES).valid

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from service.campaigns.lifecycle import allowed_actions
 from service.web import (
     account,
     articles,
@@ -59,3 +60,5 @@ def register(app: Flask) -> None:
     auth.init_app(app)
     pages.init_app(app)
     deliverability.init_app(app)
+    # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
+    app.jinja_env.globals["allowed_actions"] = allowed_actions

@@ -19,11 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.campaigns.recovery import RUNNING_CAMPAIGN_STATUSES
 from service.models import Campaign, Message, SendHold, WorkerLease
+from service.models.statuses import MessageStatus
+
+# These compare-and-set UPDATEs are the message moves planned | paused | abandoned sending -> sending and
+# planned -> missed of service/campaigns/messages.py, made in SQL so that only one worker wins each.
+M = MessageStatus
 
 # How long a claim lasts unless the worker says otherwise (WorkerContext.lease, from WORKER_LEASE_SECONDS).
 LEASE = timedelta(seconds=90)
-RUNNABLE_CAMPAIGN_STATUSES = ("scheduled", "sending")
 DISPATCH_LEASE = "dispatch"
 MISSED_NOTE = "Fell due while no worker was running, longer ago than the grace period: send it now or skip it."
 
@@ -46,9 +51,9 @@ def _claimable(now: datetime, missed_before: datetime) -> ColumnElement[bool]:
     for email, no send hold active."""
     return and_(
         or_(
-            and_(Message.status == "planned", Message.send_at >= missed_before),
-            Message.status == "paused",
-            and_(Message.status == "sending", or_(Message.lease_until.is_(None), Message.lease_until < now)),
+            and_(Message.status == M.PLANNED, Message.send_at >= missed_before),
+            Message.status == M.PAUSED,
+            and_(Message.status == M.SENDING, or_(Message.lease_until.is_(None), Message.lease_until < now)),
         ),
         _not_held(),
     )
@@ -59,7 +64,7 @@ def _due(now: datetime, missed_before: datetime, exclude: Collection[int]):
         select(Message.id)
         .join(Campaign, Campaign.id == Message.campaign_id)
         .where(
-            Campaign.status.in_(RUNNABLE_CAMPAIGN_STATUSES),
+            Campaign.status.in_(RUNNING_CAMPAIGN_STATUSES),
             Message.send_at <= now,
             _claimable(now, missed_before),
         )
@@ -75,7 +80,7 @@ def claim_message(
     result = session.execute(
         update(Message)
         .where(Message.id == message_id, _claimable(now, missed_before))
-        .values(status="sending", claimed_by=worker_id, lease_until=now + lease)
+        .values(status=M.SENDING, claimed_by=worker_id, lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -107,7 +112,7 @@ def renew_lease(session: Session, message: Message, worker_id: str, now: datetim
     """Extend the lease; False if another worker took the message over (this one must stop touching it)."""
     result = session.execute(
         update(Message)
-        .where(Message.id == message.id, Message.claimed_by == worker_id, Message.status == "sending")
+        .where(Message.id == message.id, Message.claimed_by == worker_id, Message.status == M.SENDING)
         .values(lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
@@ -132,8 +137,8 @@ def mark_missed_messages(session: Session, missed_before: datetime) -> list[int]
         select(Message.id)
         .join(Campaign, Campaign.id == Message.campaign_id)
         .where(
-            Campaign.status.in_(RUNNABLE_CAMPAIGN_STATUSES),
-            Message.status == "planned",
+            Campaign.status.in_(RUNNING_CAMPAIGN_STATUSES),
+            Message.status == M.PLANNED,
             Message.send_at < missed_before,
         )
         .order_by(Message.send_at, Message.id)
@@ -142,8 +147,8 @@ def mark_missed_messages(session: Session, missed_before: datetime) -> list[int]
     for message_id in candidates:
         result = session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status == "planned", Message.send_at < missed_before)
-            .values(status="missed", error=MISSED_NOTE)
+            .where(Message.id == message_id, Message.status == M.PLANNED, Message.send_at < missed_before)
+            .values(status=M.MISSED, error=MISSED_NOTE)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import audit
+from service.campaigns import lifecycle
 from service.campaigns.recovery import WAITING_MESSAGE_STATUSES
 from service.models import Campaign, Message
+from service.models.statuses import CampaignStatus, MessageStatus
 from service.outgoing.posts import thread_parts_for
 from service.subscribers.audience import audience_size
 from service.worker.claims import (
@@ -80,24 +81,22 @@ def _record_start(session: Session, message: Message, ctx: WorkerContext) -> Non
 
 
 def _mark_campaign_sending(session: Session, campaign: Campaign) -> None:
-    if campaign.status == "scheduled":
-        campaign.status = "sending"
-        audit.record(session, "status:scheduled->sending", campaign=campaign)
+    if campaign.status == CampaignStatus.SCHEDULED:
+        lifecycle.transition(session, campaign, CampaignStatus.SENDING, None)
         session.commit()
 
 
 def update_campaign_status(session: Session, campaign: Campaign) -> None:
     """A sending campaign goes back to scheduled while later messages wait, and to sent when none are left."""
     session.refresh(campaign, ["status"])
-    if campaign.status != "sending":
+    if campaign.status != CampaignStatus.SENDING:
         return
     counts = dict(
         session.execute(
             select(Message.status, func.count()).where(Message.campaign_id == campaign.id).group_by(Message.status)
         ).all()
     )
-    if counts.get("sending"):
+    if counts.get(MessageStatus.SENDING):
         return
-    new_status = "scheduled" if any(counts.get(status) for status in WAITING_MESSAGE_STATUSES) else "sent"
-    audit.record(session, f"status:sending->{new_status}", campaign=campaign)
-    campaign.status = new_status
+    waiting = any(counts.get(status) for status in WAITING_MESSAGE_STATUSES)
+    lifecycle.transition(session, campaign, CampaignStatus.SCHEDULED if waiting else CampaignStatus.SENT, None)

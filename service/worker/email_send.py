@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session, scoped_session
 
 from service import audit
 from service import send_ledger as ledger
+from service.campaigns.messages import move_message
 from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.models import Message, SendBatch
+from service.models.statuses import BatchStatus, CampaignStatus, MessageStatus
 from service.outgoing.click_links import with_counted_links
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
 from service.subscribers.audience import audience_batch
@@ -50,8 +52,9 @@ def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str 
         # Held: left sending and unclaimed, so it resumes at its audience cursor once an admin releases the hold.
         return hand_back(session, message)
     session.refresh(message.campaign, ["status"])
-    if message.campaign.status in ("paused", "cancelled"):
-        message.status = "paused" if message.campaign.status == "paused" else "cancelled"
+    if message.campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED):
+        halted = message.campaign.status == CampaignStatus.PAUSED
+        move_message(message, MessageStatus.PAUSED if halted else MessageStatus.CANCELLED)
         release(message)
         session.commit()
         return message.status
@@ -73,7 +76,7 @@ def _send_batch(
     """Send a batch that was committed in flight and record the result. Returns the message's status if the
     message stops here, None to go on. `cursor_before`: the audience cursor before a new batch (None: a resend)."""
     if not rows:
-        ledger.finish_batch(session, message, batch, "sent", ctx.clock())
+        ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock())
         session.commit()
         return None
     try:
@@ -83,7 +86,7 @@ def _send_batch(
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
         return _record_failure(session, message, batch, error, ctx)
-    ledger.finish_batch(session, message, batch, "sent", ctx.clock(), provider_message_id=provider_id)
+    ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock(), provider_message_id=provider_id)
     session.commit()
     return None
 
@@ -116,14 +119,16 @@ def _record_failure(
     session: Session, message: Message, batch: SendBatch, error: EmailSendError, ctx: WorkerContext
 ) -> str:
     if error.permanent:
-        ledger.finish_batch(session, message, batch, "failed", ctx.clock(), error=str(error))
-        message.status, message.error = "failed", str(error)
+        ledger.finish_batch(session, message, batch, BatchStatus.FAILED, ctx.clock(), error=str(error))
+        move_message(message, MessageStatus.FAILED)
+        message.error = str(error)
         release(message)
         audit.record(session, "message:failed", campaign=message.campaign, detail=f"message {message.id}: {error}")
         session.commit()
         return "failed"
-    ledger.finish_batch(session, message, batch, "uncertain", ctx.clock(), error=str(error))
-    message.status = "uncertain"
+    ledger.finish_batch(session, message, batch, BatchStatus.UNCERTAIN, ctx.clock(), error=str(error))
+    move_message(message, MessageStatus.UNCERTAIN)
+    message.stopped_at_batch = batch.number
     message.error = (
         f"Stopped at batch {batch.number}: {error} Resend that batch or mark it delivered on the campaign page; "
         "the rest of the audience goes out after that."
@@ -182,7 +187,8 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 )
             )
             if not rows:
-                message.status, message.finished_at, message.error = "sent", ctx.clock(), None
+                move_message(message, MessageStatus.SENT)
+                message.finished_at, message.error = ctx.clock(), None
                 release(message)
                 session.commit()
                 return "sent"
@@ -196,7 +202,8 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
 
 def _refuse(session: Session, message: Message, problem: str) -> str:
     """Fail the message before anything is sent (settings that must not reach readers, changed since approval)."""
-    message.status, message.error = "failed", problem
+    move_message(message, MessageStatus.FAILED)
+    message.error = problem
     release(message)
     audit.record(session, "message:failed", campaign=message.campaign, detail=f"message {message.id}: {problem}")
     session.commit()

@@ -21,17 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.campaigns.messages import move_message
 from service.channels.social.base import SocialPostError
 from service.models import Delivery, Message
+from service.models.statuses import CampaignStatus, DeliveryStatus, MessageStatus
 from service.outgoing.posts import thread_parts_for
 from service.rendering.post import same_post_text
+from service.send_ledger import move_delivery
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
 
 # How long after a request that got no answer its post is looked for: long enough for a slow X to have made it.
 RECONCILE_AFTER = timedelta(seconds=60)
 # Parts whose post may exist although it was not recorded: looked for among the account's posts before posting.
-LOOK_FIRST_STATUSES = ("in_flight", "resend")
+LOOK_FIRST_STATUSES = (DeliveryStatus.IN_FLIGHT, DeliveryStatus.RESEND)
 
 
 def _parts_recorded(session: Session, message: Message) -> dict[int, Delivery]:
@@ -61,28 +64,31 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             return hand_back(session, message)
         part = _part_name(index, len(parts))
         delivery = recorded.get(index)
-        if delivery is not None and delivery.status == "uncertain":
-            return _stop(session, message, "uncertain", f"{part} may or may not be posted: resend it or skip")
+        if delivery is not None and delivery.status == DeliveryStatus.UNCERTAIN:
+            return _stop(
+                session, message, MessageStatus.UNCERTAIN, f"{part} may or may not be posted: resend it or skip"
+            )
         if delivery is not None and delivery.status in LOOK_FIRST_STATUSES:
             try:
                 found = _published_id(text, ctx)
             except SocialPostError as error:
                 return _after_error(session, message, None, error, f"looking for {part} among the posts", ctx)
             if found is not None:
-                delivery.status, delivery.provider_id, delivery.error = "sent", found, None
+                move_delivery(delivery, DeliveryStatus.SENT)
+                delivery.provider_id, delivery.error = found, None
                 audit.record(
                     session, "post:found", campaign=message.campaign, detail=f"message {message.id}: {part} ({found})"
                 )
-            elif delivery.status == "in_flight":
-                delivery.status = "uncertain"
+            elif delivery.status == DeliveryStatus.IN_FLIGHT:
+                move_delivery(delivery, DeliveryStatus.UNCERTAIN)
                 delivery.error = "Its request got no answer, and it is not among the account's recent posts."
                 return _stop(
                     session,
                     message,
-                    "uncertain",
+                    MessageStatus.UNCERTAIN,
                     f"{part} may or may not be posted (not found among the account's recent posts): resend it or skip",
                 )
-        if delivery is not None and delivery.status == "sent":
+        if delivery is not None and delivery.status == DeliveryStatus.SENT:
             message.sent_count = index + 1
             session.commit()
             previous_id = delivery.provider_id
@@ -93,20 +99,22 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             session.rollback()
             return "lost"
         delivery = delivery or Delivery(message_id=message.id, part_index=index, channel="x")
-        delivery.status, delivery.error = "in_flight", None
+        move_delivery(delivery, DeliveryStatus.IN_FLIGHT)
+        delivery.error = None
         session.add(delivery)
         session.commit()
         try:
             post_id = ctx.social_channel.post(text, in_reply_to=previous_id)
         except SocialPostError as error:
             return _after_error(session, message, delivery, error, part, ctx)
-        delivery.status, delivery.provider_id = "sent", post_id
+        move_delivery(delivery, DeliveryStatus.SENT)
+        delivery.provider_id = post_id
         message.sent_count = index + 1
         session.commit()
         previous_id = post_id
     message.finished_at = ctx.clock()
     message.error = None
-    return _stop(session, message, "sent")
+    return _stop(session, message, MessageStatus.SENT)
 
 
 def _after_error(
@@ -119,17 +127,20 @@ def _after_error(
         return _reschedule(session, message, when, f"{part}: {error}. It is looked for among the account's posts")
     if error.retry_at is not None:
         if delivery is not None:
-            delivery.status, delivery.error = "pending", str(error)  # refused, so not posted
+            move_delivery(delivery, DeliveryStatus.PENDING)  # refused, so not posted
+            delivery.error = str(error)
         when = datetime.fromtimestamp(error.retry_at, UTC)
         return _reschedule(session, message, when, f"{part}: {error}")
     if delivery is not None:
-        delivery.status, delivery.error = "failed", str(error)
-    return _stop(session, message, "failed", f"{part}: {error}")
+        move_delivery(delivery, DeliveryStatus.FAILED)
+        delivery.error = str(error)
+    return _stop(session, message, MessageStatus.FAILED, f"{part}: {error}")
 
 
 def _reschedule(session: Session, message: Message, when: datetime, note: str) -> str:
     """Back to planned for `when`; the worker goes on with other messages meanwhile."""
-    message.status, message.send_at = "planned", when
+    move_message(message, MessageStatus.PLANNED)
+    message.send_at = when
     message.error = f"{note}; trying again at {when.isoformat(timespec='seconds')}."
     release(message)
     audit.record(session, "message:rescheduled", campaign=message.campaign, detail=f"message {message.id}: {note}")
@@ -139,19 +150,20 @@ def _reschedule(session: Session, message: Message, when: datetime, note: str) -
 
 def _campaign_halted(session: Session, message: Message) -> bool:
     session.refresh(message.campaign, ["status"])
-    return message.campaign.status in ("paused", "cancelled")
+    return message.campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED)
 
 
 def _halt(session: Session, message: Message) -> str:
     """The campaign was paused or cancelled mid-thread: stop before the next part (resume continues from there)."""
-    message.status = "paused" if message.campaign.status == "paused" else "cancelled"
+    halted = message.campaign.status == CampaignStatus.PAUSED
+    move_message(message, MessageStatus.PAUSED if halted else MessageStatus.CANCELLED)
     release(message)
     session.commit()
     return message.status
 
 
-def _stop(session: Session, message: Message, status: str, detail: str = "") -> str:
-    message.status = status
+def _stop(session: Session, message: Message, status: MessageStatus, detail: str = "") -> str:
+    move_message(message, status)
     if status != "sent":
         message.error = detail
         audit.record(session, f"message:{status}", campaign=message.campaign, detail=f"message {message.id}: {detail}")

@@ -5,7 +5,7 @@ import yaml
 from twitter_text import parse_tweet
 from twitter_text.config import config
 
-from service.rendering.post_length import MAX_POST_LENGTH, fits_in_post, weighted_length
+from service.rendering.post_length import weighted_length
 from tests.paths import TWITTER_TEXT_CONFORMANCE
 
 # tests/contracts/README.md: version 2 counting is the library's version2 configuration with
@@ -24,13 +24,11 @@ def conformance_cases(section: str) -> list:
 @pytest.mark.parametrize(("text", "expected"), conformance_cases("WeightedTweetsWithDiscountedEmojiCounterTest"))
 def test_weighted_length_matches_version_3_conformance(text, expected):
     assert weighted_length(text) == expected["weightedLength"]
-    assert fits_in_post(text) is expected["valid"]
 
 
 @pytest.mark.parametrize(("text", "expected"), conformance_cases("UnicodeDirectionalMarkerCounterTest"))
 def test_weighted_length_matches_directional_marker_conformance(text, expected):
     assert weighted_length(text) == expected["weightedLength"]
-    assert fits_in_post(text) is expected["valid"]
 
 
 @pytest.mark.parametrize(("text", "expected"), conformance_cases("WeightedTweetsCounterTest"))
@@ -54,12 +52,3 @@ def test_cjk_and_emoji_count_two_each():
 def test_text_is_counted_after_nfc_normalisation():
     decomposed = "e\u0301" * 10
     assert weighted_length(decomposed) == 10
-
-
-def test_fits_in_post_at_the_boundary():
-    assert fits_in_post("x" * MAX_POST_LENGTH)
-    assert not fits_in_post("x" * (MAX_POST_LENGTH + 1))
-
-
-def test_empty_text_does_not_fit_in_post():
-    assert not fits_in_post("")
