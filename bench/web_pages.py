@@ -35,6 +35,7 @@ from service.models import (  # noqa: E402
     Campaign,
     Delivery,
     EmailEvent,
+    EmailIssue,
     Message,
     Snippet,
     Subscriber,
@@ -84,7 +85,6 @@ def fill(app, n: int, campaigns: int, deliveries: int, events: int) -> int:
         )
         db.session.add_all([admin, article])
         db.session.commit()
-        snippet_id = article.snippets[0].id
         with db.engine.begin() as connection:
             for ids in _chunks(n):
                 connection.execute(
@@ -111,12 +111,15 @@ def fill(app, n: int, campaigns: int, deliveries: int, events: int) -> int:
                 ],
             )
             connection.execute(
+                insert(EmailIssue), [{"id": c, "campaign_id": c, "position": 0} for c in range(1, campaigns + 1)]
+            )
+            connection.execute(
                 insert(Message),
                 [
                     {
                         "id": c,
                         "campaign_id": c,
-                        "snippet_id": snippet_id,
+                        "issue_id": c,
                         "channel": "email",
                         "status": "sent",
                         "send_at": now - timedelta(hours=c),

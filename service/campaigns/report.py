@@ -115,7 +115,7 @@ def campaign_report(session: Session, campaign: Campaign) -> CampaignReport:
     return CampaignReport(
         campaign_id=campaign.id,
         messages=[
-            MessageReport(message.id, message.send_at, message.snippet.heading, message.status, figures[message.id])
+            MessageReport(message.id, message.send_at, message.heading, message.status, figures[message.id])
             for message in messages
         ],
     )

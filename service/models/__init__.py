@@ -1,11 +1,14 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
-from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, CampaignSnippet, Delivery, Message, SendBatch
+from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, Delivery, Message, SendBatch
+from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
+from service.models.media import Media
 from service.models.message_links import MessageLink
+from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
 from service.models.send_holds import SendHold
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
@@ -17,8 +20,8 @@ __all__ = [
     "Article",
     "AuditEntry",
     "Campaign",
+    "EmailIssue",
     "CampaignEdit",
-    "CampaignSnippet",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
@@ -26,8 +29,11 @@ __all__ = [
     "FeedEntry",
     "FeedRecipe",
     "FindingAcceptance",
+    "Media",
     "Message",
     "MessageLink",
+    "Section",
+    "PostDraft",
     "RecoveryCode",
     "SendBatch",
     "SendHold",
