@@ -4,7 +4,7 @@ send_holds: a send's complaints or hard bounces passed their limit. message_link
 how often each was followed (click counting, off by default; nothing about the person).
 
 Revision ID: b14d0e1a7c3f
-Revises: c0e7a1d2f3b4
+Revises: 35acea7a9edd
 Create Date: 2026-12-01 21:40:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b14d0e1a7c3f'
-down_revision = 'c0e7a1d2f3b4'
+down_revision = '35acea7a9edd'
 branch_labels = None
 depends_on = None
 

@@ -102,9 +102,9 @@ def recipients_for(
     first_name_default: str = DEFAULT_FIRST_NAME,
     message_id: int | None = None,
 ) -> list[Recipient]:
-    """Newsletter recipients for audience rows of (id, email, first_name). Their unsubscribe links (visible and in
-    the List-Unsubscribe header) name `message_id`, so an unsubscribe counts for the message it came from."""
-    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.id for row in rows], message_id)
+    """Newsletter recipients for audience rows of (id, public_id, email, first_name). Their unsubscribe links (visible
+    and in the List-Unsubscribe header) name `message_id`, so an unsubscribe counts for the message it came from."""
+    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.public_id for row in rows], message_id)
     return [
         Recipient(email=row.email, substitutions=recipient_values(link, row.first_name, first_name_default))
         for row, link in zip(rows, links, strict=True)

@@ -16,8 +16,9 @@ def article_link(campaign: Campaign, clinic: ClinicInfo) -> str:
     return campaign.link_url or clinic.website_url
 
 
-def unsubscribe_url(clinic: ClinicInfo, secret_key: str, subscriber_id: int) -> str:
-    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, UNSUBSCRIBE_PURPOSE, subscriber_id)}"
+def unsubscribe_url(clinic: ClinicInfo, secret_key: str, public_id: str | int) -> str:
+    """`public_id` is the subscriber's public id (previews and test sends pass a placeholder that names nobody)."""
+    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, UNSUBSCRIBE_PURPOSE, public_id)}"
 
 
 class UnsubscribeLinks:
@@ -25,7 +26,7 @@ class UnsubscribeLinks:
 
     `make_token` builds a serializer and a signer and derives the key for every token, and the URL-safe serializer
     tries to zlib-compress every payload; together that is most of a batch's time. Here the signer is built and the
-    key derived once per batch, and a subscriber id's payload (its JSON, too short to compress) is encoded directly.
+    key derived once per batch, and a public id's payload (its JSON, too short to compress) is encoded directly.
     Every batch checks its first token against itsdangerous's own, and falls back to it if they ever differ.
     """
 
@@ -38,10 +39,10 @@ class UnsubscribeLinks:
         self.mac = hmac.new(self.signer.derive_key(), digestmod=self.signer.digest_method)
         self.sep = self.signer.sep.encode() if isinstance(self.signer.sep, str) else self.signer.sep
 
-    def for_subscribers(self, subscriber_ids: list[int], message_id: int | None = None) -> list[str]:
+    def for_subscribers(self, public_ids: list[str], message_id: int | None = None) -> list[str]:
         """With `message_id`, each token also names the message (its unsubscribes then count for that message)."""
         stamp = self.sep + base64_encode(int_to_bytes(self.signer.get_timestamp()))
-        payloads = [[subscriber_id, message_id] for subscriber_id in subscriber_ids] if message_id else subscriber_ids
+        payloads = [[public_id, message_id] for public_id in public_ids] if message_id else public_ids
         fast = self._payload
         if payloads and fast(payloads[0]) != self.serializer.dump_payload(payloads[0]):
             fast = self.serializer.dump_payload
@@ -54,7 +55,8 @@ class UnsubscribeLinks:
         return links
 
     @staticmethod
-    def _payload(payload: int | list[int]) -> bytes:
+    def _payload(payload: str | list) -> bytes:
+        # Public ids are URL-safe base64 text: their JSON is the id in quotes, nothing to escape.
         if isinstance(payload, list):
-            return base64_encode(f"[{int(payload[0])},{int(payload[1])}]".encode("ascii"))
-        return base64_encode(str(int(payload)).encode("ascii"))
+            return base64_encode(f'["{payload[0]}",{int(payload[1])}]'.encode("ascii"))
+        return base64_encode(f'"{payload}"'.encode("ascii"))

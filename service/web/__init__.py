@@ -9,15 +9,18 @@ from service.web import (
     audit,
     auth,
     batches,
+    body_limits,
     calendar,
     campaign_posts,
     campaigns,
     clicks,
     composer,
+    converters,
     deliverability,
     feed,
     growth,
     health,
+    library,
     media,
     outbox,
     pages,
@@ -27,6 +30,7 @@ from service.web import (
     recovery,
     reports,
     review,
+    security_headers,
     subscribers,
     team,
     webhooks,
@@ -34,6 +38,9 @@ from service.web import (
 
 
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
+    # The outbox viewer is a development tool that shows recipients' addresses and links: never in production.
+    development_only = () if app.config["TIDINGS_ENV"] == "production" else (outbox,)
     for module in (
         auth,
         account,
@@ -47,8 +54,9 @@ def register(app: Flask) -> None:
         reports,
         deliverability,
         review,
+        library,
         audit,
-        outbox,
+        *development_only,
         health,
         media,
         calendar,
@@ -66,5 +74,7 @@ def register(app: Flask) -> None:
     auth.init_app(app)
     pages.init_app(app)
     deliverability.init_app(app)
+    body_limits.init_app(app)
+    security_headers.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions
