@@ -15,7 +15,7 @@ PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP
 # Debian's Chromium, where the browser tests look for it (tests/browser/conftest.py).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format lock lock-check chromium migrate seed postgres bench clean
+.PHONY: run test lint format lock lock-check chromium migrate seed postgres bench clean vendor-charts
 
 # requirements-dev.txt locks the whole tree (runtime and tools); every package is checked against its hashes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -103,3 +103,15 @@ bench: $(STAMP) postgres
 
 clean:
 	rm -rf instance/tidings.db instance/outbox
+
+# Chart.js, vendored (no CDN: the pages' Content-Security-Policy allows our own scripts only). To update: change the
+# version, run `make vendor-charts`, look at the diff, commit. `npm pack` fetches the package as published on npm.
+CHARTJS_VERSION := 4.6.1
+CHARTJS_DIR := service/web/static/vendor/chartjs
+vendor-charts:
+	rm -rf $(CHARTJS_DIR) && mkdir -p $(CHARTJS_DIR)
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null \
+		&& tar xzf chart.js-$(CHARTJS_VERSION).tgz && cd - >/dev/null \
+		&& cp $$tmp/package/dist/chart.umd.min.js $$tmp/package/LICENSE.md $(CHARTJS_DIR)/ \
+		&& echo "chart.js $(CHARTJS_VERSION) (MIT), from npm: npm pack chart.js@$(CHARTJS_VERSION)" > $(CHARTJS_DIR)/VERSION \
+		&& rm -rf $$tmp

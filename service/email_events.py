@@ -15,7 +15,7 @@ events one after another.
 The webhook's request is checked first, by the channel (`service.channels.email.sendgrid_webhook.verify_request`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Integer, String, and_, or_, select, update
@@ -50,6 +50,8 @@ class RecordResult:
     recorded: int = 0
     duplicates: int = 0
     ignored: int = 0
+    # The messages that recorded events name (their figures changed: the guardrails look at them again).
+    message_ids: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -98,6 +100,7 @@ def record_events(session: Session, events: object, *, hash_key: str, tracking: 
     recorded = _insert_events(session, fresh, now)
     result.recorded, result.duplicates = len(recorded), result.duplicates + len(fresh) - len(recorded)
     applied = [event for event in fresh if event.sg_event_id in recorded]
+    result.message_ids = {event.message_id for event in applied if event.message_id is not None}
     _apply_suppressions(session, applied, subscribers, now)
     _advance_deliveries(session, applied, now)
     return result

@@ -120,6 +120,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "CLINIC_PRIVACY_URL": get("CLINIC_PRIVACY_URL", "https://www.daytryphealth.com/privacy-policy"),
         "SUBSCRIBER_TOPICS": [t.strip() for t in get("SUBSCRIBER_TOPICS", "newsletter,kap,events").split(",")],
         "TRACKING_ENABLED": _flag(get("TRACKING_ENABLED")),
+        # Click counting: newsletter links go through Tidings' own redirect, counting per-link totals only.
+        "CLICK_COUNTING_ENABLED": _flag(get("CLICK_COUNTING_ENABLED")),
+        # Deliverability guardrails (fractions: 0.003 = 0.3%): a send's complaints above the warning rate warn; above
+        # the hold rate, or hard bounces above theirs, the next email sends wait for an admin. A list not mailed
+        # for DORMANT_LIST_DAYS warns before its next send.
+        "COMPLAINT_WARNING_RATE": float(get("COMPLAINT_WARNING_RATE", "0.001")),
+        "COMPLAINT_HOLD_RATE": float(get("COMPLAINT_HOLD_RATE", "0.003")),
+        "HARD_BOUNCE_HOLD_RATE": float(get("HARD_BOUNCE_HOLD_RATE", "0.05")),
+        "DORMANT_LIST_DAYS": int(get("DORMANT_LIST_DAYS", "182")),
         "ALLOW_SELF_APPROVAL": _flag(get("ALLOW_SELF_APPROVAL")),
         "EMAIL_BATCH_SIZE": int(get("EMAIL_BATCH_SIZE", "1000")),
         "WORKER_POLL_SECONDS": float(get("WORKER_POLL_SECONDS", "3")),

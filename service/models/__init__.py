@@ -9,8 +9,10 @@ from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.imports import ImportJob
 from service.models.media import Media
+from service.models.message_links import MessageLink
 from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
+from service.models.send_holds import SendHold
 from service.models.subscribers import (
     AudienceCount,
     Subscriber,
@@ -43,10 +45,12 @@ __all__ = [
     "LibraryClaim",
     "LibraryClaimVersion",
     "Message",
+    "MessageLink",
     "Section",
     "PostDraft",
     "RecoveryCode",
     "SendBatch",
+    "SendHold",
     "Snippet",
     "Subscriber",
     "SubscriberStatusCount",

@@ -39,20 +39,24 @@ class UnsubscribeLinks:
         self.mac = hmac.new(self.signer.derive_key(), digestmod=self.signer.digest_method)
         self.sep = self.signer.sep.encode() if isinstance(self.signer.sep, str) else self.signer.sep
 
-    def for_subscribers(self, public_ids: list[str]) -> list[str]:
+    def for_subscribers(self, public_ids: list[str], message_id: int | None = None) -> list[str]:
+        """With `message_id`, each token also names the message (its unsubscribes then count for that message)."""
         stamp = self.sep + base64_encode(int_to_bytes(self.signer.get_timestamp()))
+        payloads = [[public_id, message_id] for public_id in public_ids] if message_id else public_ids
         fast = self._payload
-        if public_ids and fast(public_ids[0]) != self.serializer.dump_payload(public_ids[0]):
+        if payloads and fast(payloads[0]) != self.serializer.dump_payload(payloads[0]):
             fast = self.serializer.dump_payload
         links = []
-        for public_id in public_ids:
-            value = fast(public_id) + stamp
+        for payload in payloads:
+            value = fast(payload) + stamp
             mac = self.mac.copy()
             mac.update(value)
             links.append(self.prefix + (value + self.sep + base64_encode(mac.digest())).decode("ascii"))
         return links
 
     @staticmethod
-    def _payload(public_id: str) -> bytes:
+    def _payload(payload: str | list) -> bytes:
         # Public ids are URL-safe base64 text: their JSON is the id in quotes, nothing to escape.
-        return base64_encode(f'"{public_id}"'.encode("ascii"))
+        if isinstance(payload, list):
+            return base64_encode(f'["{payload[0]}",{int(payload[1])}]'.encode("ascii"))
+        return base64_encode(f'"{payload}"'.encode("ascii"))

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from service.models import Subscriber
 from service.outgoing.links import unsubscribe_url
 from service.rendering.clinic import ClinicInfo
-from service.subscribers.tokens import SigningKeys, TokenError, make_token, read_token_issued
+from service.subscribers.tokens import SigningKeys, TokenError, make_token, read_message_token_issued
 
 # Unsubscribe links in newsletters are made by the worker, whose clock may differ a little from the web host's;
 # refusing a real unsubscribe would be far worse than the rare reused id this check is for.
 UNSUBSCRIBE_CLOCK_LEEWAY = timedelta(days=1)
 
-__all__ = ["confirm_url", "preferences_url", "subscriber_for", "unsubscribe_url"]
+__all__ = ["confirm_url", "preferences_url", "subscriber_and_message_for", "subscriber_for", "unsubscribe_url"]
 
 
 def confirm_url(clinic: ClinicInfo, secret_key: str, public_id: str) -> str:
@@ -44,16 +44,23 @@ def subscriber_for(
 
     Confirmation links must be newer than the signup request they confirm (TokenError otherwise).
     """
-    subject, issued = read_token_issued(secret_key, purpose, token, max_age_seconds)
+    return subscriber_and_message_for(session, secret_key, purpose, token, max_age_seconds=max_age_seconds)[0]
+
+
+def subscriber_and_message_for(
+    session: Session, secret_key: SigningKeys, purpose: str, token: str, *, max_age_seconds: int | None = None
+) -> tuple[Subscriber | None, int | None]:
+    """Like subscriber_for, and the id of the message whose email carried the link (None if it names none)."""
+    subject, message_id, issued = read_message_token_issued(secret_key, purpose, token, max_age_seconds)
     if isinstance(subject, int):  # a link sent before public ids: its row id, checked against reuse below
         subscriber = session.get(Subscriber, subject) if 0 < subject < 2**31 else None
     else:
         subscriber = session.scalar(select(Subscriber).where(Subscriber.public_id == subject))
     if subscriber is None:
-        return None
+        return None, message_id
     leeway = UNSUBSCRIBE_CLOCK_LEEWAY if purpose == "unsubscribe" else timedelta(0)
     if issued + leeway < _whole_second(subscriber.created_at):
-        return None
+        return None, message_id
     if purpose == "confirm" and issued < _whole_second(subscriber.consent_at or subscriber.created_at):
         raise TokenError("This link was replaced by a newer one.")
-    return subscriber
+    return subscriber, message_id

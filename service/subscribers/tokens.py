@@ -41,21 +41,33 @@ def _subject(value) -> str | int:
 
 
 def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None) -> str | int:
-    try:
-        return _subject(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
-    except SignatureExpired as error:
-        raise TokenError("This link has expired.", expired=True) from error
-    except (BadSignature, ValueError, TypeError) as error:
-        raise TokenError("This link is not valid.") from error
+    """The subscriber a token names (whether or not it also names a message)."""
+    return read_token_issued(secret_key, purpose, token, max_age_seconds)[0]
+
+
+def make_message_token(secret_key: SigningKeys, purpose: str, public_id: str, message_id: int) -> str:
+    """A token that also names the message whose email carried it (a newsletter's unsubscribe link and header)."""
+    return _serializer(secret_key, purpose).dumps([public_id, message_id])
 
 
 def read_token_issued(
     secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
 ) -> tuple[str | int, datetime]:
     """Like read_token, and also when the token was made: a link older than the state it acts on is refused."""
+    subject, _message_id, issued = read_message_token_issued(secret_key, purpose, token, max_age_seconds)
+    return subject, issued
+
+
+def read_message_token_issued(
+    secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
+) -> tuple[str | int, int | None, datetime]:
+    """(subscriber's public id, or an older token's row id; message id or None; when made) of a token from
+    make_token or make_message_token."""
     try:
         value, issued = _serializer(secret_key, purpose).loads(token, max_age=max_age_seconds, return_timestamp=True)
-        return _subject(value), issued.astimezone(UTC)
+        if isinstance(value, list) and len(value) == 2 and type(value[1]) is int:
+            return _subject(value[0]), value[1], issued.astimezone(UTC)
+        return _subject(value), None, issued.astimezone(UTC)
     except SignatureExpired as error:
         raise TokenError("This link has expired.", expired=True) from error
     except (BadSignature, ValueError, TypeError) as error:

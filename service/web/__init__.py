@@ -13,9 +13,12 @@ from service.web import (
     calendar,
     campaign_posts,
     campaigns,
+    clicks,
     composer,
     converters,
+    deliverability,
     feed,
+    growth,
     health,
     library,
     media,
@@ -25,6 +28,7 @@ from service.web import (
     progress,
     public,
     recovery,
+    reports,
     review,
     security_headers,
     subscribers,
@@ -47,6 +51,8 @@ def register(app: Flask) -> None:
         campaigns,
         composer,
         campaign_posts,
+        reports,
+        deliverability,
         review,
         library,
         audit,
@@ -59,12 +65,15 @@ def register(app: Flask) -> None:
         posts,
         batches,
         public,
+        clicks,
         subscribers,
+        growth,
         webhooks,
     ):
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    deliverability.init_app(app)
     body_limits.init_app(app)
     security_headers.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.

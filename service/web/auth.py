@@ -118,7 +118,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect after login would be a phishing aid.
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("campaigns.index")
+    return url_for("pages.home")
 
 
 def _account_limit() -> str:

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from service.campaigns import editing, lifecycle
 from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
+from service.campaigns.guardrails import Thresholds, campaign_warnings
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
@@ -133,6 +134,9 @@ def show(campaign_id: int):
         audience_size=None if finished else audience_size(db.session, campaign.topics or []),
         action_form=CampaignForm(),
         content_hash=review_campaign(campaign, current_app.config).content_hash if in_review else "",
+        deliverability_warnings=campaign_warnings(
+            db.session, campaign, Thresholds.from_config(current_app.config), datetime.now(UTC)
+        ),
     )
 
 

@@ -1,10 +1,12 @@
-"""What every marketer page shares: the home redirect and the worker-health banner."""
+"""What every marketer page shares: the home page (the app opens on it) and the worker-health banner."""
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, redirect, url_for
-from flask_login import current_user
+from flask import Blueprint, Flask, current_app, render_template
+from flask_login import current_user, login_required
 
+from service.campaigns.guardrails import Thresholds, dormant_list_warning
+from service.campaigns.home import home_for
 from service.extensions import db
 from service.heartbeat import worker_alive
 from service.timezones import utc_to_local
@@ -13,8 +15,14 @@ blueprint = Blueprint("pages", __name__)
 
 
 @blueprint.get("/")
+@login_required
 def home():
-    return redirect(url_for("campaigns.index"))
+    thresholds, now = Thresholds.from_config(current_app.config), datetime.now(UTC)
+    return render_template(
+        "home.html",
+        home=home_for(db.session, current_user, thresholds, now),
+        dormant_warning=dormant_list_warning(db.session, thresholds, now),
+    )
 
 
 def init_app(app: Flask) -> None:

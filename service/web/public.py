@@ -27,6 +27,7 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import TextInput
 
+from service.campaigns.unsubscribe_attribution import VIA_LINK, VIA_ONE_CLICK, record_message_unsubscribe
 from service.channels.email.base import EmailSendError
 from service.channels.registry import email_channel_for_request
 from service.extensions import csrf, db, limiter
@@ -349,14 +350,16 @@ def unsubscribe_page(token: str):
     request (body `List-Unsubscribe=One-Click`, RFC 8058), which gets a short plain answer and no page."""
     one_click = request.method == "POST" and request.form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
     try:
-        subscriber = links.subscriber_for(db.session, signing_keys(current_app.config), "unsubscribe", token)
+        subscriber, message_id = links.subscriber_and_message_for(
+            db.session, signing_keys(current_app.config), "unsubscribe", token
+        )
     except TokenError:
         if one_click:
             return Response("This unsubscribe link is not valid.\n", 400, mimetype="text/plain")
         return _link_problem()
     if request.method == "POST":
         if subscriber is not None and unsubscribe(db.session, subscriber, _now()):
-            _commit_unsubscribe(subscriber)
+            _commit_unsubscribe(subscriber, message_id, VIA_ONE_CLICK if one_click else VIA_LINK)
         if one_click:
             return Response("Unsubscribed.\n", 200, mimetype="text/plain")
         return _unsubscribed_page(subscriber)
@@ -365,13 +368,16 @@ def unsubscribe_page(token: str):
     return _page("unsubscribe.html", masked=mask_address(subscriber.email))
 
 
-def _commit_unsubscribe(subscriber: Subscriber) -> None:
+def _commit_unsubscribe(subscriber: Subscriber, message_id: int | None, via: str) -> None:
+    """Commit the unsubscribe, counted for the message whose link or header it came through."""
+    record_message_unsubscribe(db.session, subscriber, message_id, via, _now())
     try:
         db.session.commit()
     except IntegrityError:
-        # A parallel request suppressed the same address first: the outcome is the same, so retry once.
+        # A parallel request suppressed the same address first (or counted the same click): retry once.
         db.session.rollback()
         unsubscribe(db.session, subscriber, _now())
+        record_message_unsubscribe(db.session, subscriber, message_id, via, _now())
         db.session.commit()
     log.info("subscriber #%s unsubscribed", subscriber.id)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
+from service.campaigns.guardrails import Thresholds, review_sent_messages
 from service.channels.email.sendgrid_webhook import DEFAULT_MAX_AGE_SECONDS, WebhookRefused, verify_request
 from service.email_events import record_events
 from service.extensions import csrf, db
@@ -45,5 +46,7 @@ def sendgrid_events():
     except ValueError:
         db.session.rollback()
         return jsonify(error="the body must be a JSON array of events"), 400
+    # In the same transaction as the events: the figures and the hold they call for are never out of step.
+    review_sent_messages(db.session, result.message_ids, Thresholds.from_config(config), datetime.now(UTC))
     db.session.commit()
     return jsonify(recorded=result.recorded, duplicates=result.duplicates, ignored=result.ignored), 200

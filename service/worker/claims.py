@@ -6,18 +6,21 @@ stops on purpose hands the message back (no lease), so the next worker takes it 
 
 A planned message that fell due longer ago than the grace allows (no worker ran) is never claimed: it is marked
 missed, and a person sends it now or skips it.
+
+While a send hold is active (a send's complaints or hard bounces passed their limit, see
+service.campaigns.guardrails), no email message is claimed, and one being sent stops before its next batch.
 """
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import audit
 from service.campaigns.recovery import RUNNING_CAMPAIGN_STATUSES
-from service.models import Campaign, Message, WorkerLease
+from service.models import Campaign, Message, SendHold, WorkerLease
 from service.models.statuses import MessageStatus
 
 # These compare-and-set UPDATEs are the message moves planned | paused | abandoned sending -> sending and
@@ -30,12 +33,29 @@ DISPATCH_LEASE = "dispatch"
 MISSED_NOTE = "Fell due while no worker was running, longer ago than the grace period: send it now or skip it."
 
 
+# SEND HOLD: the one place the worker asks whether email sends are held; every claim and every batch goes through it.
+_ACTIVE_HOLD = exists().where(SendHold.acknowledged_at.is_(None))
+
+
+def _not_held() -> ColumnElement[bool]:
+    return or_(Message.channel != "email", ~_ACTIVE_HOLD)
+
+
+def email_sends_held(session: Session) -> bool:
+    """True while an admin has not yet released a send hold: an email send stops before its next batch."""
+    return bool(session.scalar(select(_ACTIVE_HOLD)))
+
+
 def _claimable(now: datetime, missed_before: datetime) -> ColumnElement[bool]:
-    """A message a worker may take: planned (within the grace), resumed after a pause, or left by its worker."""
-    return or_(
-        and_(Message.status == M.PLANNED, Message.send_at >= missed_before),
-        Message.status == M.PAUSED,
-        and_(Message.status == M.SENDING, or_(Message.lease_until.is_(None), Message.lease_until < now)),
+    """A message a worker may take: planned (within the grace), resumed after a pause, or left by its worker; and,
+    for email, no send hold active."""
+    return and_(
+        or_(
+            and_(Message.status == M.PLANNED, Message.send_at >= missed_before),
+            Message.status == M.PAUSED,
+            and_(Message.status == M.SENDING, or_(Message.lease_until.is_(None), Message.lease_until < now)),
+        ),
+        _not_held(),
     )
 
 

@@ -37,9 +37,10 @@ from service.composer.placeholders import first_name_default
 from service.media.urls import media_base_url
 from service.models import Message, SendBatch
 from service.models.statuses import BatchStatus, CampaignStatus, MessageStatus
+from service.outgoing.click_links import with_counted_links
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
 from service.subscribers.audience import audience_batch
-from service.worker.claims import hand_back, release, renew_lease
+from service.worker.claims import email_sends_held, hand_back, release, renew_lease
 from service.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ MAX_BATCH_SIZE = 1000  # SendGrid's limit of personalizations per request
 
 def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str | None:
     """Why this worker must stop before the next batch (and the message's state is then recorded), or None."""
-    if ctx.stopping.is_set():
+    if ctx.stopping.is_set() or email_sends_held(session):
+        # Held: left sending and unclaimed, so it resumes at its audience cursor once an admin releases the hold.
         return hand_back(session, message)
     session.refresh(message.campaign, ["status"])
     if message.campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED):
@@ -81,7 +83,7 @@ def _send_batch(
         return None
     try:
         default = first_name_default(message.issue.subject or message.campaign.email_subject)
-        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default)
+        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message.id)
         provider_id = ctx.email_channel.send_batch(with_batch_id(email, batch.id), recipients)
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
@@ -167,6 +169,10 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
     email = outgoing_email_for(
         message.campaign, message.issue, ctx.clinic, message.id, media_base=media_base_url(ctx.config)
     )
+    if ctx.config.get("CLICK_COUNTING_ENABLED"):
+        # The same links (and tokens) for every batch, a resumed send included: they are found again by URL.
+        email = with_counted_links(session, email, message.id, ctx.config["SECRET_KEY"], ctx.clinic.public_base_url)
+        session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         stop = _stop_reason(session, message, ctx)

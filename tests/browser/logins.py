@@ -10,7 +10,7 @@ def log_in_as(page, base_url: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/campaigns")
+    page.wait_for_url(f"{base_url}/")
 
 
 def log_out(page) -> None:

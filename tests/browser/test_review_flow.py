@@ -43,6 +43,7 @@ def test_submit_refused_then_sent_back_fixed_approved_and_scheduled(live_server,
 
     # The marketer submits; the claims check refuses and shows why, marked in the rendered email.
     log_in_as(page, base, live_users["marketer"])
+    page.goto(f"{base}/campaigns")  # a fresh draft is not a to-do on home
     page.click("text=Safety notes")
     page.click("button:has-text('Submit for review')")
     page.wait_for_url(review_url)

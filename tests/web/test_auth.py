@@ -32,4 +32,4 @@ def test_login_never_redirects_off_site(app, client, marketer):
     response = client.post(
         "/login?next=https://evil.example/", data={"email": marketer.email, "password": "correct-horse-battery"}
     )
-    assert response.headers["Location"] == "/campaigns"
+    assert response.headers["Location"] == "/"

@@ -196,7 +196,7 @@ def test_a_replayed_event_is_counted_once(app, client, sent_message, marketer_cl
     page = marketer_client.get(f"/campaigns/{sent_message.campaign_id}").get_data(as_text=True)
     assert "<dt>Delivered</dt><dd>2</dd>" in page
     assert "<dt>Bounced</dt><dd>1</dd>" in page
-    assert "<dt>Sent</dt><dd>3</dd>" in page
+    assert "<dt>Sent</dt><dd>3 emails (one per recipient)</dd>" in page
 
 
 def test_the_same_event_twice_in_one_payload_is_recorded_once(client, subscribers):

@@ -1,0 +1,201 @@
+"""A campaign's email report: per message and for the whole campaign, from the send ledger and the email events.
+
+Recipients are the deliveries the worker recorded (one per address the email went to); the rest are counts of the
+events kept once each by `service.email_events` (SendGrid's webhook) and `unsubscribe_attribution` (Tidings' own
+unsubscribe links and one-click header, which name the message they came in). A hard bounce is SendGrid's type
+"bounce"; a soft bounce is its type "blocked" (a temporary refusal by the receiving server).
+"""
+
+import csv
+import io
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from service.models import Campaign, Delivery, EmailEvent, Message, MessageLink
+
+
+@dataclass(frozen=True)
+class EmailFigures:
+    recipients: int = 0
+    delivered: int = 0
+    deferred: int = 0
+    hard_bounces: int = 0
+    soft_bounces: int = 0
+    dropped: int = 0
+    complaints: int = 0
+    unsubscribes: int = 0
+
+    def __add__(self, other: "EmailFigures") -> "EmailFigures":
+        return EmailFigures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def complaint_rate(self) -> float:
+        """Spam complaints per delivered email (the rate Gmail and Yahoo hold bulk senders to)."""
+        return self.complaints / self.delivered if self.delivered else 0.0
+
+    @property
+    def hard_bounce_rate(self) -> float:
+        return self.hard_bounces / self.recipients if self.recipients else 0.0
+
+    @property
+    def delivered_rate(self) -> float:
+        return self.delivered / self.recipients if self.recipients else 0.0
+
+
+@dataclass(frozen=True)
+class MessageReport:
+    message_id: int
+    send_at: datetime
+    heading: str
+    status: str
+    figures: EmailFigures
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    campaign_id: int
+    messages: list[MessageReport]
+
+    @property
+    def totals(self) -> EmailFigures:
+        return sum((row.figures for row in self.messages), EmailFigures())
+
+    @property
+    def sent_messages(self) -> int:
+        return sum(1 for row in self.messages if row.status == "sent")
+
+
+def _event_count(event: str, kind: str | None = None):
+    condition = EmailEvent.event == event if kind is None else (EmailEvent.event == event) & (EmailEvent.kind == kind)
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def figures_by_message(session: Session, message_ids: list[int]) -> dict[int, EmailFigures]:
+    """The figures of each email message in `message_ids` (messages with nothing yet get zeros)."""
+    if not message_ids:
+        return {}
+    recipients = dict(
+        session.execute(
+            select(Delivery.message_id, func.count())
+            .where(Delivery.message_id.in_(message_ids), Delivery.channel == "email")
+            .group_by(Delivery.message_id)
+        ).all()
+    )
+    events = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(
+                EmailEvent.message_id,
+                _event_count("delivered"),
+                _event_count("deferred"),
+                _event_count("bounce") - _event_count("bounce", "blocked"),
+                _event_count("bounce", "blocked"),
+                _event_count("dropped"),
+                _event_count("spamreport"),
+                _event_count("unsubscribe") + _event_count("group_unsubscribe"),
+            )
+            .where(EmailEvent.message_id.in_(message_ids))
+            .group_by(EmailEvent.message_id)
+        ).all()
+    }
+    return {
+        message_id: EmailFigures(recipients.get(message_id, 0), *(int(n) for n in events.get(message_id, (0,) * 7)))
+        for message_id in message_ids
+    }
+
+
+def campaign_report(session: Session, campaign: Campaign) -> CampaignReport:
+    messages = session.scalars(
+        select(Message).where(Message.campaign_id == campaign.id, Message.channel == "email").order_by(Message.send_at)
+    ).all()
+    figures = figures_by_message(session, [message.id for message in messages])
+    return CampaignReport(
+        campaign_id=campaign.id,
+        messages=[
+            MessageReport(message.id, message.send_at, message.heading, message.status, figures[message.id])
+            for message in messages
+        ],
+    )
+
+
+def link_clicks(session: Session, campaign: Campaign) -> list[MessageLink]:
+    """The counted links of the campaign's messages with their totals (empty unless click counting was on)."""
+    return list(
+        session.scalars(
+            select(MessageLink)
+            .join(Message, Message.id == MessageLink.message_id)
+            .where(Message.campaign_id == campaign.id)
+            .order_by(MessageLink.message_id, MessageLink.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    message_id: int
+    part_index: int  # 0 for a post, 1.. for the replies of a thread
+    post_id: str
+
+    @property
+    def url(self) -> str:
+        # X resolves this address for any account's post.
+        return f"https://x.com/i/web/status/{self.post_id}"
+
+
+def published_posts(session: Session, campaign: Campaign) -> list[PublishedPost]:
+    """The campaign's posts on X that went out, by message and part."""
+    rows = session.execute(
+        select(Delivery.message_id, Delivery.part_index, Delivery.provider_id)
+        .join(Message, Message.id == Delivery.message_id)
+        .where(
+            Message.campaign_id == campaign.id,
+            Delivery.channel == "x",
+            Delivery.provider_id.is_not(None),
+        )
+        .order_by(Message.send_at, Delivery.part_index)
+    ).all()
+    return [PublishedPost(message_id, part_index or 0, post_id) for message_id, part_index, post_id in rows]
+
+
+CSV_COLUMNS = (
+    "message",
+    "send_at_utc",
+    "heading",
+    "status",
+    "recipients",
+    "delivered",
+    "deferred",
+    "hard_bounces",
+    "soft_bounces",
+    "dropped",
+    "complaints",
+    "unsubscribes",
+    "complaint_rate",
+    "hard_bounce_rate",
+)
+
+
+def report_csv(report: CampaignReport) -> str:
+    """The report as CSV: one row per email message, then a "total" row. Rates are fractions (0.0012 = 0.12%)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in report.messages:
+        writer.writerow(
+            [row.message_id, row.send_at.isoformat(), _csv_text(row.heading), row.status, *_figures_cells(row.figures)]
+        )
+    writer.writerow(["total", "", "", "", *_figures_cells(report.totals)])
+    return out.getvalue()
+
+
+def _figures_cells(figures: EmailFigures) -> list:
+    values = [getattr(figures, f.name) for f in fields(figures)]
+    return [*values, f"{figures.complaint_rate:.4f}", f"{figures.hard_bounce_rate:.4f}"]
+
+
+def _csv_text(text: str) -> str:
+    # A heading starting with = + - @ would be read as a formula by a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
