@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "account:two-factor-on": "Turned two-factor sign-in on",
     "account:two-factor-off": "Turned two-factor sign-in off",
     "account:recovery-code-used": "Signed in with a recovery code",
+    "account:review-emails-on": "Turned review emails on",
+    "account:review-emails-off": "Turned review emails off",
 }
 # What a person did to a campaign's status, in words; any other change reads "Status: before → after".
 STATUS_LABELS = {

@@ -17,7 +17,9 @@ from service.accounts.login import account_for
 from service.campaigns import lifecycle
 from service.campaigns.batches import BatchDecisionError, mark_delivered, request_resend
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.review_notices import notify_review_step
 from service.campaigns.schedule import ScheduleError
+from service.channels.registry import email_channel_for_request
 from service.commands.campaigns import group
 from service.compliance.review import approve_as_seen, review_campaign, submission_check
 from service.extensions import db
@@ -102,6 +104,10 @@ def _status_command(name: str, help_text: str, step: Callable[[Campaign, User], 
     @as_option
     def command(campaign_id: int, as_email: str) -> None:
         campaign = _take(campaign_id, as_email, step)
+        config = current_app.config
+        actor = _actor(as_email)
+        for problem in notify_review_step(db.session, email_channel_for_request(config), config, name, campaign, actor):
+            click.echo(problem, err=True)
         click.echo(f"Campaign {campaign.id} is now {campaign.status.replace('_', ' ')}.")
 
 

@@ -22,6 +22,7 @@ from service.rendering.clinic import ClinicInfo
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
+from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -189,4 +190,5 @@ def act(campaign_id: int, action: str):
     else:
         db.session.commit()
         flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
+        notify_after(action, campaign, request.form.get("comment", ""))
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))

@@ -34,6 +34,7 @@ from service.compliance.review import (
 )
 from service.extensions import db
 from service.models import Campaign, Snippet
+from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
 
@@ -129,7 +130,9 @@ def accept(campaign_id: int):
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     checks = (submission_check(db.session, current_app.config),)
-    return _decide(campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks))
+    return _decide(
+        campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks), "submit"
+    )
 
 
 @blueprint.post("/<int:campaign_id>/review/approve")
@@ -153,7 +156,7 @@ def approve(campaign_id: int):
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"
             )
 
-    return _decide(campaign, decide)
+    return _decide(campaign, decide, "approve")
 
 
 @blueprint.post("/<int:campaign_id>/review/send-back")
@@ -161,10 +164,12 @@ def approve(campaign_id: int):
 def send_back(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     comment = request.form.get("comment", "")
-    return _decide(campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment))
+    return _decide(
+        campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment), "send-back", comment
+    )
 
 
-def _decide(campaign: Campaign, action):
+def _decide(campaign: Campaign, action, step: str, comment: str = ""):
     try:
         action()
     except LifecycleError as error:
@@ -173,6 +178,7 @@ def _decide(campaign: Campaign, action):
     else:
         db.session.commit()
         flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
+        notify_after(step, campaign, comment)
     return _back(campaign)
 
 
