@@ -134,6 +134,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "X_ACCESS_TOKEN_SECRET": get("X_ACCESS_TOKEN_SECRET"),
         "X_API_BASE": get("X_API_BASE"),
         "X_TIMEOUT_SECONDS": float(get("X_TIMEOUT_SECONDS", "20")),
+        # How the clinic's account looks in post previews (the posts themselves are made by the X_* keys' account).
+        "X_DISPLAY_NAME": get("X_DISPLAY_NAME") or get("CLINIC_NAME", "Daytryp Health"),
+        "X_HANDLE": (get("X_HANDLE", "daytryphealth") or "").lstrip("@"),
+        "X_AVATAR_URL": get("X_AVATAR_URL", ""),
         "X_MAX_RETRIES": int(get("X_MAX_RETRIES", "3")),
         "X_BACKOFF_SECONDS": float(get("X_BACKOFF_SECONDS", "1")),
         # hide_parameters: a database error's message never carries a subscriber's address into a log.
@@ -147,6 +151,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "WELCOME_EMAIL_ENABLED": _flag(get("WELCOME_EMAIL_ENABLED"), default=True),
         # Uploaded subscriber CSVs wait here between "check" and "confirm import"; they are deleted afterwards.
         "SUBSCRIBER_IMPORT_DIR": get("SUBSCRIBER_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
+        # The media library's files (named by their content's hash), and where readers fetch them: the app's own
+        # /media under PUBLIC_BASE_URL unless MEDIA_BASE_URL points at a CDN or bucket holding the same files.
+        "MEDIA_DIR": get("MEDIA_DIR", str(INSTANCE_DIR / "media")),
+        "MEDIA_BASE_URL": (get("MEDIA_BASE_URL") or "").rstrip("/") or None,
         # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
         # How many proxies (load balancer, platform router) stand in front of the web process. Their
@@ -196,9 +204,14 @@ def validate(config: Mapping) -> None:
     if config["SOCIAL_CHANNEL"] == "x":
         for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
             _require(config, name, "when SOCIAL_CHANNEL=x")
+    media_base = config.get("MEDIA_BASE_URL")
+    if media_base and not media_base.startswith(("https://", "http://")):
+        raise SettingsError("MEDIA_BASE_URL must be an http(s):// address (or empty: the app serves /media itself)")
     _validate_blog(config)
     if config["TIDINGS_ENV"] != "production":
         return
+    if media_base and not media_base.startswith("https://"):
+        raise SettingsError("MEDIA_BASE_URL must be an https:// URL in production (emails load images from it)")
     for name, why in (
         ("SECRET_KEY", "in production (a long random string)"),
         ("SQLALCHEMY_DATABASE_URI", "in production (DATABASE_URL, a PostgreSQL URL)"),

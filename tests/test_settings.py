@@ -47,6 +47,7 @@ def test_production_with_everything_set_starts():
         ({"CLINIC_TIMEZONE": "Mars/Olympus"}, "CLINIC_TIMEZONE"),
         ({"TIDINGS_ENV": "staging"}, "TIDINGS_ENV"),
         ({"SENDGRID_TIMEOUT_SECONDS": "50"}, "SENDGRID_TIMEOUT_SECONDS"),
+        ({"MEDIA_BASE_URL": "http://cdn.example.org"}, "MEDIA_BASE_URL"),
     ],
 )
 def test_production_refuses_a_missing_or_invalid_setting_and_names_it(change, named):

@@ -1,10 +1,10 @@
 """Reviewing a campaign: the claims check run on everything it will send, exactly as it will be sent.
 
-`review_campaign` renders each snippet's email and post parts with the builders the worker sends from
+`review_campaign` renders each issue's email and each section's post parts with the builders the worker sends from
 (`service.outgoing`: `outgoing_email_for`, `thread_parts_for`) and checks them piece by piece: the subject (context
-"subject"), the HTML body as a reader sees it (`html_to_text`, context "body"), the links in the HTML
-(`check_links`), each post part (context "post"), and the required elements on the rendered email, HTML part and
-plain-text part alike.
+"subject"), the preheader (context "subject": an inbox shows it beside the subject), the HTML body (image alt texts
+included) as a reader sees it (`html_to_text`, context "body"), the links in the HTML (`check_links`), each post part
+(context "post"), and the required elements on the rendered email, HTML part and plain-text part alike.
 Per-recipient placeholders are filled as for a representative recipient (subscriber id 0, no first name), so the
 unsubscribe links look exactly like real ones: `{PUBLIC_BASE_URL}/unsubscribe/<signed token>`.
 
@@ -45,7 +45,8 @@ from service.compliance.check import (
     sentence_spans,
 )
 from service.compliance.setup import strict_setup, uses_placeholder_address
-from service.models import Campaign, CampaignSnippet, FindingAcceptance, Snippet, User
+from service.media.urls import media_base_url
+from service.models import Campaign, FindingAcceptance, Section, User
 from service.models.base import utcnow
 from service.outgoing.email import outgoing_email_for, recipient_values
 from service.outgoing.links import unsubscribe_url
@@ -56,7 +57,7 @@ from service.settings import PLACEHOLDER_POSTAL_ADDRESS
 
 # What a piece of a campaign is: the email's subject, its HTML body as text, its plain-text part (checked for the
 # required elements only: its words are the HTML body's), the links in its HTML, or one part of a post/thread.
-PIECE_KINDS = ("subject", "body", "text", "links", "post")
+PIECE_KINDS = ("subject", "preheader", "body", "text", "links", "post")
 REPRESENTATIVE_SUBSCRIBER_ID = 0
 PLACEHOLDER_NOTICE = (
     "Placeholder address: the clinic's postal address is still the sample address. Set CLINIC_POSTAL_ADDRESS "
@@ -72,33 +73,34 @@ class ReviewError(ValueError):
     """A review decision cannot be recorded; the message says why, for a person."""
 
 
-class SnippetInputError(ValueError):
-    """Invalid snippet text; `errors` maps field names (heading, body) to messages for a person."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class Piece:
     """One checked piece of what a campaign sends; finding offsets index into `text`."""
 
-    snippet_index: int
-    snippet_id: int
+    issue_index: int  # which email (a one-off has one; a drip one per step)
+    # What the piece belongs to, for fingerprints: the issue (email pieces) or the section (post parts).
+    content_id: int
     channel: str  # "email" | "x"
     kind: str  # one of PIECE_KINDS
     text: str
     findings: tuple[Finding, ...]
+    post_index: int | None = None  # post parts: which section of the campaign the post is made from (0-based)
     part: int | None = None  # post parts: 1-based position in the thread
     parts: int | None = None  # post parts: how many parts the thread has
 
     @property
     def label(self) -> str:
-        number = self.snippet_index + 1
         if self.kind == "post":
+            number = (self.post_index or 0) + 1
             return f"Post {number}" + (f", part {self.part} of {self.parts}" if self.parts and self.parts > 1 else "")
-        names = {"subject": "subject", "body": "body", "text": "plain-text part", "links": "links"}
+        number = self.issue_index + 1
+        names = {
+            "subject": "subject",
+            "preheader": "preheader",
+            "body": "body",
+            "text": "plain-text part",
+            "links": "links",
+        }
         return f"Email {number} {names[self.kind]}"
 
 
@@ -187,11 +189,14 @@ def review_campaign(campaign: Campaign, config: Mapping) -> CampaignReview:
     notices: list[str] = []
     if not strict and campaign.send_email and uses_placeholder_address(config):
         notices.append(PLACEHOLDER_NOTICE)
-    for index, snippet in enumerate(campaign.snippets):
+    post_index = 0
+    for index, issue in enumerate(campaign.issues):
         if campaign.send_email:
-            pieces.extend(_email_pieces(campaign, snippet, index, config, clinic, substitutions, strict, notices))
+            pieces.extend(_email_pieces(campaign, issue, index, config, clinic, substitutions, strict, notices))
         if campaign.send_post:
-            pieces.extend(_post_pieces(campaign, snippet, index, config))
+            for section in issue.sections:
+                pieces.extend(_post_pieces(campaign, section, index, post_index, config))
+                post_index += 1
     return CampaignReview(
         pieces=tuple(pieces),
         notices=tuple(dict.fromkeys(notices)),
@@ -200,24 +205,26 @@ def review_campaign(campaign: Campaign, config: Mapping) -> CampaignReview:
 
 
 def content_hash_of(pieces: Iterable[Piece], unsubscribe_link: str) -> str:
-    """SHA-256 of every rendered piece: each subject, email body, plain-text part, link list and post part, in
-    order. The representative unsubscribe link is put back to its placeholder first: its token carries the time it
-    was made, which changes every second while the words do not."""
+    """SHA-256 of every rendered piece: each subject, preheader, email body, plain-text part, link list and post
+    part, in order. The representative unsubscribe link is put back to its placeholder first: its token carries the
+    time it was made, which changes every second while the words do not."""
     digest = hashlib.sha256()
     for piece in pieces:
         text = piece.text.replace(unsubscribe_link, UNSUBSCRIBE_URL)
-        digest.update(f"{piece.snippet_id}|{piece.channel}|{piece.kind}|{piece.part}|{len(text)}|".encode())
+        digest.update(f"{piece.content_id}|{piece.channel}|{piece.kind}|{piece.part}|{len(text)}|".encode())
         digest.update(text.encode("utf-8"))
     return digest.hexdigest()
 
 
-def _email_pieces(campaign, snippet, index, config, clinic, substitutions, strict, notices) -> list[Piece]:
-    email = outgoing_email_for(campaign, snippet, ClinicInfo.from_config(config))
+def _email_pieces(campaign, issue, index, config, clinic, substitutions, strict, notices) -> list[Piece]:
+    email = outgoing_email_for(campaign, issue, ClinicInfo.from_config(config), media_base=media_base_url(config))
     html = _fill(email.html, substitutions)
     plain = _fill(email.text, substitutions)
     body = html_to_text(html)
     one_click = _fill(email.headers.get("List-Unsubscribe", ""), substitutions).strip().strip("<>")
-    written = f"{snippet.heading}\n{snippet.body}"
+    written = "\n".join(
+        [issue.intro, *(f"{section.heading}\n{section.body}" for section in issue.sections), issue.sign_off]
+    )
 
     def required(text: str, html_part: str | None) -> list[Finding]:
         findings = check_required_elements(text, html=html_part, clinic=clinic, list_unsubscribe_url=one_click)
@@ -227,20 +234,33 @@ def _email_pieces(campaign, snippet, index, config, clinic, substitutions, stric
         return findings
 
     def piece(kind: str, text: str, findings: list[Finding]) -> Piece:
-        return Piece(index, snippet.id, "email", kind, text, tuple(findings))
+        return Piece(index, issue.id, "email", kind, text, tuple(findings))
 
-    return [
-        piece("subject", email.subject, check_claims(email.subject, context="subject")),
+    subject = _fill(email.subject, substitutions)
+    pieces = [piece("subject", subject, check_claims(subject, context="subject"))]
+    if issue.preheader:
+        pieces.append(piece("preheader", issue.preheader, check_claims(issue.preheader, context="subject")))
+    return pieces + [
         piece("body", body, check_claims(body, context="body", written=written) + required(body, html)),
         piece("text", plain, required(plain, None)),
         piece("links", html, check_links(html)),
     ]
 
 
-def _post_pieces(campaign: Campaign, snippet: Snippet, index: int, config: Mapping) -> list[Piece]:
-    parts = thread_parts_for(campaign, snippet, ClinicInfo.from_config(config))
+def _post_pieces(campaign: Campaign, section: Section, index: int, post_index: int, config: Mapping) -> list[Piece]:
+    parts = thread_parts_for(campaign, section, ClinicInfo.from_config(config))
     return [
-        Piece(index, snippet.id, "x", "post", text, tuple(check_claims(text, context="post")), number, len(parts))
+        Piece(
+            index,
+            section.id,
+            "x",
+            "post",
+            text,
+            tuple(check_claims(text, context="post")),
+            post_index,
+            number,
+            len(parts),
+        )
         for number, text in enumerate(parts, start=1)
     ]
 
@@ -248,10 +268,10 @@ def _post_pieces(campaign: Campaign, snippet: Snippet, index: int, config: Mappi
 def fingerprint_of(piece: Piece, finding: Finding) -> str:
     """The same rule matching the same words in the same sentence of the same piece: the same fingerprint.
 
-    Post parts are keyed by snippet, not part number, so a thread re-split elsewhere keeps its decisions; the
-    subject is the same in every email of a campaign, so one decision covers it everywhere.
+    Post parts are keyed by section, not part number, so a thread re-split elsewhere keeps its decisions; the
+    same subject in several emails of a campaign is one decision.
     """
-    where = "subject" if piece.kind == "subject" else f"{piece.snippet_id}:{piece.channel}:{piece.kind}"
+    where = "subject" if piece.kind == "subject" else f"{piece.content_id}:{piece.channel}:{piece.kind}"
     key = "\x1f".join((where, finding.rule, finding.text, _sentence_around(piece.text, finding)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -351,66 +371,3 @@ def approve_as_seen(
     problems = review.problems(accepted_fingerprints(session, campaign))
     if problems:
         raise LifecycleError("The claims check does not pass: " + "; ".join(problems))
-
-
-# --- editing a snippet's words -------------------------------------------------------------------------------
-
-HEADING_MAX = 300
-
-
-def validate_snippet(heading: str, body: str) -> dict[str, str]:
-    errors = {}
-    if not heading.strip():
-        errors["heading"] = "Give the snippet a heading."
-    elif "\n" in heading.strip() or "\r" in heading.strip():
-        errors["heading"] = "The heading must be a single line."
-    elif len(heading.strip()) > HEADING_MAX:
-        errors["heading"] = f"Keep the heading under {HEADING_MAX} characters."
-    if not body.strip():
-        errors["body"] = "The snippet needs some text."
-    return errors
-
-
-def campaigns_using(session: Session, snippet: Snippet) -> list[Campaign]:
-    return list(
-        session.scalars(
-            select(Campaign)
-            .join(CampaignSnippet, CampaignSnippet.campaign_id == Campaign.id)
-            .where(CampaignSnippet.snippet_id == snippet.id)
-            .order_by(Campaign.id)
-        )
-    )
-
-
-def revise_snippet(
-    session: Session, campaign: Campaign, snippet: Snippet, heading: str, body: str, actor: User, config: Mapping
-) -> bool:
-    """Change a snippet's words. Returns False when nothing changed.
-
-    Every campaign that sends this snippet (not only `campaign`) goes back to draft through `lifecycle.mark_edited`,
-    because what its reviewer approved is no longer what it would send; a campaign that has started sending refuses
-    (LifecycleError, nothing changed). Sent and cancelled campaigns are left alone. Accepted warnings whose words
-    changed are cleared. Raises SnippetInputError for an empty or multi-line heading or an empty body.
-    """
-    errors = validate_snippet(heading, body)
-    if errors:
-        raise SnippetInputError(errors)
-    heading, body = heading.strip(), body.replace("\r\n", "\n").strip()
-    if (heading, body) == (snippet.heading, snippet.body):
-        return False
-    affected = [other for other in campaigns_using(session, snippet) if other.status not in ("sent", "cancelled")]
-    if campaign not in affected:
-        affected.insert(0, campaign)
-    for other in affected:
-        try:
-            lifecycle.mark_edited(session, other, actor)
-        except LifecycleError as error:
-            if other is campaign:
-                raise
-            raise LifecycleError(f"\u201c{other.name}\u201d sends this snippet too. {error}") from error
-    snippet.heading, snippet.body = heading, body
-    session.flush()
-    for other in affected:
-        audit.record(session, "snippet:edited", actor=actor, campaign=other, detail=f"snippet {snippet.id}: {heading}")
-        clear_stale_acceptances(session, other, review_campaign(other, config), actor)
-    return True

@@ -12,6 +12,7 @@ from service.articles.fetch import FetchError, FetchPolicy
 from service.articles.from_url import import_from_url
 from service.articles.parse import ArticleParseError
 from service.articles.store import ImportResult, import_article
+from service.composer.sections import campaigns_by_snippet
 from service.extensions import db
 from service.models import Article
 
@@ -97,4 +98,5 @@ def _import_message(result) -> str:
 @login_required
 def show(article_id: int):
     article = db.get_or_404(Article, article_id)
-    return render_template("articles/show.html", article=article)
+    used_by = campaigns_by_snippet(db.session, [snippet.id for snippet in article.snippets])
+    return render_template("articles/show.html", article=article, used_by=used_by)

@@ -1,18 +1,15 @@
 """The review page: what a campaign sends with the claims check's findings marked inline, and the decisions on it.
 
-Marketers accept warnings with a reason, fix snippet text and submit; reviewers approve or send back. Every
-decision goes through service.campaigns.lifecycle and service.compliance.review, which audit-log it.
+Marketers accept warnings with a reason, fix the text (in the composer) and submit; reviewers approve or send back.
+Every decision goes through service.campaigns.lifecycle and service.compliance.review, which audit-log it.
 """
 
 from collections.abc import Sequence
 from itertools import groupby
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length
 
 from service import audit
 from service.campaigns import lifecycle
@@ -20,28 +17,20 @@ from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
 from service.compliance.review import (
-    HEADING_MAX,
     CampaignReview,
     ReviewError,
-    SnippetInputError,
     accept_warning,
     accepted_fingerprints,
     approve_as_seen,
-    campaigns_using,
     review_campaign,
-    revise_snippet,
     submission_check,
 )
+from service.composer.snapshot import changes_since_approval
 from service.extensions import db
-from service.models import Campaign, Snippet
+from service.models import Campaign
 from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
-
-
-class SnippetForm(FlaskForm):
-    heading = StringField("Heading", validators=[Length(max=HEADING_MAX)])
-    body = TextAreaField("Text (a blank line starts a new paragraph)")
 
 
 def highlight(text: str, findings: Sequence[Finding]) -> Markup:
@@ -79,16 +68,15 @@ def _render(campaign: Campaign, review: CampaignReview | None = None, *, status:
         if key not in seen:
             seen.add(key)
             findings.append(item)
-    by_snippet = {
-        index: list(pieces) for index, pieces in groupby(review.pieces, key=lambda piece: piece.snippet_index)
-    }
+    by_issue = {index: list(pieces) for index, pieces in groupby(review.pieces, key=lambda piece: piece.issue_index)}
     return (
         render_template(
             "review/show.html",
             campaign=campaign,
             review=review,
             findings=findings,
-            by_snippet=by_snippet,
+            by_issue=by_issue,
+            changes=changes_since_approval(campaign),
             accepted=accepted_fingerprints(db.session, campaign),
             accept_error=accept_error or {},
             highlight=highlight,
@@ -180,45 +168,3 @@ def _decide(campaign: Campaign, action, step: str, comment: str = ""):
         flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
         notify_after(step, campaign, comment)
     return _back(campaign)
-
-
-@blueprint.route("/<int:campaign_id>/snippets/<int:position>/edit", methods=["GET", "POST"])
-@login_required
-def edit_snippet(campaign_id: int, position: int):
-    campaign = db.get_or_404(Campaign, campaign_id)
-    if not 0 <= position < len(campaign.snippets):
-        abort(404)
-    snippet: Snippet = campaign.snippets[position]
-    form = SnippetForm(obj=snippet if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            changed = revise_snippet(
-                db.session,
-                campaign,
-                snippet,
-                form.heading.data or "",
-                form.body.data or "",
-                current_user,
-                current_app.config,
-            )
-        except SnippetInputError as error:
-            db.session.rollback()
-            for name, message in error.errors.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-            status = 422
-        except LifecycleError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            status = 409
-        else:
-            db.session.commit()
-            if changed:
-                flash("Snippet saved. The campaign is a draft and needs review again.", "success")
-            return _back(campaign)
-    if form.errors:
-        status = 422
-    others = [other for other in campaigns_using(db.session, snippet) if other.id != campaign.id]
-    return render_template(
-        "review/snippet_form.html", campaign=campaign, snippet=snippet, position=position, form=form, others=others
-    ), status

@@ -100,7 +100,8 @@ def test_each_request_renders_once_and_carries_per_recipient_values_categories_a
     assert body["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
     assert "mail_settings" not in body, "no sandbox mode unless SENDGRID_SANDBOX is set"
     text, html = (block["value"] for block in body["content"])
-    assert "<style" not in html and 'style="' in html, "CSS is inlined"
+    assert "margin: 0 0 16px" in html, "the sections' CSS is inlined"
+    assert "<mj-" not in html, "MJML rendered to HTML"
     assert "utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=" + campaign.slug in html
     assert "-unsubscribe_url-" in html and "-unsubscribe_url-" in text and "-greeting_html-" in html
 
