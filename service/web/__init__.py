@@ -3,6 +3,8 @@
 from flask import Flask
 
 from service.campaigns.lifecycle import allowed_actions
+from service.campaigns.send_back_notes import open_send_back
+from service.extensions import db
 from service.web import (
     account,
     articles,
@@ -61,3 +63,4 @@ def register(app: Flask) -> None:
     pages.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions
+    app.jinja_env.globals["open_send_back"] = lambda campaign: open_send_back(db.session, campaign)

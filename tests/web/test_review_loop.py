@@ -77,3 +77,22 @@ def test_a_person_who_turned_review_emails_off_gets_none(app, marketer, reviewer
     client.post("/account/review-emails", data={"review_emails": "on"})
     db.session.refresh(reviewer)
     assert reviewer.review_emails is True
+
+
+def test_the_send_back_comment_shows_on_the_campaign_and_review_pages_until_resubmission(
+    app, marketer, reviewer, client, auth
+):
+    campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
+    auth.login(marketer)
+    client.post(f"/campaigns/{campaign.id}/review/submit")
+    auth.logout()
+    auth.login(reviewer)
+    client.post(f"/campaigns/{campaign.id}/review/send-back", data={"comment": "Name the <b>Saturday</b>."})
+    auth.logout()
+    auth.login(marketer)
+    for path in (f"/campaigns/{campaign.id}", f"/campaigns/{campaign.id}/review"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Name the &lt;b&gt;Saturday&lt;/b&gt;." in page and f"{reviewer.name} sent this campaign back" in page
+    client.post(f"/campaigns/{campaign.id}/review/submit")
+    for path in (f"/campaigns/{campaign.id}", f"/campaigns/{campaign.id}/review"):
+        assert "sent this campaign back" not in client.get(path).get_data(as_text=True)
