@@ -5,6 +5,7 @@ Every decision goes through service.campaigns.lifecycle and service.compliance.r
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from itertools import groupby
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from service import audit
 from service.campaigns import lifecycle
 from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.schedule import ScheduleError
 from service.compliance import Finding
 from service.compliance.review import (
     CampaignReview,
@@ -143,6 +145,11 @@ def approve(campaign_id: int):
             audit.record(
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"
             )
+        # Approve and schedule in one step (the schedule is already set): both or neither.
+        if request.form.get("and_schedule"):
+            lifecycle.schedule(
+                db.session, campaign, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)
+            )
 
     return _decide(campaign, decide, "approve")
 
@@ -160,7 +167,7 @@ def send_back(campaign_id: int):
 def _decide(campaign: Campaign, action, step: str, comment: str = ""):
     try:
         action()
-    except LifecycleError as error:
+    except (LifecycleError, ScheduleError) as error:
         db.session.rollback()
         flash(str(error), "error")
     else:

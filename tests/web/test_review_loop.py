@@ -96,3 +96,27 @@ def test_the_send_back_comment_shows_on_the_campaign_and_review_pages_until_resu
     client.post(f"/campaigns/{campaign.id}/review/submit")
     for path in (f"/campaigns/{campaign.id}", f"/campaigns/{campaign.id}/review"):
         assert "sent this campaign back" not in client.get(path).get_data(as_text=True)
+
+
+def test_a_reviewer_approves_and_schedules_in_one_step_when_the_schedule_is_set(
+    app, marketer, reviewer, client, auth, outbox
+):
+    campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)], name="Spring")
+    auth.login(marketer)
+    client.post(f"/campaigns/{campaign.id}/review/submit")
+    auth.logout()
+    auth.login(reviewer)
+    page = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
+    assert 'name="and_schedule"' in page
+    client.post(
+        f"/campaigns/{campaign.id}/review/approve",
+        data={"content_hash": _seen_hash(client, campaign), "and_schedule": "1"},
+    )
+    db.session.refresh(campaign)
+    assert campaign.status == "scheduled" and campaign.messages
+    actions = [
+        e.action for e in db.session.query(AuditEntry).filter_by(campaign_id=campaign.id).order_by(AuditEntry.id)
+    ]
+    assert actions[-2:] == ["status:in_review->approved", "status:approved->scheduled"]
+    [note] = outbox.emails_to(marketer.email)
+    assert "It is scheduled." in note.text
