@@ -47,6 +47,15 @@ ACTION_LABELS = {
     "account:recovery-code-used": "Signed in with a recovery code",
     "account:review-emails-on": "Turned review emails on",
     "account:review-emails-off": "Turned review emails off",
+    "finding:linked": "Linked a finding to a claims-library claim",
+    "library:proposed": "Proposed a claims-library claim",
+    "library:change-proposed": "Proposed a change to a claims-library claim",
+    "library:approved": "Approved a claims-library claim (second reviewer)",
+    "library:rejected": "Rejected a claims-library proposal",
+    "library:retired": "Retired a claims-library claim",
+    "library:seeded": "Loaded a shipped claims-library claim",
+    "references:on": "Library references shown in the email footer",
+    "references:off": "Library references removed from the email footer",
 }
 # What a person did to a campaign's status, in words; any other change reads "Status: before → after".
 STATUS_LABELS = {

@@ -20,6 +20,8 @@ PLACEHOLDER_POSTAL_ADDRESS = "123 Example Street, Suite 100, Scottsdale, AZ 8525
 
 EMAIL_CHANNELS = ("outbox", "sendgrid")
 SOCIAL_CHANNELS = ("outbox", "x")
+KB, MB = 1024, 1024 * 1024
+SHARED_LIMIT_STORES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
 
 
 class SettingsError(RuntimeError):
@@ -155,8 +157,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # /media under PUBLIC_BASE_URL unless MEDIA_BASE_URL points at a CDN or bucket holding the same files.
         "MEDIA_DIR": get("MEDIA_DIR", str(INSTANCE_DIR / "media")),
         "MEDIA_BASE_URL": (get("MEDIA_BASE_URL") or "").rstrip("/") or None,
-        # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
+        # Where rate-limit counters live. memory:// counts per process: development only. Production (gunicorn runs
+        # several workers) needs one shared store, redis://host:6379 (the redis package is installed).
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": get("RATELIMIT_KEY_PREFIX", "tidings"),
+        # Request bodies, in bytes: every route (MAX_CONTENT_LENGTH; a form's text fields together at most
+        # MAX_FORM_MEMORY_SIZE), and the routes with their own limit. Larger requests get 413 before being read.
+        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(2 * MB))),
+        "MAX_FORM_MEMORY_SIZE": int(get("MAX_FORM_MEMORY_SIZE", str(2 * MB))),
+        "WEBHOOK_MAX_BYTES": int(get("WEBHOOK_MAX_BYTES", str(5 * MB))),
+        "SIGNUP_JSON_MAX_BYTES": int(get("SIGNUP_JSON_MAX_BYTES", str(16 * KB))),
+        "SUBSCRIBER_IMPORT_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_MAX_BYTES", str(100 * MB))),
+        # A CSV file larger than this is checked and imported by the worker (a progress bar shows on its page).
+        "SUBSCRIBER_IMPORT_INLINE_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_INLINE_MAX_BYTES", str(2 * MB))),
+        "ARTICLE_UPLOAD_MAX_BYTES": int(get("ARTICLE_UPLOAD_MAX_BYTES", str(4 * MB))),
+        # An article longer than this is refused with a message: previews and the claims check must stay quick.
+        "ARTICLE_MAX_BYTES": int(get("ARTICLE_MAX_BYTES", str(1 * MB))),
         # How many proxies (load balancer, platform router) stand in front of the web process. Their
         # X-Forwarded-For/-Proto/-Host are believed, so rate limits count the real client; 0 believes none.
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
@@ -220,6 +236,11 @@ def validate(config: Mapping) -> None:
         _require(config, name, why)
     _require(config, "EMAIL_HASH_KEY", "in production (a long random string, never changed afterwards)")
     _require_strong_keys(config)
+    if not str(config.get("RATELIMIT_STORAGE_URI") or "").startswith(SHARED_LIMIT_STORES):
+        raise SettingsError(
+            "RATELIMIT_STORAGE_URI must be a shared store in production, e.g. redis://127.0.0.1:6379: the web "
+            "process runs several workers, and per-process counters would let each of them allow the limit"
+        )
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")
     if config.get("BLOG_ALLOW_PRIVATE_ADDRESSES"):

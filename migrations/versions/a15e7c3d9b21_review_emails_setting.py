@@ -1,7 +1,7 @@
 """users.review_emails: each staff member can turn off the review loop's emails
 
 Revision ID: a15e7c3d9b21
-Revises: c0e7a1d2f3b4
+Revises: 35acea7a9edd
 Create Date: 2026-12-01 22:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a15e7c3d9b21'
-down_revision = 'c0e7a1d2f3b4'
+down_revision = '35acea7a9edd'
 branch_labels = None
 depends_on = None
 

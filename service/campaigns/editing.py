@@ -16,6 +16,7 @@ from service.composer.placeholders import PlaceholderError, check_placeholders
 from service.models import Campaign, Snippet, User
 from service.models.composer import EMAIL_LAYOUTS
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
+from service.text_input import text_problem
 
 
 class CampaignInputError(ValueError):
@@ -97,8 +98,8 @@ def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str,
         errors["name"] = "Give the campaign a name."
     if not (data.send_email or data.send_post):
         errors["channels"] = "Choose email, X, or both."
-    if "\r" in data.email_subject or "\n" in data.email_subject:
-        errors["email_subject"] = "The subject must be a single line."
+    if text_problem(data.email_subject):
+        errors["email_subject"] = "The subject must be a single line of text (no line breaks or control characters)."
     elif data.send_email and not data.email_subject.strip():
         errors["email_subject"] = "An email needs a subject."
     else:

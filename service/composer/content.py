@@ -1,5 +1,6 @@
 """What an issue says, as the renderer takes it: the composed models turned into plain values."""
 
+from service.compliance.library import references_for
 from service.composer.placeholders import fill_subject
 from service.models import Campaign, EmailIssue, Media
 from service.rendering.clinic import ClinicInfo
@@ -37,4 +38,5 @@ def issue_content(campaign: Campaign, issue: EmailIssue, clinic: ClinicInfo, med
         cta_url=issue.cta_url,
         sign_off=issue.sign_off,
         read_more_url=read_more_url(campaign, clinic),
+        references=tuple(references_for(campaign)),
     )

@@ -1,7 +1,7 @@
 """Saving what the marketer composed: one call that also returns an approved campaign to review.
 
 Editing a section changes this campaign only (its own copy); a campaign that has started sending refuses
-(LifecycleError, nothing changed). Accepted warnings whose words changed are cleared.
+(LifecycleError, nothing changed). Accepted warnings and library links whose words changed are cleared.
 """
 
 from collections.abc import Mapping
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.campaigns import lifecycle
+from service.compliance.library import clear_stale_links
 from service.compliance.review import clear_stale_acceptances, review_campaign
 from service.composer.issues import IssueInput, SectionInput, save_issue, sections_changed
 from service.models import Campaign, EmailIssue, Section, User
@@ -41,7 +42,9 @@ def save_composed_issue(
     lifecycle.mark_edited(session, campaign, editor)
     save_issue(session, issue, data)
     audit.record(session, "issue:edited", actor=editor, campaign=campaign, detail=f"email {issue.position + 1}")
-    clear_stale_acceptances(session, campaign, review_campaign(campaign, config), editor)
+    review = review_campaign(campaign, config)
+    clear_stale_acceptances(session, campaign, review, editor)
+    clear_stale_links(session, campaign, (item.fingerprint for item in review.findings))
     return True
 
 

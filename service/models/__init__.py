@@ -1,11 +1,13 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
 from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, Delivery, Message, SendBatch
+from service.models.claims_library import ClaimEvidence, FindingLink, LibraryClaim, LibraryClaimVersion
 from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
+from service.models.imports import ImportJob
 from service.models.media import Media
 from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
@@ -20,6 +22,7 @@ __all__ = [
     "Campaign",
     "EmailIssue",
     "CampaignEdit",
+    "ClaimEvidence",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
@@ -28,6 +31,10 @@ __all__ = [
     "FeedRecipe",
     "FindingAcceptance",
     "Media",
+    "ImportJob",
+    "FindingLink",
+    "LibraryClaim",
+    "LibraryClaimVersion",
     "Message",
     "Section",
     "PostDraft",

@@ -98,8 +98,8 @@ def recipient_values(
 def recipients_for(
     rows: list, clinic: ClinicInfo, secret_key: str, first_name_default: str = DEFAULT_FIRST_NAME
 ) -> list[Recipient]:
-    """Newsletter recipients for audience rows of (id, email, first_name)."""
-    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.id for row in rows])
+    """Newsletter recipients for audience rows of (id, public_id, email, first_name)."""
+    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.public_id for row in rows])
     return [
         Recipient(email=row.email, substitutions=recipient_values(link, row.first_name, first_name_default))
         for row, link in zip(rows, links, strict=True)

@@ -63,6 +63,8 @@ class IssueContent:
     sign_off: str = ""  # Markdown
     hero: Image | None = None
     read_more_url: str = ""
+    # Numbered notes citing the claims-library evidence behind the email's claims (empty unless the campaign asks).
+    references: tuple = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -102,6 +104,7 @@ def render_issue(content: IssueContent, *, clinic: ClinicInfo, campaign_slug: st
         "cta_url": content.cta_url,
         "hero": content.hero,
         "read_more_url": content.read_more_url,
+        "references": content.references,
         "clinic": clinic,
         "unsubscribe_url": UNSUBSCRIBE_URL,
         "greeting_text": GREETING_TEXT,

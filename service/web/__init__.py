@@ -11,12 +11,15 @@ from service.web import (
     audit,
     auth,
     batches,
+    body_limits,
     calendar,
     campaign_posts,
     campaigns,
     composer,
+    converters,
     feed,
     health,
+    library,
     media,
     outbox,
     pages,
@@ -26,6 +29,7 @@ from service.web import (
     recovery,
     review,
     review_queue,
+    security_headers,
     subscribers,
     team,
     webhooks,
@@ -33,6 +37,9 @@ from service.web import (
 
 
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
+    # The outbox viewer is a development tool that shows recipients' addresses and links: never in production.
+    development_only = () if app.config["TIDINGS_ENV"] == "production" else (outbox,)
     for module in (
         auth,
         account,
@@ -45,8 +52,9 @@ def register(app: Flask) -> None:
         campaign_posts,
         review,
         review_queue,
+        library,
         audit,
-        outbox,
+        *development_only,
         health,
         media,
         calendar,
@@ -61,6 +69,8 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    body_limits.init_app(app)
+    security_headers.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions
     app.jinja_env.globals["open_send_back"] = lambda campaign: open_send_back(db.session, campaign)

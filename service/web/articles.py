@@ -2,7 +2,6 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -15,6 +14,8 @@ from service.articles.store import ImportResult, import_article
 from service.composer.sections import campaigns_by_snippet
 from service.extensions import db
 from service.models import Article
+from service.web.body_limits import body_limit
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -26,7 +27,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BoundaryForm):
     page_url = StringField("Import a page of the clinic's site (its web address)")
     upload = FileField("Upload a file (.txt, .md, .html)")
     filename = StringField("Or name the pasted article (optional, e.g. kap-basics.md)")
@@ -42,6 +43,7 @@ def index():
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@body_limit("ARTICLE_UPLOAD_MAX_BYTES")
 @login_required
 def import_form():
     form = ImportForm()
@@ -72,7 +74,14 @@ def _import_text(form: ImportForm) -> ImportResult | None:
         )
         return None
     try:
-        return import_article(db.session, raw, filename=filename, fmt=form.fmt.data or None, actor=current_user)
+        return import_article(
+            db.session,
+            raw,
+            filename=filename,
+            fmt=form.fmt.data or None,
+            actor=current_user,
+            max_bytes=current_app.config["ARTICLE_MAX_BYTES"],
+        )
     except ArticleParseError as error:
         form.pasted.errors.append(str(error))
         return None

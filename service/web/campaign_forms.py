@@ -1,6 +1,5 @@
 """The campaign form, and its conversion to and from the domain's CampaignInput."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.editing import CampaignInput
 from service.rendering.post import DEFAULT_POST_TEMPLATE, post_templates
+from service.web.forms import BoundaryForm
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -31,7 +31,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(BoundaryForm):
     name = StringField("Campaign name", validators=[DataRequired(message="Give the campaign a name."), Length(max=200)])
     # A new campaign's first content; afterwards the composer edits the campaign's own sections.
     snippet_ids = MultiCheckboxField("Snippets to start with, in order", coerce=int)

@@ -24,6 +24,8 @@ from service.rendering.post_length import MAX_POST_LENGTH
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
+from service.web.forms import FormTextError, form_text
+from service.web.security_headers import embedded_email_headers
 from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -135,7 +137,7 @@ def preview_email(campaign_id: int, position: int):
     """The email exactly as the worker renders it for the chosen sample subscriber, shown in the preview's frames."""
     campaign, issue = _preview_target(campaign_id, position)
     email = preview_for(db.session, campaign, issue, current_app.config, _sample_id())
-    return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
+    return email.html, 200, embedded_email_headers()
 
 
 @blueprint.get("/<int:campaign_id>/preview/<int:position>")
@@ -195,7 +197,7 @@ ACTIONS = {
         db.session, c, current_user, checks=(submission_check(db.session, current_app.config),)
     ),
     "approve": _approve,
-    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),
+    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, form_text("comment", "Comment")),
     "schedule": lambda c: lifecycle.schedule(
         db.session, c, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)
     ),
@@ -214,7 +216,7 @@ def act(campaign_id: int, action: str):
     campaign = db.get_or_404(Campaign, campaign_id)
     try:
         ACTIONS[action](campaign)
-    except (LifecycleError, ScheduleError) as error:
+    except (LifecycleError, ScheduleError, FormTextError) as error:
         db.session.rollback()
         flash(str(error), "error")
     else:

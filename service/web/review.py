@@ -18,18 +18,22 @@ from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.schedule import ScheduleError
 from service.compliance import Finding
+from service.compliance.library import all_claims, clinic_today, live_links, live_version
 from service.compliance.review import (
     CampaignReview,
     ReviewError,
     accept_warning,
     accepted_fingerprints,
     approve_as_seen,
-    review_campaign,
+    link_finding,
+    review_with_library,
+    set_references_option,
     submission_check,
 )
 from service.composer.snapshot import changes_since_approval
 from service.extensions import db
-from service.models import Campaign
+from service.models import Campaign, LibraryClaim
+from service.web.forms import FormTextError, form_text
 from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
@@ -61,8 +65,13 @@ def highlight(text: str, findings: Sequence[Finding]) -> Markup:
     return Markup("").join(out)
 
 
-def _render(campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None):
-    review = review or review_campaign(campaign, current_app.config)
+def _render(
+    campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None, link_error=None
+):
+    review = review or review_with_library(db.session, campaign, current_app.config)
+    today = clinic_today()
+    linked = live_links(db.session, campaign, today)
+    live_claims = [claim for claim in all_claims(db.session) if live_version(claim, today)]
     findings, seen = [], set()
     for item in sorted(review.findings, key=lambda item: item.finding.severity != "block"):
         # A warning in the subject is in every email, and one decision covers it: list it once.
@@ -80,7 +89,11 @@ def _render(campaign: Campaign, review: CampaignReview | None = None, *, status:
             by_issue=by_issue,
             changes=changes_since_approval(campaign),
             accepted=accepted_fingerprints(db.session, campaign),
+            linked=linked,
+            unsettled=review.unsettled_blocking(linked),
+            live_claims=live_claims,
             accept_error=accept_error or {},
+            link_error=link_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
             editors=editors_since_last_approval(db.session, campaign),
@@ -104,14 +117,51 @@ def show(campaign_id: int):
 def accept(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     fingerprint = request.form.get("fingerprint", "")
-    review = review_campaign(campaign, current_app.config)
+    review = review_with_library(db.session, campaign, current_app.config)
     try:
-        accept_warning(db.session, campaign, review, fingerprint, request.form.get("reason", ""), current_user)
-    except ReviewError as error:
+        reason = form_text("reason", "Reason")
+        accept_warning(db.session, campaign, review, fingerprint, reason, current_user)
+    except (ReviewError, FormTextError) as error:
         db.session.rollback()
         return _render(campaign, review, status=422, accept_error={"fingerprint": fingerprint, "message": str(error)})
     db.session.commit()
     flash("Warning accepted; your reason is in the audit log.", "success")
+    return _back(campaign)
+
+
+@blueprint.post("/<int:campaign_id>/review/link")
+@login_required
+def link(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    fingerprint = request.form.get("finding", "")
+    raw_claim = request.form.get("claim_id", "")
+    claim = db.session.get(LibraryClaim, int(raw_claim)) if raw_claim.isdigit() and len(raw_claim) < 10 else None
+    how = "confirmed" if request.form.get("how") == "confirmed" else "by hand"
+    review = review_with_library(db.session, campaign, current_app.config)
+    try:
+        link_finding(db.session, campaign, review, fingerprint, claim, current_user, how=how)
+    except ReviewError as error:
+        db.session.rollback()
+        return _render(campaign, review, status=422, link_error={"fingerprint": fingerprint, "message": str(error)})
+    db.session.commit()
+    flash(f"Finding linked to \u201c{claim.title}\u201d; the link is in the audit log.", "success")
+    return _back(campaign)
+
+
+@blueprint.post("/<int:campaign_id>/review/references")
+@login_required
+def references(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    show = request.form.get("show") == "on"
+    try:
+        changed = set_references_option(db.session, campaign, show, current_user)
+    except LifecycleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash("References " + ("shown" if show else "hidden") + " in the email footer.", "success")
     return _back(campaign)
 
 
@@ -158,7 +208,11 @@ def approve(campaign_id: int):
 @login_required
 def send_back(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    comment = request.form.get("comment", "")
+    try:
+        comment = form_text("comment", "Comment")
+    except FormTextError as error:
+        flash(str(error), "error")
+        return _back(campaign)
     return _decide(
         campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment), "send-back", comment
     )

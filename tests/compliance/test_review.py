@@ -192,7 +192,7 @@ def test_a_warning_needs_a_written_reason_before_submission(app, db, author):
     [warning] = review.warnings
     assert warning.finding.rule == "safety-minimised"
     check = submission_check(db.session, ctx)
-    assert check(campaign) == [f"{warning.problem} needs a written reason to accept it"]
+    assert check(campaign) == [f"{warning.problem} needs a library claim or a written reason to accept it"]
 
     for empty in ("", "   \n "):
         with pytest.raises(ReviewError, match="why"):

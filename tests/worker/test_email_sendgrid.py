@@ -14,6 +14,7 @@ from service.campaigns import lifecycle
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
 from service.models import Campaign, Delivery, Message, SendBatch, Suppression, User
+from service.models.subscribers import new_public_id
 from service.outgoing.links import UnsubscribeLinks, unsubscribe_url
 from service.rendering.clinic import ClinicInfo
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS
@@ -112,7 +113,7 @@ def test_each_request_renders_once_and_carries_per_recipient_values_categories_a
     parts = urlsplit(url)
     assert parts.scheme == "https" and parts.netloc == "tidings.test"
     token = parts.path.rsplit("/", 1)[1]
-    assert read_token(app.config["SECRET_KEY"], "unsubscribe", token) == ann.id
+    assert read_token(app.config["SECRET_KEY"], "unsubscribe", token) == ann.public_id
     assert "@" not in url and "%40" not in url, "the link carries a signed opaque token, never the address"
     assert personal["substitutions"]["-greeting_html-"] == "Hi &lt;b&gt;Ann&lt;/b&gt;,"
     assert personal["substitutions"]["-greeting_text-"] == "Hi <b>Ann</b>,"
@@ -282,7 +283,7 @@ def test_a_batchs_unsubscribe_links_are_the_signed_tokens_the_unsubscribe_page_r
             "PUBLIC_BASE_URL": "https://news.c.example",
         }
     )
-    ids = [1, 9, 10, 12345, 99_999_999]
+    ids = [new_public_id() for _ in range(5)]
 
     links = UnsubscribeLinks(clinic, "a-secret-key").for_subscribers(ids)
 
