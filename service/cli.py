@@ -2,7 +2,19 @@
 
 from flask import Flask
 
-from service.commands import articles, campaigns, claims, dev, feed, keys, posts, subscribers, users, worker
+from service.commands import (  # campaign_steps adds its commands to the campaigns group
+    articles,
+    campaign_steps,  # noqa: F401
+    campaigns,
+    claims,
+    dev,
+    feed,
+    keys,
+    posts,
+    subscribers,
+    users,
+    worker,
+)
 
 
 def register(app: Flask) -> None:

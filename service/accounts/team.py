@@ -121,3 +121,11 @@ def account_for_reset(session: Session, email: str) -> User | None:
         return None
     audit.record(session, "account:password-reset-requested", detail=f"account #{user.id}")
     return user
+
+
+def set_review_emails(session: Session, user: User, on: bool) -> None:
+    """A person's own choice: the review loop's emails (submitted, sent back, approved) on or off; audit-logged."""
+    if user.review_emails == on:
+        return
+    user.review_emails = on
+    audit.record(session, "account:review-emails-" + ("on" if on else "off"), actor=user, detail=f"account #{user.id}")

@@ -1,4 +1,4 @@
-"""`flask campaigns load PATH`: load campaign files (one file or a folder of them)."""
+"""`flask campaigns load PATH`: load campaign files (one file or a folder of them); it prints the id of each."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +11,7 @@ from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.files import CampaignFileError, campaign_files, load_campaign_file
 from service.extensions import db
 
-group = AppGroup("campaigns", help="Load campaigns from files.")
+group = AppGroup("campaigns", help="Load campaigns from files, and take a person's steps on them (--as EMAIL).")
 
 
 def edit_context() -> EditContext:
@@ -38,7 +38,8 @@ def load_paths(paths: list[Path]) -> list:
 @group.command("load")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def load_command(path: Path) -> None:
+    """Load campaign files as drafts (a file already loaded is left alone) and print each campaign's id."""
     paths = campaign_files(path) if path.is_dir() else [path]
     for result in load_paths(paths):
         state = "loaded as a draft" if result.created else "already loaded"
-        click.echo(f"{result.campaign.source_name}: {result.campaign.name} ({state})")
+        click.echo(f"{result.campaign.id}\t{result.campaign.source_name}: {result.campaign.name} ({state})")

@@ -35,6 +35,13 @@ def _open(path: Path):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--commit", is_flag=True, help="Import the file if it is clean (otherwise only check it).")
 def import_command(path: Path, commit: bool) -> None:
+    """Check a subscriber CSV and, with --commit, import it (all or nothing).
+
+    Columns: email, topics, consent_date, consent_source (required) and first_name (optional).
+
+    Every bad row is printed with its line number; a file with any bad row imports nothing. Without --commit the file
+    is only checked. The columns and consent rules are those of the Import page.
+    """
     with _open(path) as stream, tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as keep:
         report = check_file(db.session, stream, _context(), keep=keep)
         db.session.rollback()

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,8 @@ class User(db.Model):
     totp_last_step: Mapped[int | None]
     # An invited account has no password until its owner follows the invitation link.
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Emails about the review loop (a campaign submitted, sent back, approved); each person can turn them off.
+    review_emails: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,5 +1,6 @@
-"""Emails to the clinic's staff (never to subscribers): the note that the blog feed made a draft campaign, and the
-links about a person's own account (an invitation to the team, a password reset).
+"""Emails to the clinic's staff (never to subscribers): the note that the blog feed made a draft campaign, the
+review loop's notes (a campaign submitted, sent back, approved), and the links about a person's own account (an
+invitation to the team, a password reset).
 
 A staff email is no marketing email: it carries no unsubscribe link nor List-Unsubscribe headers, and goes to the
 staff's own addresses through the configured email channel (the outbox in development).
@@ -42,16 +43,48 @@ def _hours(link: StaffLink) -> str:
     return f"{hours} hour{'' if hours == 1 else 's'}"
 
 
-def _account_email(template: str, subject: str, user: User, clinic: ClinicInfo, link: StaffLink, keys: SigningKeys):
-    url = clinic.public_base_url + ACCOUNT_LINK_PATHS[link.purpose] + make_link_token(keys, link, user)
+def staff_email(template: str, subject: str, context: dict, category: str) -> OutgoingEmail:
+    """The one builder of staff emails: `email/<template>.html` and `.txt` with the same context."""
     env = template_environment()
-    context = {"clinic": clinic, "user": user, "url": url, "expires": _hours(link), "subject": subject}
+    context = {**context, "subject": subject}
     return OutgoingEmail(
         subject=check_subject(subject),
         html=env.get_template(f"email/{template}.html").render(context),
         text=env.get_template(f"email/{template}.txt").render(context),
-        categories=("staff-account",),
+        categories=(category,),
     )
+
+
+def _account_email(template: str, subject: str, user: User, clinic: ClinicInfo, link: StaffLink, keys: SigningKeys):
+    url = clinic.public_base_url + ACCOUNT_LINK_PATHS[link.purpose] + make_link_token(keys, link, user)
+    context = {"clinic": clinic, "user": user, "url": url, "expires": _hours(link)}
+    return staff_email(template, subject, context, "staff-account")
+
+
+# The review loop's events: what the subject says of the campaign.
+REVIEW_SUBJECTS = {
+    "submitted": "Waiting for your review: {name}",
+    "sent-back": "Sent back to you: {name}",
+    "approved": "Approved: {name}",
+}
+
+
+def review_notice_email(
+    event: str, campaign: Campaign, actor: User, clinic: ClinicInfo, campaign_url: str, comment: str = ""
+) -> OutgoingEmail:
+    """A note to staff about the review loop: `event` is submitted, sent-back (with the comment) or approved."""
+    # The campaign's name is one line in the subject, so it cannot add a header.
+    name = " ".join(campaign.name.split())
+    context = {
+        "clinic": clinic,
+        "event": event,
+        "campaign": campaign,
+        "name": name,
+        "actor": actor,
+        "comment": comment,
+        "campaign_url": campaign_url,
+    }
+    return staff_email("staff_review_notice", REVIEW_SUBJECTS[event].format(name=name)[:200], context, "staff-review")
 
 
 def invitation_email(user: User, clinic: ClinicInfo, keys: SigningKeys) -> OutgoingEmail:

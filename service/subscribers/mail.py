@@ -33,6 +33,8 @@ def confirmation_email(
 ) -> OutgoingEmail:
     context = _common(subscriber, clinic, secret_key)
     context.update(already_subscribed=False, confirm_url=confirm_url(clinic, secret_key, subscriber.public_id))
+    # Not subscribed yet: the footer says why this email came, not "because you subscribed".
+    context["awaiting_confirmation"] = True
     context["expires"] = _days(max_age_days)
     return templated_email("confirm", f"Please confirm your subscription to {clinic.name}", context, "confirmation")
 

@@ -3,6 +3,8 @@
 from flask import Flask
 
 from service.campaigns.lifecycle import allowed_actions
+from service.campaigns.send_back_notes import open_send_back
+from service.extensions import db
 from service.web import (
     account,
     articles,
@@ -30,6 +32,7 @@ from service.web import (
     recovery,
     reports,
     review,
+    review_queue,
     security_headers,
     subscribers,
     team,
@@ -54,6 +57,7 @@ def register(app: Flask) -> None:
         reports,
         deliverability,
         review,
+        review_queue,
         library,
         audit,
         *development_only,
@@ -78,3 +82,4 @@ def register(app: Flask) -> None:
     security_headers.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions
+    app.jinja_env.globals["open_send_back"] = lambda campaign: open_send_back(db.session, campaign)

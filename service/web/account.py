@@ -1,4 +1,4 @@
-"""A person's own account: changing the password, and setting up two-factor sign-in."""
+"""A person's own account: changing the password, setting up two-factor sign-in, the review emails on or off."""
 
 from datetime import UTC, datetime
 
@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from service.accounts import two_factor as totp
 from service.accounts.passwords import PasswordPolicyError
-from service.accounts.team import TeamError, change_own_password
+from service.accounts.team import TeamError, change_own_password, set_review_emails
 from service.extensions import db
 from service.web.auth import start_session, two_factor_required
 from service.web.forms import BoundaryForm
@@ -52,6 +52,16 @@ def show():
         status = 422
     codes_left = totp.unused_recovery_codes(db.session, current_user) if current_user.has_totp else 0
     return render_template("account/show.html", form=form, codes_left=codes_left), status
+
+
+@blueprint.post("/review-emails")
+@login_required
+def review_emails():
+    """Turn the review loop's emails on or off for oneself (CSRFProtect checked the token, as of every POST)."""
+    set_review_emails(db.session, current_user, request.form.get("review_emails") == "on")
+    db.session.commit()
+    flash("Review emails are " + ("on." if current_user.review_emails else "off."), "success")
+    return redirect(url_for("account.show"))
 
 
 @blueprint.route("/two-factor", methods=["GET", "POST"])

@@ -28,6 +28,7 @@ from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
 from service.web.forms import FormTextError, form_text
 from service.web.security_headers import embedded_email_headers
+from service.web.staff_notices import notify_after
 
 FINISHED_CAMPAIGN_STATUSES = ("sent", "cancelled")
 
@@ -236,4 +237,5 @@ def act(campaign_id: int, action: str):
     else:
         db.session.commit()
         flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
+        notify_after(action, campaign, request.form.get("comment", ""))
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))

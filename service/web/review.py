@@ -5,6 +5,7 @@ Every decision goes through service.campaigns.lifecycle and service.compliance.r
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from itertools import groupby
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from service import audit
 from service.campaigns import lifecycle
 from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.schedule import ScheduleError
 from service.compliance import Finding
 from service.compliance.library import all_claims, clinic_today, live_links, live_version
 from service.compliance.review import (
@@ -32,6 +34,7 @@ from service.composer.snapshot import changes_since_approval
 from service.extensions import db
 from service.models import Campaign, LibraryClaim
 from service.web.forms import FormTextError, form_text
+from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
 
@@ -167,7 +170,9 @@ def references(campaign_id: int):
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     checks = (submission_check(db.session, current_app.config),)
-    return _decide(campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks))
+    return _decide(
+        campaign, lambda: lifecycle.submit_for_review(db.session, campaign, current_user, checks=checks), "submit"
+    )
 
 
 @blueprint.post("/<int:campaign_id>/review/approve")
@@ -190,8 +195,13 @@ def approve(campaign_id: int):
             audit.record(
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"
             )
+        # Approve and schedule in one step (the schedule is already set): both or neither.
+        if request.form.get("and_schedule"):
+            lifecycle.schedule(
+                db.session, campaign, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)
+            )
 
-    return _decide(campaign, decide)
+    return _decide(campaign, decide, "approve")
 
 
 @blueprint.post("/<int:campaign_id>/review/send-back")
@@ -203,16 +213,19 @@ def send_back(campaign_id: int):
     except FormTextError as error:
         flash(str(error), "error")
         return _back(campaign)
-    return _decide(campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment))
+    return _decide(
+        campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment), "send-back", comment
+    )
 
 
-def _decide(campaign: Campaign, action):
+def _decide(campaign: Campaign, action, step: str, comment: str = ""):
     try:
         action()
-    except LifecycleError as error:
+    except (LifecycleError, ScheduleError) as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
         db.session.commit()
         flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
+        notify_after(step, campaign, comment)
     return _back(campaign)

@@ -21,6 +21,7 @@ PUBLIC = ("ok", "ok", "ok", "ok")
 MATRIX: dict[str, tuple | dict] = {
     "account.show": STAFF,
     "account.two_factor": STAFF,
+    "account.review_emails": STAFF,
     "articles.import_form": STAFF,
     "articles.index": STAFF,
     "articles.show": STAFF,
@@ -87,6 +88,7 @@ MATRIX: dict[str, tuple | dict] = {
     "review.send_back": STAFF,
     "review.show": STAFF,
     "review.submit": STAFF,
+    "review_queue.index": STAFF,
     "static": PUBLIC,
     "subscribers.audience_size_json": STAFF,
     "subscribers.erase": MANAGERS,

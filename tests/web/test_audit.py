@@ -1,7 +1,9 @@
-"""The audit log page: who did what to which campaign and when, filterable by campaign, paged."""
+"""The audit log page: who did what to which campaign and when, filterable by campaign, person, action and date,
+paged; a send's repeated status changes read as one line."""
 
 import html
 import re
+from datetime import UTC, datetime
 
 from service import audit
 from service.extensions import db
@@ -10,7 +12,7 @@ from tests.compliance.review_texts import CLEAN_SENTENCE, campaign_with_text
 
 
 def _rows(page: str) -> list[str]:
-    return [html.unescape(action) for action in re.findall(r'<tr data-action="([^"]+)">', page)]
+    return [html.unescape(action) for action in re.findall(r'<tr data-action="([^"]+)"', page)]
 
 
 def test_the_audit_log_needs_a_login(client):
@@ -27,7 +29,7 @@ def test_transitions_and_decisions_show_who_when_and_what(app, marketer, reviewe
     client.post(f"/campaigns/{campaign.id}/review/send-back", data={"comment": "Shorter, please."})
     page = client.get("/audit").get_data(as_text=True)
     assert _rows(page) == ["status:in_review->draft", "status:draft->in_review", "created"]
-    assert "Status: in review \u2192 draft" in page and "Shorter, please." in page
+    assert "Sent back to the author (in review \u2192 draft)" in page and "Shorter, please." in page
     assert reviewer.name in page and marketer.name in page
     assert campaign.name in page
     assert 'href="/audit"' in client.get("/campaigns").get_data(as_text=True), "linked from the navigation"
@@ -68,6 +70,41 @@ def test_older_entries_are_on_the_next_page(app, marketer, client, auth):
 
 
 def test_actions_read_as_words():
-    assert describe("status:in_review->approved") == "Status: in review \u2192 approved"
+    assert describe("status:in_review->approved") == "Approved (in review \u2192 approved)"
+    assert describe("status:sent->scheduled") == "Status: sent \u2192 scheduled"
+    assert describe("campaign:test-send") == "Sent a test email"
     assert describe("finding:accepted") == "Accepted a warning"
     assert describe("something:new") == "something:new"
+
+
+def test_the_log_filters_by_person_action_and_date(app, marketer, reviewer, client, auth):
+    campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
+    audit.record(db.session, "campaign:test-send", actor=reviewer, campaign=campaign, detail="by the reviewer")
+    old = audit.record(db.session, "edited", actor=marketer, campaign=campaign, detail="long ago")
+    old.at = datetime(2020, 3, 4, 12, tzinfo=UTC)
+    db.session.commit()
+    auth.login(marketer)
+    by_reviewer = client.get(f"/audit?person={reviewer.id}").get_data(as_text=True)
+    assert _rows(by_reviewer) == ["campaign:test-send"]
+    assert f'<option value="{reviewer.id}" selected>' in by_reviewer
+    tests_sent = client.get("/audit?action=campaign:test-send").get_data(as_text=True)
+    assert _rows(tests_sent) == ["campaign:test-send"] and "Sent a test email" in tests_sent
+    assert _rows(client.get("/audit?from=2020-03-04&to=2020-03-04").get_data(as_text=True)) == ["edited"]
+    assert "long ago" not in client.get("/audit?from=2021-01-01").get_data(as_text=True)
+    bad = client.get("/audit?from=yesterday").get_data(as_text=True)
+    assert "Give a date as YYYY-MM-DD." in bad and 'value="yesterday"' in bad
+
+
+def test_a_sends_repeated_status_changes_are_one_line(app, marketer, client, auth):
+    campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
+    for _ in range(3):
+        audit.record(db.session, "status:scheduled->sending", campaign=campaign)
+        audit.record(db.session, "status:sending->scheduled", campaign=campaign)
+    audit.record(db.session, "status:scheduled->sending", campaign=campaign)
+    audit.record(db.session, "status:sending->sent", campaign=campaign)
+    db.session.commit()
+    auth.login(marketer)
+    page = client.get("/audit").get_data(as_text=True)
+    assert _rows(page) == ["status:sending->sent", "status:scheduled->sending", "created"]
+    assert 'data-repeats="7"' in page
+    assert "7 status changes between scheduled and sending" in page
