@@ -43,6 +43,8 @@ class Campaign(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Archived campaigns leave the campaign list (a filter shows them); nothing else about them changes.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign_snippets: Mapped[list["CampaignSnippet"]] = relationship(
         order_by="CampaignSnippet.position", cascade="all, delete-orphan"
