@@ -11,11 +11,22 @@ from service.campaigns import editing, lifecycle
 from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.listing import (
+    CHANNELS,
+    SORTS,
+    ArchiveError,
+    CampaignFilter,
+    archive_campaign,
+    authors,
+    campaign_page,
+    unarchive_campaign,
+)
 from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
 from service.compliance.review import approve_as_seen, review_campaign, submission_check
 from service.extensions import db
 from service.models import Article, Campaign, Snippet
+from service.models.statuses import CampaignStatus
 from service.outgoing.email import outgoing_email_for
 from service.outgoing.posts import thread_parts_for
 from service.rendering.clinic import ClinicInfo
@@ -61,13 +72,54 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
 @blueprint.get("")
 @login_required
 def index():
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.updated_at.desc())).all()
+    args = request.args
+    wanted = CampaignFilter(
+        text=args.get("q", "")[:200],
+        status=args.get("status", ""),
+        channel=args.get("channel", ""),
+        author_id=args.get("author", type=int),
+        sort=args.get("sort", "changed") if args.get("sort") in SORTS else "changed",
+        archived=args.get("archived") == "1",
+        page=args.get("page", 1, type=int),
+    )
     return render_template(
         "campaigns/index.html",
-        campaigns=campaigns,
+        listing=campaign_page(db.session, wanted),
+        wanted=wanted,
+        statuses=list(CampaignStatus),
+        channels=CHANNELS,
+        sorts=SORTS,
+        authors=authors(db.session),
         awaiting_a_person=campaigns_awaiting_a_person(db.session),
         drafts=new_feed_drafts(db.session),
     )
+
+
+@blueprint.post("/<int:campaign_id>/duplicate")
+@login_required
+def duplicate(campaign_id: int):
+    copy = editing.duplicate_campaign(db.session, db.get_or_404(Campaign, campaign_id), current_user)
+    db.session.commit()
+    flash("This is a new draft copied from the campaign; check its dates before submitting.", "success")
+    return redirect(url_for("campaigns.edit", campaign_id=copy.id))
+
+
+@blueprint.post("/<int:campaign_id>/archive")
+@login_required
+def archive(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    try:
+        if request.form.get("restore"):
+            unarchive_campaign(db.session, campaign, current_user)
+        else:
+            archive_campaign(db.session, campaign, current_user, datetime.now(UTC))
+    except ArchiveError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Campaign archived." if campaign.archived_at else "Campaign back in the list.", "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -181,6 +233,9 @@ def act(campaign_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     campaign = db.get_or_404(Campaign, campaign_id)
+    if action == "cancel" and request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm: cancelling stops every unsent message for good.", "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     try:
         ACTIONS[action](campaign)
     except (LifecycleError, ScheduleError) as error:
