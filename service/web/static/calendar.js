@@ -28,6 +28,15 @@
       .catch(function () { info.revert(); say("The send could not be moved; check the connection and try again."); });
   }
 
+  // FullCalendar's arrow icons are role="img" without a name (the buttons carry it), and its grid roles span
+  // nested tables in a way screen readers cannot follow; plain table semantics read better.
+  function tidyForAssistiveTech() {
+    element.querySelectorAll(".fc-icon").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
+    element.querySelectorAll(".fc-scrollgrid, .fc-scrollgrid [role]").forEach(function (node) { node.removeAttribute("role"); });
+    // A region that scrolls must be reachable by keyboard.
+    element.querySelectorAll(".fc-scroller").forEach(function (box) { box.setAttribute("tabindex", "0"); });
+  }
+
   var calendar = new window.FullCalendar.Calendar(element, {
     timeZone: "UTC",
     now: clinicNow,
@@ -44,6 +53,9 @@
     events: { url: element.dataset.sendsUrl, failure: function () { say("The calendar could not load its sends."); } },
     eventAllow: function (drop) { return drop.start > clinicNow; },
     eventDrop: moveSend,
+    buttonHints: { prev: "Previous $0", next: "Next $0", today: "This $0" },
+    datesSet: function () { window.setTimeout(tidyForAssistiveTech, 0); },
+    eventsSet: function () { window.setTimeout(tidyForAssistiveTech, 0); },
     eventDidMount: function (info) {
       info.el.setAttribute("title", info.event.title + " · " + info.event.extendedProps.status);
     }
