@@ -44,7 +44,16 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from service import create_app  # noqa: E402
 from service.channels.email.base import OutgoingEmail, Recipient, apply_substitutions  # noqa: E402
 from service.extensions import db  # noqa: E402
-from service.models import Article, Campaign, Delivery, Message, Snippet, Subscriber, SubscriberTopic  # noqa: E402
+from service.models import (  # noqa: E402
+    Campaign,
+    Delivery,
+    EmailIssue,
+    Media,
+    Message,
+    Section,
+    Subscriber,
+    SubscriberTopic,
+)
 from service.outgoing.email import outgoing_email_for, recipient_values  # noqa: E402
 from service.outgoing.links import unsubscribe_url  # noqa: E402
 from service.subscribers.audience import audience_batch  # noqa: E402
@@ -122,7 +131,7 @@ def naive_send(database_url: str, fake_url: str, message_id: int, sample: int) -
         rows = audience_batch(db.session, [TOPIC], after_id=0, limit=sample)
         started = time.perf_counter()
         for row in rows:
-            template = outgoing_email_for(message.campaign, message.snippet, ctx.clinic, message.id)
+            template = outgoing_email_for(message.campaign, message.issue, ctx.clinic, message.id)
             values = recipient_values(unsubscribe_url(ctx.clinic, SECRET_KEY, row.id), row.first_name)
             email = OutgoingEmail(
                 subject=template.subject,
@@ -146,8 +155,52 @@ def naive_send(database_url: str, fake_url: str, message_id: int, sample: int) -
 # -- the database -----------------------------------------------------------------------------------------------------
 
 
-def fill_database(database_url: str, n: int) -> dict[str, int]:
-    """A fresh database's schema, N confirmed subscribers of one topic, and a campaign whose email message is due now.
+def composed_issue(sections: int = 1, images: int = 0) -> EmailIssue:
+    """An email of `sections` sections, the first `images` of them with a library image (and the first as hero).
+
+    One section and no image is the plain one-snippet email; bench/render.py also measures 5 sections, 3 images."""
+    pictures = [
+        Media(
+            source_sha256=hashlib.sha256(f"bench-image-{uuid.uuid4().hex}".encode()).hexdigest(),
+            original_filename=f"photo-{number}.jpg",
+            alt_text=f"A calm treatment room, photo {number + 1}",
+            format="jpeg",
+            file_1x=f"{uuid.uuid4().hex}{number}.jpg",
+            width_1x=1200,
+            height_1x=800,
+            bytes_1x=180_000,
+            file_2x=f"{uuid.uuid4().hex}{number}x2.jpg",
+            width_2x=2400,
+            height_2x=1600,
+            bytes_2x=520_000,
+        )
+        for number in range(images)
+    ]
+    issue = EmailIssue(
+        position=0,
+        subject="After a session: what helps",
+        preheader="Three habits for the days that follow" if sections > 1 else "",
+        intro="A few notes from our team this month." if sections > 1 else "",
+        cta_label="Book a consultation" if sections > 1 else "",
+        cta_url="https://clinic.example/book" if sections > 1 else "",
+        sign_off="",
+        hero=pictures[0] if pictures else None,
+    )
+    issue.sections = [
+        Section(
+            position=number,
+            heading="After a session" if number == 0 else f"Part {number + 1}: what helps",
+            body=BODY,
+            image=pictures[number] if number < len(pictures) else None,
+        )
+        for number in range(sections)
+    ]
+    return issue
+
+
+def fill_database(database_url: str, n: int, *, sections: int = 1, images: int = 0) -> dict[str, int]:
+    """A fresh database's schema, N confirmed subscribers of one topic, and a campaign whose email message (an issue
+    of `sections` sections and `images` images, see composed_issue) is due now.
 
     Returns the ids of the due message and of a second message (not due) the naive baseline records its sends on.
     """
@@ -165,13 +218,6 @@ def fill_database(database_url: str, n: int) -> dict[str, int]:
                 connection.execute(
                     insert(SubscriberTopic), [{"subscriber_id": number, "topic": TOPIC} for number in ids]
                 )
-        article = Article(
-            title="After a session",
-            source_format="text",
-            raw_text=BODY,
-            fingerprint=uuid.uuid4().hex,
-            snippets=[Snippet(position=0, heading="After a session", body=BODY)],
-        )
         campaign = Campaign(
             name="Bench",
             slug=f"bench-{uuid.uuid4().hex[:8]}",
@@ -180,16 +226,13 @@ def fill_database(database_url: str, n: int) -> dict[str, int]:
             send_post=False,
             email_subject="After a session: what helps",
             topics=[TOPIC],
+            issues=[composed_issue(sections, images)],
         )
-        db.session.add_all([article, campaign])
+        db.session.add(campaign)
         db.session.flush()
-        due = Message(campaign_id=campaign.id, snippet_id=article.snippets[0].id, channel="email", send_at=now)
-        later = Message(
-            campaign_id=campaign.id,
-            snippet_id=article.snippets[0].id,
-            channel="email",
-            send_at=now + timedelta(days=30),
-        )
+        issue_id = campaign.issues[0].id
+        due = Message(campaign_id=campaign.id, issue_id=issue_id, channel="email", send_at=now)
+        later = Message(campaign_id=campaign.id, issue_id=issue_id, channel="email", send_at=now + timedelta(days=30))
         db.session.add_all([due, later])
         db.session.commit()
         # Planner statistics, as a live database has them (autovacuum); a freshly bulk-loaded table has none.
@@ -266,10 +309,12 @@ def send_to(database_url: str, fake, n: int) -> dict:
     return result
 
 
-def measure(db_name: str, database_url_for, fake, n: int, sample: int, tenfold: bool) -> dict:
+def measure(
+    db_name: str, database_url_for, fake, n: int, sample: int, tenfold: bool, *, sections: int = 1, images: int = 0
+) -> dict:
     with database_url_for() as url:
         started = time.perf_counter()
-        ids = fill_database(url, n)
+        ids = fill_database(url, n, sections=sections, images=images)
         print(f"[{db_name}] {n:,} subscribers stored in {time.perf_counter() - started:.1f}s", flush=True)
         main = send_to(url, fake, n)
         rate = n / main["seconds"]
@@ -291,7 +336,7 @@ def measure(db_name: str, database_url_for, fake, n: int, sample: int, tenfold: 
     if tenfold:
         with database_url_for() as url:
             started = time.perf_counter()
-            fill_database(url, 10 * n)
+            fill_database(url, 10 * n, sections=sections, images=images)
             print(f"[{db_name}] {10 * n:,} subscribers stored in {time.perf_counter() - started:.1f}s", flush=True)
             big = send_to(url, fake, 10 * n)
             peak_10x = big["peak_rss_mb"]

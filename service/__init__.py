@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import cli, settings, web
+from service import cli, log_redaction, settings, web
 from service.extensions import csrf, db, limiter, login_manager, migrate
 from service.settings import REPO_ROOT
 from service.web import errors
@@ -47,6 +47,8 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs every job run at INFO: a line every few seconds that drowns what matters.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    # No link token or email address in any log line: the app's, the worker's, gunicorn's (and its access log's).
+    log_redaction.install("gunicorn.error", "gunicorn.access")
 
 
 def register_extensions(app: Flask) -> None:

@@ -20,6 +20,8 @@ PLACEHOLDER_POSTAL_ADDRESS = "123 Example Street, Suite 100, Scottsdale, AZ 8525
 
 EMAIL_CHANNELS = ("outbox", "sendgrid")
 SOCIAL_CHANNELS = ("outbox", "x")
+KB, MB = 1024, 1024 * 1024
+SHARED_LIMIT_STORES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
 
 
 class SettingsError(RuntimeError):
@@ -134,6 +136,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "X_ACCESS_TOKEN_SECRET": get("X_ACCESS_TOKEN_SECRET"),
         "X_API_BASE": get("X_API_BASE"),
         "X_TIMEOUT_SECONDS": float(get("X_TIMEOUT_SECONDS", "20")),
+        # How the clinic's account looks in post previews (the posts themselves are made by the X_* keys' account).
+        "X_DISPLAY_NAME": get("X_DISPLAY_NAME") or get("CLINIC_NAME", "Daytryp Health"),
+        "X_HANDLE": (get("X_HANDLE", "daytryphealth") or "").lstrip("@"),
+        "X_AVATAR_URL": get("X_AVATAR_URL", ""),
         "X_MAX_RETRIES": int(get("X_MAX_RETRIES", "3")),
         "X_BACKOFF_SECONDS": float(get("X_BACKOFF_SECONDS", "1")),
         # hide_parameters: a database error's message never carries a subscriber's address into a log.
@@ -147,8 +153,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "WELCOME_EMAIL_ENABLED": _flag(get("WELCOME_EMAIL_ENABLED"), default=True),
         # Uploaded subscriber CSVs wait here between "check" and "confirm import"; they are deleted afterwards.
         "SUBSCRIBER_IMPORT_DIR": get("SUBSCRIBER_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
-        # Per-process counters are enough for one web host; set a shared store (redis://...) behind a load balancer.
+        # The media library's files (named by their content's hash), and where readers fetch them: the app's own
+        # /media under PUBLIC_BASE_URL unless MEDIA_BASE_URL points at a CDN or bucket holding the same files.
+        "MEDIA_DIR": get("MEDIA_DIR", str(INSTANCE_DIR / "media")),
+        "MEDIA_BASE_URL": (get("MEDIA_BASE_URL") or "").rstrip("/") or None,
+        # Where rate-limit counters live. memory:// counts per process: development only. Production (gunicorn runs
+        # several workers) needs one shared store, redis://host:6379 (the redis package is installed).
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": get("RATELIMIT_KEY_PREFIX", "tidings"),
+        # Request bodies, in bytes: every route (MAX_CONTENT_LENGTH; a form's text fields together at most
+        # MAX_FORM_MEMORY_SIZE), and the routes with their own limit. Larger requests get 413 before being read.
+        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(2 * MB))),
+        "MAX_FORM_MEMORY_SIZE": int(get("MAX_FORM_MEMORY_SIZE", str(2 * MB))),
+        "WEBHOOK_MAX_BYTES": int(get("WEBHOOK_MAX_BYTES", str(5 * MB))),
+        "SIGNUP_JSON_MAX_BYTES": int(get("SIGNUP_JSON_MAX_BYTES", str(16 * KB))),
+        "SUBSCRIBER_IMPORT_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_MAX_BYTES", str(100 * MB))),
+        # A CSV file larger than this is checked and imported by the worker (a progress bar shows on its page).
+        "SUBSCRIBER_IMPORT_INLINE_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_INLINE_MAX_BYTES", str(2 * MB))),
+        "ARTICLE_UPLOAD_MAX_BYTES": int(get("ARTICLE_UPLOAD_MAX_BYTES", str(4 * MB))),
+        # An article longer than this is refused with a message: previews and the claims check must stay quick.
+        "ARTICLE_MAX_BYTES": int(get("ARTICLE_MAX_BYTES", str(1 * MB))),
         # How many proxies (load balancer, platform router) stand in front of the web process. Their
         # X-Forwarded-For/-Proto/-Host are believed, so rate limits count the real client; 0 believes none.
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
@@ -196,9 +220,14 @@ def validate(config: Mapping) -> None:
     if config["SOCIAL_CHANNEL"] == "x":
         for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
             _require(config, name, "when SOCIAL_CHANNEL=x")
+    media_base = config.get("MEDIA_BASE_URL")
+    if media_base and not media_base.startswith(("https://", "http://")):
+        raise SettingsError("MEDIA_BASE_URL must be an http(s):// address (or empty: the app serves /media itself)")
     _validate_blog(config)
     if config["TIDINGS_ENV"] != "production":
         return
+    if media_base and not media_base.startswith("https://"):
+        raise SettingsError("MEDIA_BASE_URL must be an https:// URL in production (emails load images from it)")
     for name, why in (
         ("SECRET_KEY", "in production (a long random string)"),
         ("SQLALCHEMY_DATABASE_URI", "in production (DATABASE_URL, a PostgreSQL URL)"),
@@ -207,6 +236,11 @@ def validate(config: Mapping) -> None:
         _require(config, name, why)
     _require(config, "EMAIL_HASH_KEY", "in production (a long random string, never changed afterwards)")
     _require_strong_keys(config)
+    if not str(config.get("RATELIMIT_STORAGE_URI") or "").startswith(SHARED_LIMIT_STORES):
+        raise SettingsError(
+            "RATELIMIT_STORAGE_URI must be a shared store in production, e.g. redis://127.0.0.1:6379: the web "
+            "process runs several workers, and per-process counters would let each of them allow the limit"
+        )
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")
     if config.get("BLOG_ALLOW_PRIVATE_ADDRESSES"):

@@ -10,6 +10,7 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "DATABASE_URL": database_url,
         "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://", 1),
         "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MEDIA_DIR": str(tmp_path / "media"),
         "EMAIL_CHANNEL": "outbox",
         "SOCIAL_CHANNEL": "outbox",
         "PUBLIC_BASE_URL": "https://tidings.test",

@@ -18,6 +18,7 @@ from service.extensions import db as database
 from service.models import User
 from tests.app_config import base_config
 from tests.auth import AuthActions
+from tests.clients import FinishedResponseClient
 from tests.environment import missing
 from tests.factories import SEED_ARTICLE_FILENAME, make_user
 from tests.outbox import Outbox
@@ -98,6 +99,7 @@ def app_config(tmp_path: Path, database_url: str) -> dict:
 @pytest.fixture
 def app(app_config: dict):
     app = create_app(app_config)
+    app.test_client_class = FinishedResponseClient
     with app.app_context():
         try:
             if app_config["DATABASE_URL"].startswith("postgresql"):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from service.articles.store import import_article
 from service.campaigns import lifecycle
 from service.campaigns.editing import CampaignInput, EditContext, create_campaign
+from service.compliance.library import ClaimInput, EvidenceInput, approve_version, propose_claim
 from service.extensions import db
 from service.models import Campaign, Subscriber, SubscriberTopic, User
 from service.subscribers.identity import email_hash
@@ -79,3 +80,36 @@ def approve_and_schedule(app, campaign: Campaign, author: User, reviewer: User, 
     lifecycle.approve(db.session, campaign, reviewer, allow_self_approval=False)
     lifecycle.schedule(db.session, campaign, reviewer, tz_name=app.config["CLINIC_TIMEZONE"], now=now)
     db.session.commit()
+
+
+def campaign_from_sections(app, author: User, sections, *, name="Sections", **overrides) -> Campaign:
+    """A draft campaign of one section per (heading, body) in `sections`, copied from a new article."""
+    markdown = f"# {name}\n\n" + "\n\n".join(f"## {heading}\n{body}" for heading, body in sections)
+    article = import_article(db.session, markdown, filename=f"{name.lower().replace(' ', '-')}.md", fmt="markdown")
+    db.session.commit()
+    snippet_ids = [snippet.id for snippet in article.article.snippets]
+    return draft_campaign(app, author, snippet_ids, datetime.now(UTC) + timedelta(days=1), name=name, **overrides)
+
+
+def library_claim(author: User, approver: User, wording: str, *, title: str = "", variants=(), review_days=365):
+    """An approved, live claims-library claim (proposed by `author`, approved by `approver`)."""
+    evidence = EvidenceInput(
+        kind="randomised-trial",
+        title="A made-up trial title for tests",
+        authors="Tester A, et al",
+        journal="J Test",
+        year=2020,
+        doi="10.0000/test.0001",
+    )
+    data = ClaimInput(
+        title=title or wording[:60],
+        wording=wording,
+        variants=tuple(variants),
+        scope="test scope",
+        review_by=(datetime.now(UTC) + timedelta(days=review_days)).date(),
+        evidence=(evidence,),
+    )
+    version = propose_claim(db.session, data, author)
+    approve_version(db.session, version, approver)
+    db.session.commit()
+    return version.claim

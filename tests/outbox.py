@@ -6,6 +6,7 @@ recipient under OUTBOX_DIR/email, the social channel one JSON record per post un
 
 import json
 import re
+import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -59,6 +60,14 @@ class Outbox:
 
     def emails_to(self, address: str) -> list[SentEmail]:
         return [email for email in self.emails if email.to == address]
+
+    def emails_arriving(self, address: str, count: int = 1, timeout: float = 10) -> list[SentEmail]:
+        """The emails to `address` once there are `count` of them: a live server sends signup emails just after
+        its answer, so a client that looks at once may be a moment early."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.emails_to(address)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
 
     @property
     def posts(self) -> list[dict]:

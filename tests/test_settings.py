@@ -11,6 +11,7 @@ PRODUCTION = {
     "EMAIL_HASH_KEY": "pX2mK9vR4tL7wQ1zB8nC5yH3jD6fG0sA-EuTiOoPlMk",
     "DATABASE_URL": "postgresql://tidings@db/tidings",
     "PUBLIC_BASE_URL": "https://news.example.org",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
 }
 
 
@@ -39,6 +40,8 @@ def test_production_with_everything_set_starts():
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
+        ({"RATELIMIT_STORAGE_URI": ""}, "RATELIMIT_STORAGE_URI"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
         ({"PUBLIC_BASE_URL": "http://news.example.org"}, "PUBLIC_BASE_URL"),
         ({"EMAIL_CHANNEL": "sendgrid"}, "SENDGRID_API_KEY"),
@@ -47,6 +50,7 @@ def test_production_with_everything_set_starts():
         ({"CLINIC_TIMEZONE": "Mars/Olympus"}, "CLINIC_TIMEZONE"),
         ({"TIDINGS_ENV": "staging"}, "TIDINGS_ENV"),
         ({"SENDGRID_TIMEOUT_SECONDS": "50"}, "SENDGRID_TIMEOUT_SECONDS"),
+        ({"MEDIA_BASE_URL": "http://cdn.example.org"}, "MEDIA_BASE_URL"),
     ],
 )
 def test_production_refuses_a_missing_or_invalid_setting_and_names_it(change, named):

@@ -1,7 +1,7 @@
 """lists: trigram search of subscribers (PostgreSQL), archived campaigns and articles
 
 Revision ID: c15e2a7b9d31
-Revises: 167dba1490b8
+Revises: 35acea7a9edd
 Create Date: 2026-12-01 21:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c15e2a7b9d31'
-down_revision = '167dba1490b8'
+down_revision = '35acea7a9edd'
 branch_labels = None
 depends_on = None
 

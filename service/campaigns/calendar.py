@@ -40,7 +40,7 @@ def upcoming_sends(session: Session, now: datetime, tz_name: str, weeks: int = C
     messages = session.scalars(
         select(Message)
         .join(Campaign, Campaign.id == Message.campaign_id)
-        .options(joinedload(Message.campaign), joinedload(Message.snippet))
+        .options(joinedload(Message.campaign), joinedload(Message.issue), joinedload(Message.section))
         .where(
             Campaign.status.in_(SHOWN_CAMPAIGN_STATUSES),
             Message.status == "planned",
@@ -63,7 +63,7 @@ def missed_messages(session: Session) -> list[Message]:
     return list(
         session.scalars(
             select(Message)
-            .options(joinedload(Message.campaign), joinedload(Message.snippet))
+            .options(joinedload(Message.campaign), joinedload(Message.issue), joinedload(Message.section))
             .where(Message.status == "missed")
             .order_by(Message.send_at, Message.id)
         )

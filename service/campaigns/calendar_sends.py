@@ -94,7 +94,7 @@ def _unscheduled_sends(session: Session, first_day: date, end_day: date, tz_name
     sends = []
     for campaign in campaigns:
         try:
-            days = local_send_dates(schedule_of(campaign), len(campaign.campaign_snippets) or 1)
+            days = local_send_dates(schedule_of(campaign), len(campaign.issues) or 1)
         except ScheduleError:
             continue  # an unfinished schedule has nothing to show yet
         for day in sorted({day for _, day in days}):

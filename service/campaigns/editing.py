@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session
 from service.campaigns import lifecycle
 from service.campaigns.edits import record_content_edit
 from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
-from service.models import Campaign, CampaignSnippet, Snippet, User
+from service.composer.issues import issues_from_snippets
+from service.composer.placeholders import PlaceholderError, check_placeholders
+from service.models import Campaign, Snippet, User
+from service.models.composer import EMAIL_LAYOUTS
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
+from service.text_input import text_problem
 
 
 class CampaignInputError(ValueError):
@@ -25,6 +29,9 @@ class CampaignInputError(ValueError):
 
 @dataclass
 class CampaignInput:
+    """A campaign's settings. `snippet_ids` start a new campaign's content (copied into its sections); an edit
+    leaves the content to the composer. `email_subject` is the subject of every email that has none of its own."""
+
     name: str
     snippet_ids: list[int]
     send_email: bool = True
@@ -34,6 +41,7 @@ class CampaignInput:
     hashtags: str = ""
     link_url: str = ""
     post_template: str = DEFAULT_POST_TEMPLATE
+    email_layout: str = "letter"
     schedule_kind: str = "once"
     start_date: date | None = None
     send_time: time | None = None
@@ -68,10 +76,17 @@ class EditContext:
     now: datetime
 
 
-def validate(data: CampaignInput, ctx: EditContext) -> dict[str, str]:
+def validate(data: CampaignInput, ctx: EditContext, campaign: Campaign | None = None) -> dict[str, str]:
+    """Errors by field name; `campaign` is the one being edited (None: a new campaign, made from snippet_ids)."""
     errors = _validate_content(data, ctx.known_topics)
+    if campaign is None and not data.snippet_ids:
+        errors["snippet_ids"] = "Choose at least one snippet."
     try:
-        plan_send_times(schedule_of(data), max(len(data.snippet_ids), 1), ctx.tz_name, ctx.now)
+        if campaign is not None:
+            steps = len(campaign.issues)
+        else:
+            steps = 1 if data.schedule_kind == "once" else len(data.snippet_ids)
+        plan_send_times(schedule_of(data), max(steps, 1), ctx.tz_name, ctx.now)
     except ScheduleError as error:
         errors.setdefault(error.field, error.message)
     return errors
@@ -81,14 +96,19 @@ def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str,
     errors: dict[str, str] = {}
     if not data.name.strip():
         errors["name"] = "Give the campaign a name."
-    if not data.snippet_ids:
-        errors["snippet_ids"] = "Choose at least one snippet."
     if not (data.send_email or data.send_post):
         errors["channels"] = "Choose email, X, or both."
-    if "\r" in data.email_subject or "\n" in data.email_subject:
-        errors["email_subject"] = "The subject must be a single line."
+    if text_problem(data.email_subject):
+        errors["email_subject"] = "The subject must be a single line of text (no line breaks or control characters)."
     elif data.send_email and not data.email_subject.strip():
         errors["email_subject"] = "An email needs a subject."
+    else:
+        try:
+            check_placeholders(data.email_subject)
+        except PlaceholderError as error:
+            errors["email_subject"] = str(error)
+    if data.email_layout not in EMAIL_LAYOUTS:
+        errors["email_layout"] = "Choose the Letter or the Digest layout."
     if data.link_url.strip() and not re.match(r"https?://[^\s]+$", data.link_url.strip()):
         errors["link_url"] = "Enter a full web address starting with https://."
     if not is_post_template(data.post_template):
@@ -101,12 +121,20 @@ def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str,
     return errors
 
 
-def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
+def _start_content(session: Session, campaign: Campaign, data: CampaignInput) -> None:
     with session.no_autoflush:
         snippets = {s.id: s for s in session.scalars(select(Snippet).where(Snippet.id.in_(data.snippet_ids)))}
     missing = [sid for sid in data.snippet_ids if sid not in snippets]
     if missing:
         raise CampaignInputError({"snippet_ids": "Some chosen snippets no longer exist."})
+    chosen = [snippets[sid] for sid in data.snippet_ids]
+    campaign.issues = issues_from_snippets(
+        chosen, subject=data.email_subject.strip(), steps=data.schedule_kind != "once"
+    )
+
+
+def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
+    old_subject = campaign.email_subject
     campaign.name = data.name.strip()
     campaign.send_email, campaign.send_post = data.send_email, data.send_post
     campaign.email_subject = data.email_subject.strip()
@@ -114,14 +142,13 @@ def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
     campaign.hashtags = data.hashtags.strip()
     campaign.link_url = data.link_url.strip()
     campaign.post_template = data.post_template
+    campaign.email_layout = data.email_layout
+    for issue in campaign.issues:
+        if issue.subject == old_subject:
+            issue.subject = campaign.email_subject
     campaign.schedule_kind = data.schedule_kind
     campaign.start_date, campaign.send_time = data.start_date, data.send_time
     campaign.every_days, campaign.weekday, campaign.occurrences = data.every_days, data.weekday, data.occurrences
-    # Old links go first: the new ones reuse their (campaign, position) pairs.
-    campaign.campaign_snippets.clear()
-    session.flush()
-    for position, snippet_id in enumerate(data.snippet_ids):
-        campaign.campaign_snippets.append(CampaignSnippet(snippet_id=snippet_id, position=position))
 
 
 def create_campaign(
@@ -138,6 +165,7 @@ def create_campaign(
     )
     session.add(campaign)
     _apply(session, campaign, data)
+    _start_content(session, campaign, data)
     session.flush()
     record_content_edit(session, campaign, author)
     lifecycle.audit.record(session, "created", actor=author, campaign=campaign)
@@ -145,7 +173,7 @@ def create_campaign(
 
 
 def update_campaign(session: Session, campaign: Campaign, data: CampaignInput, editor: User, ctx: EditContext) -> None:
-    errors = validate(data, ctx)
+    errors = validate(data, ctx, campaign)
     if errors:
         raise CampaignInputError(errors)
     lifecycle.mark_edited(session, campaign, editor)
@@ -155,7 +183,7 @@ def update_campaign(session: Session, campaign: Campaign, data: CampaignInput, e
 def input_from(campaign: Campaign) -> CampaignInput:
     return CampaignInput(
         name=campaign.name,
-        snippet_ids=[s.id for s in campaign.snippets],
+        snippet_ids=[s.source_snippet_id for s in campaign.sections if s.source_snippet_id is not None],
         send_email=campaign.send_email,
         send_post=campaign.send_post,
         email_subject=campaign.email_subject,
@@ -163,6 +191,7 @@ def input_from(campaign: Campaign) -> CampaignInput:
         hashtags=campaign.hashtags,
         link_url=campaign.link_url,
         post_template=campaign.post_template or DEFAULT_POST_TEMPLATE,
+        email_layout=campaign.email_layout or "letter",
         schedule_kind=campaign.schedule_kind,
         start_date=campaign.start_date,
         send_time=campaign.send_time,
@@ -180,6 +209,8 @@ def duplicate_campaign(session: Session, original: Campaign, author: User) -> Ca
     campaign = Campaign(slug=unique_slug(session, data.name), created_by_id=author.id, status="draft")
     session.add(campaign)
     _apply(session, campaign, data)
+    # The copy starts from the original's source snippets: composer edits of the original are not carried over.
+    _start_content(session, campaign, data)
     session.flush()
     record_content_edit(session, campaign, author)
     lifecycle.audit.record(session, "duplicated", actor=author, campaign=campaign, detail=f"from #{original.id}")

@@ -15,6 +15,7 @@ from service import audit
 from service.campaigns.edits import editors_since_last_approval, record_content_edit
 from service.campaigns.messages import move_message
 from service.campaigns.schedule import plan_send_times, schedule_of
+from service.composer.snapshot import content_snapshot
 from service.models import Campaign, Delivery, Message, User
 from service.models.statuses import CampaignStatus, MessageStatus
 
@@ -118,6 +119,7 @@ def approve(session: Session, campaign: Campaign, reviewer: User, *, allow_self_
         if reviewer.id in editors_since_last_approval(session, campaign):
             raise LifecycleError("You edited this campaign since its last approval; another reviewer must approve it.")
     campaign.approved_by_id = reviewer.id
+    campaign.approved_content = content_snapshot(campaign)
     transition(session, campaign, S.APPROVED, reviewer)
 
 
@@ -133,14 +135,20 @@ def send_back(session: Session, campaign: Campaign, reviewer: User, comment: str
 def schedule(session: Session, campaign: Campaign, actor: User | None, *, tz_name: str, now: datetime) -> None:
     """Plan the campaign's messages. Only an approved campaign can be scheduled."""
     _require_action(campaign, "schedule")
-    planned = plan_send_times(schedule_of(campaign), len(campaign.snippets), tz_name, now)
-    snippets = campaign.snippets
+    # One send per issue (a one-off has one issue; a drip or weekly campaign one per step): the issue's email, and a
+    # post on X for each of its sections.
+    planned = plan_send_times(schedule_of(campaign), len(campaign.issues), tz_name, now)
+    issues = campaign.issues
     for send in planned:
-        for channel in campaign.channels:
-            campaign.messages.append(
-                Message(snippet_id=snippets[send.snippet_index].id, channel=channel, send_at=send.send_at)
-            )
-    transition(session, campaign, S.SCHEDULED, actor, f"{len(planned) * len(campaign.channels)} messages planned")
+        issue = issues[send.snippet_index]
+        if campaign.send_email:
+            campaign.messages.append(Message(issue_id=issue.id, channel="email", send_at=send.send_at))
+        if campaign.send_post:
+            for section in issue.sections:
+                campaign.messages.append(
+                    Message(issue_id=issue.id, section_id=section.id, channel="x", send_at=send.send_at)
+                )
+    transition(session, campaign, S.SCHEDULED, actor, f"{len(campaign.messages)} messages planned")
 
 
 def pause(session: Session, campaign: Campaign, actor: User) -> None:

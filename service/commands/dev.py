@@ -1,8 +1,9 @@
 """`flask dev seed`: what `make run` needs on a fresh clone. Refuses to run in production.
 
 Creates development accounts (printing how to log in), loads the sample campaigns from `campaigns/`, adds a few
-demo subscribers at example.org, and puts the sample marked `demo: true` through review and onto the schedule a
-couple of minutes from now, so the worker has something to send into the outbox. Safe to run again.
+demo subscribers at example.org and the shipped claims-library entries, and puts the sample marked `demo: true`
+through review and onto the schedule a couple of minutes from now, so the worker has something to send into the
+outbox. Safe to run again.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from service.campaigns import lifecycle
 from service.campaigns.files import campaign_files, split_front_matter
 from service.commands.campaigns import load_paths
 from service.commands.users import ensure_user
+from service.compliance.library import seed_library
 from service.compliance.review import submission_check
 from service.extensions import db
 from service.models import Campaign, Subscriber, SubscriberTopic
@@ -84,6 +86,7 @@ def seed_command() -> None:
         raise click.ClickException("dev seed is for development only.")
     users = _ensure_accounts()
     _ensure_demo_subscribers()
+    seed_library(db.session)
     db.session.commit()
     paths = campaign_files(REPO_ROOT / "campaigns")
     results = load_paths(paths)

@@ -7,13 +7,20 @@ reader sees it (`html_to_text`, then `context="body"`), on each post (`context="
 sentence, and rules match within one sentence.
 """
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
+from service.compliance.normalise import NormalisedText, normalise
 from service.compliance.rules import CONTEXTS, RequiredElement, Rule, RuleSet, default_rules
+from service.compliance.structure import debunks_quotation, default_structures, structural_claims
+
+if TYPE_CHECKING:
+    from service.compliance.library_match import ClaimLibrary
 
 SEVERITY_ORDER = {"block": 0, "warn": 1}
 
@@ -25,6 +32,7 @@ _SENTENCE_END = re.compile(r"""[.!?]+["')\]]*(?=\s|$)|\n""")
 _HREF = re.compile(r"""\bhref\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
 # A full stop after these does not end a sentence ("e.g. ketamine", "Smith et al. 2021").
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|dr|mr|mrs|ms|st|vs|no|approx|al|fig|ref|u\.s|a\.m|p\.m)\.$", re.I)
+_HIDDEN_RULES = {"invisible": "invisible-characters", "look-alike": "look-alike-letters"}
 
 
 @dataclass(frozen=True)
@@ -36,9 +44,22 @@ class Finding:
     text: str
     why: str
     suggestion: str
+    # True when an approved claims-library claim can back the words (see rules.yaml `substantiable`).
+    substantiable: bool = False
+    # The library claim the finding's sentence matches, when a library was given (see library_match.py).
+    library_claim: dict | None = None
+
+    @property
+    def resolved(self) -> bool:
+        """Backed by the library without a person's confirmation: its sentence is an approved claim's wording."""
+        return self.library_claim is not None and bool(self.library_claim.get("exact"))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("substantiable")
+        if data["library_claim"] is None:
+            data.pop("library_claim")
+        return data
 
 
 @dataclass(frozen=True)
@@ -50,32 +71,119 @@ class ClinicIdentity:
 
 
 def has_blocking(findings) -> bool:
-    return any(finding.severity == "block" for finding in findings)
+    """Whether any finding blocks; a finding the library backs exactly does not."""
+    return any(finding.severity == "block" and not finding.resolved for finding in findings)
 
 
 # --- claims ---------------------------------------------------------------------------------------------
 
 
 def check_claims(
-    text: str, *, context: str = "body", rule_set: RuleSet | None = None, written: str | None = None
+    text: str,
+    *,
+    context: str = "body",
+    rule_set: RuleSet | None = None,
+    written: str | None = None,
+    library: "ClaimLibrary | None" = None,
 ) -> list[Finding]:
     """Findings for `text`, sorted by start; `start`/`end` index into `text` and `text[start:end]` is the match.
 
     context: "subject", "body", "post", or "link" (a single URL); rules say which contexts they apply to.
     written: the part of `text` the marketer wrote, when `text` also holds fixed template copy (an email's footer
     says "Individual results vary" for every email): a disclosure counts only there, beside what it discloses.
+    library: approved claims; a substantiable finding whose sentence matches one carries it in `library_claim`.
+
+    The rules read a normalised copy (see normalise.py: NFKC, invisible characters removed, look-alike letters
+    mapped); offsets are mapped back to `text`, and hidden characters inside words are findings of their own.
     """
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {', '.join(CONTEXTS)}, not {context!r}")
     rule_set = rule_set or default_rules()
-    matchable = text.translate(_STRAIGHTEN)
-    disclosable = matchable if written is None else written.translate(_STRAIGHTEN)
+    normalised = normalise(text)
+    matchable = normalised.text
+    disclosable = matchable if written is None else normalise(written).text
     sentences = sentence_spans(matchable)
-    findings = []
+    spans: list[tuple[str, str, str, str, bool, int, int]] = []
     for rule in rule_set.rules:
         if context in rule.contexts and not _any_match(rule.unless_in_text, disclosable):
-            findings.extend(_findings_for_rule(rule, text, matchable, sentences))
+            spans.extend(
+                (rule.id, rule.severity, rule.why, rule.suggestion, rule.substantiable, start, end)
+                for start, end in _rule_spans(rule, matchable, sentences)
+            )
+    if context != "link":
+        spans.extend(_structural_spans(matchable, sentences, spans))
+    spans = [span for span in spans if not _debunked(matchable, sentences, span)]
+    findings = [_finding_from(span, text, normalised) for span in spans]
+    findings.extend(_hidden_findings(text, normalised))
+    if library is not None:
+        findings = [_linked(finding, matchable, sentences, normalised, library) for finding in findings]
     return sorted(findings, key=_reading_order)
+
+
+def _structural_spans(matchable: str, sentences, rule_spans) -> list[tuple]:
+    """Structural claims in sentences no rule already flagged at the same or a higher severity."""
+    found = []
+    for claim in structural_claims(matchable, sentences):
+        sentence = _sentence_of(sentences, claim.start, claim.end)
+        in_sentence = [span for span in rule_spans if sentence[0] <= span[5] < sentence[1]]
+        if claim.rule.severity == "block" and not claim.rule.substantiable:
+            # A never-go-out claim must stay, unless one already blocks the sentence: a library link that backs
+            # the sentence's other finding ("within days") must not let "unlike SSRIs" through.
+            redundant = any(span[1] == "block" and not span[4] for span in in_sentence)
+        else:
+            redundant = any(span[1] == "block" for span in in_sentence) or (
+                claim.rule.severity == "warn" and bool(in_sentence)
+            )
+        if redundant:
+            continue
+        rule = claim.rule
+        found.append((rule.id, rule.severity, rule.why, rule.suggestion, rule.substantiable, claim.start, claim.end))
+    return found
+
+
+def _debunked(matchable: str, sentences, span: tuple) -> bool:
+    # 'Be wary of any clinic that calls ketamine "a cure"': the quoted words are what the sentence warns about.
+    start, end = span[5], span[6]
+    return debunks_quotation(matchable, _sentence_of(sentences, start, end), (start, end))
+
+
+def _sentence_of(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    for sentence_start, sentence_end in sentences:
+        if sentence_start <= start < sentence_end or (start == end == sentence_start):
+            return sentence_start, sentence_end
+    return start, end
+
+
+def _finding_from(span: tuple, text: str, normalised: NormalisedText) -> Finding:
+    rule_id, severity, why, suggestion, substantiable, start, end = span
+    start, end = normalised.original_span(start, end)
+    return Finding(rule_id, severity, start, end, text[start:end], why, suggestion, substantiable)
+
+
+def _hidden_findings(text: str, normalised: NormalisedText) -> list[Finding]:
+    structures = default_structures()
+    findings = []
+    for hidden in normalised.hidden:
+        rule = structures.rules[_HIDDEN_RULES[hidden.kind]]
+        findings.append(
+            Finding(rule.id, rule.severity, hidden.start, hidden.end, text[hidden.start : hidden.end], rule.why,
+                    rule.suggestion)
+        )  # fmt: skip
+    return findings
+
+
+def _linked(finding: Finding, matchable: str, sentences, normalised: NormalisedText, library) -> Finding:
+    if not finding.substantiable:
+        return finding
+    # Find the sentence in the normalised copy: library wordings are compared with what the reader reads.
+    position = _normalised_position(normalised, finding.start)
+    sentence = _sentence_of(sentences, position, position + 1)
+    match = library.match(matchable[sentence[0] : sentence[1]])
+    return finding if match is None else replace(finding, library_claim=match.to_dict())
+
+
+def _normalised_position(normalised: NormalisedText, original_offset: int) -> int:
+    return bisect.bisect_left(normalised.origins, original_offset)
 
 
 def check_links(html: str, *, rule_set: RuleSet | None = None) -> list[Finding]:
@@ -109,7 +217,7 @@ def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: in
         spans.append((trimmed_start, trimmed_end))
 
 
-def _findings_for_rule(rule: Rule, text: str, matchable: str, sentences: list[tuple[int, int]]) -> list[Finding]:
+def _rule_spans(rule: Rule, matchable: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans = []
     for start, end in sentences:
         sentence = matchable[start:end]
@@ -118,7 +226,7 @@ def _findings_for_rule(rule: Rule, text: str, matchable: str, sentences: list[tu
             spans.extend(
                 (start + match.start(), start + match.end()) for match in matches if match.end() > match.start()
             )
-    return [_finding(rule, text, start, end) for start, end in _merge_overlaps(spans)]
+    return _merge_overlaps(spans)
 
 
 def _rule_applies_to(rule: Rule, sentence: str) -> bool:
@@ -140,18 +248,6 @@ def _merge_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-
-
-def _finding(rule: Rule, text: str, start: int, end: int) -> Finding:
-    return Finding(
-        rule=rule.id,
-        severity=rule.severity,
-        start=start,
-        end=end,
-        text=text[start:end],
-        why=rule.why,
-        suggestion=rule.suggestion,
-    )
 
 
 def _reading_order(finding: Finding) -> tuple:

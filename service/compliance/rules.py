@@ -23,7 +23,7 @@ PROBLEM_CODES = ("missing", "not_configured", "placeholder", "not_postal", "not_
 
 _TERM_REFERENCE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _RULE_FIELDS = {"id", "severity", "patterns", "why", "suggestion"}
-_RULE_OPTIONAL = {"contexts", "requires", "unless", "unless_in_text"}
+_RULE_OPTIONAL = {"contexts", "requires", "unless", "unless_in_text", "substantiable"}
 _ELEMENT_FIELDS = {"id", "check", "why", "suggestion"}
 _ELEMENT_OPTIONAL = {"patterns", "when", "problems"}
 _TOP_LEVEL = {"version", "terms", "rules", "required_elements"}
@@ -46,6 +46,8 @@ class Rule:
     unless: tuple[re.Pattern[str], ...] = ()
     # A disclosure anywhere in the checked text suppresses the rule (testimonials + "results vary").
     unless_in_text: tuple[re.Pattern[str], ...] = ()
+    # A library claim with its evidence can back a finding of this rule; the others never go out as written.
+    substantiable: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def _parse_rule(entry: object, index: int, terms: dict[str, str]) -> Rule:
         requires=_patterns(entry, "requires", where, terms, optional=True),
         unless=_patterns(entry, "unless", where, terms, optional=True),
         unless_in_text=_patterns(entry, "unless_in_text", where, terms, optional=True),
+        substantiable=_flag(entry, "substantiable", where),
     )
 
 
@@ -182,6 +185,13 @@ def _choice(entry: Mapping, key: str, where: str, allowed: tuple[str, ...]) -> s
     value = entry[key]
     if value not in allowed:
         raise RuleFileError(f"{where}: {key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _flag(entry: Mapping, key: str, where: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleFileError(f"{where}: {key} must be true or false")
     return value
 
 

@@ -1,10 +1,15 @@
 """All models, importable from one place (and all registered on the metadata for Alembic)."""
 
-from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, CampaignSnippet, Delivery, Message, SendBatch
+from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, Delivery, Message, SendBatch
+from service.models.claims_library import ClaimEvidence, FindingLink, LibraryClaim, LibraryClaimVersion
+from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
 from service.models.email_events import EmailEvent
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
+from service.models.imports import ImportJob
+from service.models.media import Media
+from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance
 from service.models.subscribers import Subscriber, SubscriberTopic, Suppression
 from service.models.users import RecoveryCode, User
@@ -15,8 +20,9 @@ __all__ = [
     "Article",
     "AuditEntry",
     "Campaign",
+    "EmailIssue",
     "CampaignEdit",
-    "CampaignSnippet",
+    "ClaimEvidence",
     "Delivery",
     "EmailEvent",
     "EmailTemplate",
@@ -24,7 +30,14 @@ __all__ = [
     "FeedEntry",
     "FeedRecipe",
     "FindingAcceptance",
+    "Media",
+    "ImportJob",
+    "FindingLink",
+    "LibraryClaim",
+    "LibraryClaimVersion",
     "Message",
+    "Section",
+    "PostDraft",
     "RecoveryCode",
     "SendBatch",
     "Snippet",

@@ -2,12 +2,12 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import db
 from service.models.base import UTCDateTime, utcnow
-from service.models.content import Snippet
+from service.models.composer import EmailIssue, Section
 from service.models.statuses import BatchStatus, CampaignStatus, DeliveryStatus, MessageStatus, status_check
 
 SCHEDULE_KINDS = ("once", "drip", "recurring")
@@ -39,6 +39,8 @@ class Campaign(db.Model):
     weekday: Mapped[int | None]
     occurrences: Mapped[int | None]
     source_name: Mapped[str | None] = mapped_column(String(300))
+    # Show the claims library references of linked claims as numbered notes in the email footer.
+    show_references: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -46,47 +48,40 @@ class Campaign(db.Model):
     # Archived campaigns leave the campaign list (a filter shows them); nothing else about them changes.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    campaign_snippets: Mapped[list["CampaignSnippet"]] = relationship(
-        order_by="CampaignSnippet.position", cascade="all, delete-orphan"
-    )
+    # "letter" or "digest" (service/models/composer.py EMAIL_LAYOUTS).
+    email_layout: Mapped[str] = mapped_column(String(20), default="letter", server_default="letter")
+    # The words of every email as last approved (service/composer/snapshot.py): the review shows what changed since.
+    approved_content: Mapped[str | None] = mapped_column(Text)
+    issues: Mapped[list[EmailIssue]] = relationship(order_by=EmailIssue.position, cascade="all, delete-orphan")
     messages: Mapped[list["Message"]] = relationship(
         back_populates="campaign", order_by="Message.send_at", cascade="all, delete-orphan"
     )
 
     @property
-    def snippets(self) -> list[Snippet]:
-        return [link.snippet for link in self.campaign_snippets]
+    def sections(self) -> list[Section]:
+        """Every section of every issue, in sending order."""
+        return [section for issue in self.issues for section in issue.sections]
 
     @property
     def channels(self) -> list[str]:
         return [name for name, on in (("email", self.send_email), ("x", self.send_post)) if on]
 
 
-class CampaignSnippet(db.Model):
-    __tablename__ = "campaign_snippets"
-    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    snippet_id: Mapped[int] = mapped_column(ForeignKey("snippets.id"))
-    position: Mapped[int]
-
-    snippet: Mapped[Snippet] = relationship()
-
-
 class Message(db.Model):
-    """One snippet going out on one channel at one time."""
+    """One issue (email) or one section's post (X) going out on one channel at one time."""
 
     __tablename__ = "messages"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "snippet_id", "channel", "send_at"),
+        UniqueConstraint("issue_id", "section_id", "channel", "send_at"),
         Index("ix_messages_due", "status", "send_at"),
         status_check(MessageStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    snippet_id: Mapped[int] = mapped_column(ForeignKey("snippets.id"))
+    # The email this message sends; an X message also names the section its post is made from.
+    issue_id: Mapped[int] = mapped_column(ForeignKey("email_issues.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
     channel: Mapped[str] = mapped_column(String(10))
     send_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=MessageStatus.PLANNED)
@@ -104,7 +99,15 @@ class Message(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship(back_populates="messages")
-    snippet: Mapped[Snippet] = relationship()
+    issue: Mapped[EmailIssue] = relationship()
+    section: Mapped[Section | None] = relationship()
+
+    @property
+    def heading(self) -> str:
+        """What the message sends, in a few words for lists: its post's section, or its email's first section."""
+        if self.section is not None:
+            return self.section.heading
+        return self.issue.sections[0].heading if self.issue.sections else self.issue.subject
 
 
 class SendBatch(db.Model):

@@ -1,5 +1,6 @@
 """Subscribers, their topics, and the suppression list."""
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import DDL, ForeignKey, Index, String, event
@@ -9,6 +10,11 @@ from service.extensions import db
 from service.models.base import UTCDateTime, utcnow
 
 SUBSCRIBER_STATUSES = ("pending", "confirmed", "unsubscribed", "bounced", "complained")
+
+
+def new_public_id() -> str:
+    """A random id for links: unlike the row id, it says nothing of how many subscribers there are, or who is next."""
+    return secrets.token_urlsafe(16)
 
 
 class Subscriber(db.Model):
@@ -27,6 +33,8 @@ class Subscriber(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What subscribers' link tokens carry (never the row id).
+    public_id: Mapped[str] = mapped_column(String(22), unique=True, default=new_public_id)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     # Keyed hash of the normalised address: joins with suppressions, which outlive the address itself.
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)

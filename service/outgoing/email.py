@@ -10,8 +10,11 @@ from dataclasses import replace
 from markupsafe import escape
 
 from service.channels.email.base import OutgoingEmail, Recipient
-from service.models import Campaign, Snippet
-from service.outgoing.links import UnsubscribeLinks, article_link
+from service.composer.content import issue_content
+from service.composer.placeholders import DEFAULT_FIRST_NAME, FIRST_NAME, first_name_value
+from service.media.urls import MEDIA_URL_PATH
+from service.models import Campaign, EmailIssue
+from service.outgoing.links import UnsubscribeLinks
 from service.rendering.clinic import ClinicInfo
 from service.rendering.email import (
     GREETING_HTML,
@@ -19,10 +22,10 @@ from service.rendering.email import (
     UNSUBSCRIBE_URL,
     check_subject,
     greeting_for,
-    render_email,
 )
 from service.rendering.environment import template_environment
 from service.rendering.inline_css import inline_css
+from service.rendering.mjml_email import render_issue
 
 
 def outgoing_email(
@@ -49,19 +52,21 @@ def outgoing_email(
 
 
 def outgoing_email_for(
-    campaign: Campaign, snippet: Snippet, clinic: ClinicInfo, message_id: int | None = None
+    campaign: Campaign,
+    issue: EmailIssue,
+    clinic: ClinicInfo,
+    message_id: int | None = None,
+    *,
+    media_base: str | None = None,
 ) -> OutgoingEmail:
-    """The newsletter email as it goes out; previews call it too (without a message id), so they show exactly this.
+    """The newsletter email (one issue) as it goes out; previews call it too (without a message id), so they show
+    exactly this.
 
-    Raises SubjectError for a subject that cannot be sent."""
-    rendered = render_email(
-        subject=campaign.email_subject,
-        heading=snippet.heading,
-        body=snippet.body,
-        clinic=clinic,
-        read_more_url=article_link(campaign, clinic),
-        campaign_slug=campaign.slug,
-    )
+    Raises SubjectError (empty subject, line break) or PlaceholderError (unknown placeholder: refused on save, so
+    only old data). `media_base`: where its images are (media_base_url(config); default: the app's own /media)."""
+    media_base = media_base or f"{clinic.public_base_url.rstrip('/')}{MEDIA_URL_PATH}"
+    content = issue_content(campaign, issue, clinic, media_base)
+    rendered = render_issue(content, clinic=clinic, campaign_slug=campaign.slug)
     return outgoing_email(
         subject=rendered.subject,
         html=rendered.html,
@@ -77,17 +82,26 @@ def with_batch_id(email: OutgoingEmail, batch_id: int) -> OutgoingEmail:
     return replace(email, custom_args={**email.custom_args, "batch_id": str(batch_id)})
 
 
-def recipient_values(unsubscribe_link: str, first_name: str) -> dict[str, str]:
-    """The per-recipient substitutions of a newsletter email."""
+def recipient_values(
+    unsubscribe_link: str, first_name: str, first_name_default: str = DEFAULT_FIRST_NAME
+) -> dict[str, str]:
+    """The per-recipient substitutions of a newsletter email (the subject's {{ first_name }} included)."""
     greeting = greeting_for(first_name or "")
-    return {UNSUBSCRIBE_URL: unsubscribe_link, GREETING_TEXT: greeting, GREETING_HTML: str(escape(greeting))}
+    return {
+        UNSUBSCRIBE_URL: unsubscribe_link,
+        GREETING_TEXT: greeting,
+        GREETING_HTML: str(escape(greeting)),
+        FIRST_NAME: first_name_value(first_name, first_name_default),
+    }
 
 
-def recipients_for(rows: list, clinic: ClinicInfo, secret_key: str) -> list[Recipient]:
-    """Newsletter recipients for audience rows of (id, email, first_name)."""
-    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.id for row in rows])
+def recipients_for(
+    rows: list, clinic: ClinicInfo, secret_key: str, first_name_default: str = DEFAULT_FIRST_NAME
+) -> list[Recipient]:
+    """Newsletter recipients for audience rows of (id, public_id, email, first_name)."""
+    links = UnsubscribeLinks(clinic, secret_key).for_subscribers([row.public_id for row in rows])
     return [
-        Recipient(email=row.email, substitutions=recipient_values(link, row.first_name))
+        Recipient(email=row.email, substitutions=recipient_values(link, row.first_name, first_name_default))
         for row, link in zip(rows, links, strict=True)
     ]
 

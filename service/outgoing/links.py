@@ -16,8 +16,9 @@ def article_link(campaign: Campaign, clinic: ClinicInfo) -> str:
     return campaign.link_url or clinic.website_url
 
 
-def unsubscribe_url(clinic: ClinicInfo, secret_key: str, subscriber_id: int) -> str:
-    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, UNSUBSCRIBE_PURPOSE, subscriber_id)}"
+def unsubscribe_url(clinic: ClinicInfo, secret_key: str, public_id: str | int) -> str:
+    """`public_id` is the subscriber's public id (previews and test sends pass a placeholder that names nobody)."""
+    return f"{clinic.public_base_url}/unsubscribe/{make_token(secret_key, UNSUBSCRIBE_PURPOSE, public_id)}"
 
 
 class UnsubscribeLinks:
@@ -25,7 +26,7 @@ class UnsubscribeLinks:
 
     `make_token` builds a serializer and a signer and derives the key for every token, and the URL-safe serializer
     tries to zlib-compress every payload; together that is most of a batch's time. Here the signer is built and the
-    key derived once per batch, and a subscriber id's payload (its JSON, too short to compress) is encoded directly.
+    key derived once per batch, and a public id's payload (its JSON, too short to compress) is encoded directly.
     Every batch checks its first token against itsdangerous's own, and falls back to it if they ever differ.
     """
 
@@ -38,19 +39,20 @@ class UnsubscribeLinks:
         self.mac = hmac.new(self.signer.derive_key(), digestmod=self.signer.digest_method)
         self.sep = self.signer.sep.encode() if isinstance(self.signer.sep, str) else self.signer.sep
 
-    def for_subscribers(self, subscriber_ids: list[int]) -> list[str]:
+    def for_subscribers(self, public_ids: list[str]) -> list[str]:
         stamp = self.sep + base64_encode(int_to_bytes(self.signer.get_timestamp()))
         fast = self._payload
-        if subscriber_ids and fast(subscriber_ids[0]) != self.serializer.dump_payload(subscriber_ids[0]):
+        if public_ids and fast(public_ids[0]) != self.serializer.dump_payload(public_ids[0]):
             fast = self.serializer.dump_payload
         links = []
-        for subscriber_id in subscriber_ids:
-            value = fast(subscriber_id) + stamp
+        for public_id in public_ids:
+            value = fast(public_id) + stamp
             mac = self.mac.copy()
             mac.update(value)
             links.append(self.prefix + (value + self.sep + base64_encode(mac.digest())).decode("ascii"))
         return links
 
     @staticmethod
-    def _payload(subscriber_id: int) -> bytes:
-        return base64_encode(str(int(subscriber_id)).encode("ascii"))
+    def _payload(public_id: str) -> bytes:
+        # Public ids are URL-safe base64 text: their JSON is the id in quotes, nothing to escape.
+        return base64_encode(f'"{public_id}"'.encode("ascii"))

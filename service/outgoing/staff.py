@@ -26,7 +26,7 @@ def new_feed_draft_email(campaign: Campaign, article: Article, clinic: ClinicInf
         "article": article,
         "title": title,
         "campaign_url": campaign_url,
-        "snippet_count": len(campaign.campaign_snippets),
+        "snippet_count": len(campaign.sections),
     }
     env = template_environment()
     return OutgoingEmail(

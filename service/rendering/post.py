@@ -25,6 +25,7 @@ DEFAULT_POST_TEMPLATE = "post.txt"
 POST_TEMPLATE_FOLDER = REPO_ROOT / "templates" / "social"
 _TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.txt")
 _LABEL_COMMENT = re.compile(r"^\{#\s*(.*?)\s*#\}")
+_MEDIA_LINK_AT_END = re.compile(r"\s*https://t\.co/\w+\s*$")
 
 
 class UnknownPostTemplate(ValueError):
@@ -133,13 +134,18 @@ def _variables_of(template: str) -> frozenset[str]:
     return frozenset(meta.find_undeclared_variables(environment.parse(source)))
 
 
-def same_post_text(ours: str, published: str) -> bool:
+def same_post_text(ours: str, published: str, *, has_images: bool = False) -> bool:
     """Whether a post the account published carries the text we post.
 
-    X gives a post's text back with its links shortened to t.co, `&`, `<` and `>` as HTML entities, and in NFC; so
-    links are compared by position only, entities are decoded, and both sides are normalised before comparing.
+    X gives a post's text back with its links shortened to t.co, `&`, `<` and `>` as HTML entities, in NFC, and (when
+    `has_images`) with a t.co link to its images at the end; so links are compared by position only, entities are
+    decoded, that media link is dropped, and both sides are normalised before comparing.
     """
-    return _comparable(ours) == _comparable(html.unescape(published))
+    theirs = html.unescape(published)
+    if has_images:
+        # A post with images comes back with one more t.co link at its end: the link to its media.
+        theirs = _MEDIA_LINK_AT_END.sub("", theirs)
+    return _comparable(ours) == _comparable(theirs)
 
 
 def _comparable(text: str) -> str:

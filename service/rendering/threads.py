@@ -54,7 +54,9 @@ def split_into_thread(text: str, *, max_length: int = MAX_POST_LENGTH, numbered:
 
 def _split(sentences: list[list[str]], max_length: int, numbered: bool, measure: Measure) -> list[str]:
     unnumbered = _pack(sentences, _fits_within(max_length, measure))
-    if not numbered or len(unnumbered) == 1:
+    if not numbered:
+        return _keep_link_with_text(unnumbered, lambda count: _fits_within(max_length, measure))
+    if len(unnumbered) == 1:
         return unnumbered
     # The suffix " i/n" depends on the count n, and a longer suffix can raise the count, so repack with each
     # new count until it stops growing. It cannot grow forever: at worst every piece gets its own part.
@@ -64,9 +66,62 @@ def _split(sentences: list[list[str]], max_length: int, numbered: bool, measure:
         if len(parts) <= total:
             break
         total = len(parts)
+    parts = _keep_link_with_text(parts, lambda count: _fits_within(max_length, measure, numbered_of=count))
+    if len(parts) == 1:
+        return parts
     # Greedy packing is optimal, so fewer parts than `total` should not happen; if it did, " i/len(parts)" is
     # no longer than " i/total", so every part would still fit.
     return [f"{part} {number}/{len(parts)}" for number, part in enumerate(parts, start=1)]
+
+
+def _keep_link_with_text(parts: list[str], fits_out_of: Callable[[int], PartFits]) -> list[str]:
+    """Never end a thread with a part that is only the link (and hashtags): readers take it for a stray post.
+
+    Packing keeps the link with its hashtags and lead-in ("Read more:"), so they can land in a part of their own
+    while the link alone would have fitted in the part before. Then, in order of preference: the whole tail joins
+    the part before; or the last sentence of the part before moves down to the tail; or the link (with the lead-in
+    and the hashtags that fit) joins the part before, and the hashtags that fit nowhere are left out: a part of
+    hashtags alone would be worse. `fits_out_of(n)` tells whether a part fits in a thread of n parts.
+    """
+    if len(parts) < 2 or not _is_link_only(parts[-1]):
+        return parts
+    *head, previous, tail = parts
+    shorter = fits_out_of(len(parts) - 1)
+    number = len(parts) - 1  # the number `previous` has, in either count
+    if shorter(f"{previous} {tail}", number):
+        return [*head, f"{previous} {tail}"]
+    sentences = sentences_of(previous)
+    if len(sentences) > 1:
+        moved = " ".join(sentences[-1])
+        kept = " ".join(" ".join(words) for words in sentences[:-1])
+        if fits_out_of(len(parts))(f"{moved} {tail}", len(parts)):
+            return [*head, kept, f"{moved} {tail}"]
+    words = tail.split(" ")
+    link_end = next(index for index, word in enumerate(words) if _is_url(word)) + 1
+    grown = f"{previous} {' '.join(words[:link_end])}"
+    if not shorter(grown, number):
+        return parts
+    for word in words[link_end:]:
+        if shorter(f"{grown} {word}", number):
+            grown = f"{grown} {word}"
+    return [*head, grown]
+
+
+def _is_link_only(part: str) -> bool:
+    """A part with a URL and nothing else but hashtags, mentions, or a lead-in ending in a colon before the URL."""
+    words = part.split(" ")
+    urls = [index for index, word in enumerate(words) if _is_url(word)]
+    if not urls:
+        return False
+    lead_in = words[: urls[0]]
+    if lead_in and (len(lead_in) > 3 or not lead_in[-1].endswith(":")):
+        return False
+    return all(_is_url(word) or word[:1] in "#@$" for word in words[urls[0] :])
+
+
+def _is_url(word: str) -> bool:
+    urls = extract_urls_with_indices(word)
+    return bool(urls) and urls[0]["indices"] == [0, len(word)]
 
 
 def _fits_within(max_length: int, measure: Measure, numbered_of: int | None = None) -> PartFits:

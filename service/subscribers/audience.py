@@ -17,20 +17,21 @@ def _audience_query(topics: Sequence[str], after_id: int = 0) -> Select:
         SubscriberTopic.subscriber_id > after_id,
     )
     suppressed = exists().where(Suppression.email_hash == Subscriber.email_hash)
-    return select(Subscriber.id, Subscriber.email, Subscriber.first_name).where(
+    return select(Subscriber.id, Subscriber.public_id, Subscriber.email, Subscriber.first_name).where(
         Subscriber.status == "confirmed", has_topic, ~suppressed
     )
 
 
 def audience_batch(session: Session, topics: Sequence[str], *, after_id: int, limit: int) -> list:
-    """The next `limit` recipients with id > after_id, as rows of (id, email, first_name). Memory stays per batch."""
+    """The next `limit` recipients with id > after_id, as rows of (id, public_id, email, first_name). Memory stays
+    per batch."""
     query = _audience_query(topics, after_id).where(Subscriber.id > after_id).order_by(Subscriber.id).limit(limit)
     return list(session.execute(query))
 
 
 def audience_among(session: Session, topics: Sequence[str], subscriber_ids: Select) -> list:
-    """Those of `subscriber_ids` (a SELECT of ids) still in the audience, as rows of (id, email, first_name), in id
-    order."""
+    """Those of `subscriber_ids` (a SELECT of ids) still in the audience, as rows of (id, public_id, email,
+    first_name), in id order."""
     query = _audience_query(topics).where(Subscriber.id.in_(subscriber_ids)).order_by(Subscriber.id)
     return list(session.execute(query))
 

@@ -1,15 +1,18 @@
 """Importing subscribers from a CSV file: all or nothing, with a report of every bad row before anything is stored.
 
 Columns (the first line names them, in any order): email, first_name (optional), topics, consent_date,
-consent_source. Topics are separated by spaces, commas, semicolons or bars. A consent date is YYYY-MM-DD (or
-M/D/YYYY, or an ISO 8601 date and time), in the clinic's time zone unless it says otherwise.
+consent_source, consent_confirmed (optional: "yes" when the clinic's record shows the person confirmed their
+subscription, e.g. a double opt-in elsewhere or a signed form; empty or "no" otherwise). Topics are separated by
+spaces, commas, semicolons or bars. A consent date is YYYY-MM-DD (or M/D/YYYY, or an ISO 8601 date and time), in
+the clinic's time zone unless it says otherwise.
 
 Two steps, both streaming: `check_file` validates every row and writes nothing to the list (the report a marketer
 sees); it can keep the validated rows in a side file, which `import_checked` then writes in chunks inside the
 caller's transaction without validating again. `import_file` does both in one pass and refuses (ImportRejected) on
 any bad row, so the caller rolls back and nothing is kept. Addresses already on the list are merged (topics added;
-a pending signup counts as confirmed by the clinic's consent record). An address that unsubscribed, bounced,
-complained or was erased is never brought back: its rows are reported as skipped.
+a pending signup stays pending, waiting for its own confirmation, unless its row says consent_confirmed=yes). An
+address that unsubscribed, bounced, complained or was erased is never brought back: its rows are reported as
+skipped.
 """
 
 import csv
@@ -24,14 +27,17 @@ from sqlalchemy.orm import Session
 
 from service import audit
 from service.models import Subscriber, SubscriberTopic, Suppression, User
+from service.models.subscribers import new_public_id
 from service.subscribers.addresses import AddressError, parse_address
 from service.subscribers.bulk import insert_rows
 from service.subscribers.identity import email_hash
 from service.subscribers.signup import FIRST_NAME_MAX, clean_first_name
 from service.subscribers.unsubscribe import LEFT_STATUSES
+from service.text_input import text_problem
 from service.timezones import local_to_utc
 
-COLUMNS = ("email", "first_name", "topics", "consent_date", "consent_source")
+COLUMNS = ("email", "first_name", "topics", "consent_date", "consent_source", "consent_confirmed")
+YES, NO = ("yes", "y", "true", "1"), ("", "no", "n", "false", "0")
 REQUIRED_COLUMNS = ("email", "topics", "consent_date", "consent_source")
 CONSENT_SOURCE_MAX = 200
 CHUNK_SIZE = 1000
@@ -118,12 +124,14 @@ class _Row:
     topics: set[str]
     consent_at: datetime
     consent_note: str
+    confirmed: bool = False  # the file records that the person confirmed (consent_confirmed=yes)
     repeat: bool = False  # the address already appeared in an earlier chunk of the file
 
     def merge(self, other: "_Row") -> None:
         self.lines.extend(other.lines)
         self.topics |= other.topics
         self.first_name = self.first_name or other.first_name
+        self.confirmed = self.confirmed or other.confirmed
         if other.consent_at < self.consent_at:
             self.consent_at, self.consent_note = other.consent_at, other.consent_note
 
@@ -245,13 +253,14 @@ def _kept(rows: "Iterator[_Row]", keep: TextIO) -> "Iterator[_Row]":
                 " ".join(sorted(row.topics)),
                 row.consent_at.isoformat(),
                 row.consent_note,
+                "yes" if row.confirmed else "no",
             ]
         )
         yield row
 
 
 def _read_kept(kept: TextIO, report: ImportReport) -> "Iterator[_Row]":
-    for line, email, hashed, first_name, topics, consent_at, note in csv.reader(kept):
+    for line, email, hashed, first_name, topics, consent_at, note, confirmed in csv.reader(kept):
         report.rows += 1
         yield _Row(
             lines=[int(line)],
@@ -261,6 +270,7 @@ def _read_kept(kept: TextIO, report: ImportReport) -> "Iterator[_Row]":
             topics=set(topics.split()),
             consent_at=datetime.fromisoformat(consent_at),
             consent_note=note,
+            confirmed=confirmed == "yes",
         )
 
 
@@ -271,7 +281,13 @@ def _unreadable(error: Exception) -> str:
 
 
 def _parse_row(values: list[str], index: dict[str, int], ctx: ImportContext, line: int) -> "_Row | str":
-    problems = []
+    # Every value is cleaned to one line below (names and sources collapse whitespace), so only characters that
+    # cannot be stored or shown are refused here; the row's other problems are reported with them.
+    problems = [
+        f"{name}: {problem}"
+        for name, position in index.items()
+        if (problem := text_problem(values[position], multiline=True))
+    ]
     address = ""
     try:
         address = parse_address(values[index["email"]])
@@ -294,6 +310,9 @@ def _parse_row(values: list[str], index: dict[str, int], ctx: ImportContext, lin
         problems.append("consent_source: empty; say where and how this person agreed to hear from the clinic")
     elif len(source) > CONSENT_SOURCE_MAX:
         problems.append(f"consent_source: longer than {CONSENT_SOURCE_MAX} characters")
+    confirmed = values[index["consent_confirmed"]].strip().lower() if "consent_confirmed" in index else ""
+    if confirmed not in YES + NO:
+        problems.append("consent_confirmed: write yes (the person confirmed) or no, or leave it empty")
     if problems:
         return "; ".join(problems)
     return _Row(
@@ -304,6 +323,7 @@ def _parse_row(values: list[str], index: dict[str, int], ctx: ImportContext, lin
         topics=topics,
         consent_at=consent_at,
         consent_note=source,
+        confirmed=confirmed in YES,
     )
 
 
@@ -370,6 +390,7 @@ def _write(session: Session, new_rows: list[_Row], merges: list[tuple[_Row, obje
             Subscriber.__table__,
             [
                 {
+                    "public_id": new_public_id(),
                     "email": row.email,
                     "email_hash": row.hashed,
                     "first_name": row.first_name,
@@ -420,7 +441,8 @@ def _write(session: Session, new_rows: list[_Row], merges: list[tuple[_Row, obje
                 "confirmed_at": ctx.now,
             }
             for row, current in merges
-            if current.status == "pending"
+            # A pending signup waits for its own confirmation link, unless the file records that the person confirmed.
+            if current.status == "pending" and row.confirmed
         ]
         if confirmations:
             session.execute(update(Subscriber), confirmations)

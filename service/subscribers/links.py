@@ -1,12 +1,14 @@
 """The links in subscriber emails, and reading them back.
 
-A link carries a signed token with the subscriber's id and a purpose, never an address. A token made before the
-state it would act on is refused: a confirmation link from before a newer signup request, or any link made before
-its subscriber row existed (an id SQLite handed out again after an erasure belongs to someone else).
+A link carries a signed token with the subscriber's random public id and a purpose, never an address. A token made
+before the state it would act on is refused: a confirmation link from before a newer signup request, or any link
+made before its subscriber row existed (links sent before public ids carry the row id, which SQLite may hand out
+again after an erasure).
 """
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import Subscriber
@@ -21,12 +23,13 @@ UNSUBSCRIBE_CLOCK_LEEWAY = timedelta(days=1)
 __all__ = ["confirm_url", "preferences_url", "subscriber_for", "unsubscribe_url"]
 
 
-def confirm_url(clinic: ClinicInfo, secret_key: str, subscriber_id: int) -> str:
-    return f"{clinic.public_base_url}/confirm/{make_token(secret_key, 'confirm', subscriber_id)}"
+def confirm_url(clinic: ClinicInfo, secret_key: str, public_id: str) -> str:
+    return f"{clinic.public_base_url}/confirm/{make_token(secret_key, 'confirm', public_id)}"
 
 
-def preferences_url(clinic: ClinicInfo, secret_key: str, subscriber_id: int) -> str:
-    return f"{clinic.public_base_url}/preferences/{make_token(secret_key, 'preferences', subscriber_id)}"
+def preferences_url(clinic: ClinicInfo, secret_key: str, public_id: str) -> str:
+    """Expires like a confirmation link: the reader must pass max_age_seconds (the web page does)."""
+    return f"{clinic.public_base_url}/preferences/{make_token(secret_key, 'preferences', public_id)}"
 
 
 def _whole_second(instant: datetime) -> datetime:
@@ -41,8 +44,11 @@ def subscriber_for(
 
     Confirmation links must be newer than the signup request they confirm (TokenError otherwise).
     """
-    subscriber_id, issued = read_token_issued(secret_key, purpose, token, max_age_seconds)
-    subscriber = session.get(Subscriber, subscriber_id)
+    subject, issued = read_token_issued(secret_key, purpose, token, max_age_seconds)
+    if isinstance(subject, int):  # a link sent before public ids: its row id, checked against reuse below
+        subscriber = session.get(Subscriber, subject) if 0 < subject < 2**31 else None
+    else:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.public_id == subject))
     if subscriber is None:
         return None
     leeway = UNSUBSCRIBE_CLOCK_LEEWAY if purpose == "unsubscribe" else timedelta(0)

@@ -23,8 +23,8 @@ def _common(subscriber: Subscriber, clinic: ClinicInfo, secret_key: str) -> dict
         "clinic": clinic,
         "greeting": greeting_for(subscriber.first_name or ""),
         "topics": [topic_label(topic) for topic in subscriber.topics],
-        "unsubscribe_url": unsubscribe_url(clinic, secret_key, subscriber.id),
-        "preferences_url": preferences_url(clinic, secret_key, subscriber.id),
+        "unsubscribe_url": unsubscribe_url(clinic, secret_key, subscriber.public_id),
+        "preferences_url": preferences_url(clinic, secret_key, subscriber.public_id),
     }
 
 
@@ -32,7 +32,7 @@ def confirmation_email(
     subscriber: Subscriber, clinic: ClinicInfo, secret_key: str, *, max_age_days: float
 ) -> OutgoingEmail:
     context = _common(subscriber, clinic, secret_key)
-    context.update(already_subscribed=False, confirm_url=confirm_url(clinic, secret_key, subscriber.id))
+    context.update(already_subscribed=False, confirm_url=confirm_url(clinic, secret_key, subscriber.public_id))
     context["expires"] = _days(max_age_days)
     return templated_email("confirm", f"Please confirm your subscription to {clinic.name}", context, "confirmation")
 

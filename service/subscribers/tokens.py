@@ -1,4 +1,6 @@
-"""Signed, opaque tokens for subscriber links: they carry an id and a purpose, never an address."""
+"""Signed, opaque tokens for subscriber links: they carry a subscriber's random public id and a purpose, never an
+address nor the sequential row id. (Tokens made before public ids carried the row id; they are read as such for
+their lifetime, see links.subscriber_for.)"""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,13 +29,20 @@ def _serializer(secret_key: SigningKeys, purpose: str) -> URLSafeTimedSerializer
     return URLSafeTimedSerializer(keys, salt=f"tidings-{purpose}")
 
 
-def make_token(secret_key: SigningKeys, purpose: str, subscriber_id: int) -> str:
-    return _serializer(secret_key, purpose).dumps(subscriber_id)
+def make_token(secret_key: SigningKeys, purpose: str, public_id: str | int) -> str:
+    return _serializer(secret_key, purpose).dumps(public_id)
 
 
-def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None) -> int:
+def _subject(value) -> str | int:
+    # A public id (str), or the row id older tokens carry (int); anything else was never made by make_token.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError("not a subscriber token")
+    return value
+
+
+def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None) -> str | int:
     try:
-        return int(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
+        return _subject(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
     except SignatureExpired as error:
         raise TokenError("This link has expired.", expired=True) from error
     except (BadSignature, ValueError, TypeError) as error:
@@ -42,11 +51,11 @@ def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_second
 
 def read_token_issued(
     secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
-) -> tuple[int, datetime]:
+) -> tuple[str | int, datetime]:
     """Like read_token, and also when the token was made: a link older than the state it acts on is refused."""
     try:
         value, issued = _serializer(secret_key, purpose).loads(token, max_age=max_age_seconds, return_timestamp=True)
-        return int(value), issued.astimezone(UTC)
+        return _subject(value), issued.astimezone(UTC)
     except SignatureExpired as error:
         raise TokenError("This link has expired.", expired=True) from error
     except (BadSignature, ValueError, TypeError) as error:

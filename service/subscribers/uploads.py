@@ -2,8 +2,9 @@
 which may contain anything).
 
 The upload itself (`<id>.csv`) is read once, by the check, and deleted right after; the rows the check validated
-(`<id>.rows`) wait for the marketer's confirmation. Both hold personal data: deleted after the import, and after a
-day if nobody confirms.
+(`<id>.rows`) wait for the marketer's confirmation. Both hold personal data: deleted after the import or when it
+fails, and within the hour when abandoned (a check the marketer never confirmed, a request gunicorn killed): the
+worker deletes files untouched for STALE_AFTER_SECONDS every few minutes.
 """
 
 import contextlib
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-STALE_AFTER_SECONDS = 24 * 3600
+STALE_AFTER_SECONDS = 50 * 60
 _ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 _KINDS = ("csv", "rows")
 
@@ -38,6 +39,10 @@ def save_upload(folder: str | Path, stream: BinaryIO) -> str:
     with _path(directory, upload_id, "csv").open("xb") as target:
         shutil.copyfileobj(stream, target, length=1024 * 1024)
     return upload_id
+
+
+def size_of(folder: str | Path, upload_id: str) -> int:
+    return _path(folder, upload_id, "csv").stat().st_size
 
 
 def open_upload(folder: str | Path, upload_id: str) -> TextIO:
@@ -67,9 +72,14 @@ def discard_upload(folder: str | Path, upload_id: str) -> None:
             _path(folder, upload_id, kind).unlink(missing_ok=True)
 
 
-def discard_stale(folder: str | Path, *, older_than: float = STALE_AFTER_SECONDS) -> None:
+def discard_stale(folder: str | Path, *, older_than: float = STALE_AFTER_SECONDS) -> int:
+    """Delete upload files untouched for `older_than` seconds; returns how many."""
     cutoff = time.time() - older_than
+    deleted = 0
     for kind in _KINDS:
         for path in Path(folder).glob(f"*.{kind}"):
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    deleted += 1
+    return deleted

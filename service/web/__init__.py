@@ -9,10 +9,16 @@ from service.web import (
     audit,
     auth,
     batches,
+    body_limits,
     calendar,
+    campaign_posts,
     campaigns,
+    composer,
+    converters,
     feed,
     health,
+    library,
+    media,
     outbox,
     pages,
     posts,
@@ -20,6 +26,7 @@ from service.web import (
     public,
     recovery,
     review,
+    security_headers,
     subscribers,
     team,
     webhooks,
@@ -27,6 +34,9 @@ from service.web import (
 
 
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
+    # The outbox viewer is a development tool that shows recipients' addresses and links: never in production.
+    development_only = () if app.config["TIDINGS_ENV"] == "production" else (outbox,)
     for module in (
         auth,
         account,
@@ -35,10 +45,14 @@ def register(app: Flask) -> None:
         articles,
         feed,
         campaigns,
+        composer,
+        campaign_posts,
         review,
+        library,
         audit,
-        outbox,
+        *development_only,
         health,
+        media,
         calendar,
         progress,
         recovery,
@@ -51,5 +65,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     auth.init_app(app)
     pages.init_app(app)
+    body_limits.init_app(app)
+    security_headers.init_app(app)
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions

@@ -5,18 +5,22 @@ can change what that subscriber receives. The access log keeps the route and dro
 (the request line, the path, a referrer).
 """
 
-import re
-
 from gunicorn.glogging import Logger
 
-_TOKEN_PATH = re.compile(r"/(confirm|unsubscribe|preferences)/[^/?#\s\"]+")
+from service import log_redaction
+from service.log_redaction import without_tokens
 
-
-def without_tokens(text: str) -> str:
-    return _TOKEN_PATH.sub(r"/\1/[token]", text)
+__all__ = ["TokenRedactingLogger", "without_tokens"]
 
 
 class TokenRedactingLogger(Logger):
+    """The access log's atoms lose their tokens; the error log (and anything else gunicorn writes) goes through
+    the redacting filter, like the app's own logs."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        log_redaction.install("gunicorn.error", "gunicorn.access")
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         return {name: without_tokens(value) if isinstance(value, str) else value for name, value in atoms.items()}

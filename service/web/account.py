@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -14,6 +13,7 @@ from service.accounts.passwords import PasswordPolicyError
 from service.accounts.team import TeamError, change_own_password
 from service.extensions import db
 from service.web.auth import start_session, two_factor_required
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 
@@ -21,12 +21,12 @@ blueprint = Blueprint("account", __name__, url_prefix="/account")
 PENDING_SECRET = "pending_totp_secret"
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BoundaryForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
 
 
-class TwoFactorForm(FlaskForm):
+class TwoFactorForm(BoundaryForm):
     code = StringField("The six-digit code your app shows now", validators=[DataRequired(), Length(max=12)])
 
 

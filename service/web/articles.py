@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -14,8 +13,11 @@ from service.articles.from_url import import_from_url
 from service.articles.listing import find_articles, set_archived
 from service.articles.parse import ArticleParseError
 from service.articles.store import ImportResult, import_article
+from service.composer.sections import campaigns_by_snippet
 from service.extensions import db
 from service.models import Article
+from service.web.body_limits import body_limit
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -27,7 +29,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BoundaryForm):
     page_url = StringField("Import a page of the clinic's site (its web address)")
     upload = FileField("Upload a file (.txt, .md, .html)")
     filename = StringField("Or name the pasted article (optional, e.g. kap-basics.md)")
@@ -55,6 +57,7 @@ def archive(article_id: int):
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@body_limit("ARTICLE_UPLOAD_MAX_BYTES")
 @login_required
 def import_form():
     form = ImportForm()
@@ -85,7 +88,14 @@ def _import_text(form: ImportForm) -> ImportResult | None:
         )
         return None
     try:
-        return import_article(db.session, raw, filename=filename, fmt=form.fmt.data or None, actor=current_user)
+        return import_article(
+            db.session,
+            raw,
+            filename=filename,
+            fmt=form.fmt.data or None,
+            actor=current_user,
+            max_bytes=current_app.config["ARTICLE_MAX_BYTES"],
+        )
     except ArticleParseError as error:
         form.pasted.errors.append(str(error))
         return None
@@ -111,4 +121,5 @@ def _import_message(result) -> str:
 @login_required
 def show(article_id: int):
     article = db.get_or_404(Article, article_id)
-    return render_template("articles/show.html", article=article)
+    used_by = campaigns_by_snippet(db.session, [snippet.id for snippet in article.snippets])
+    return render_template("articles/show.html", article=article, used_by=used_by)

@@ -32,6 +32,15 @@ ACTION_LABELS = {
     "account:two-factor-on": "Turned two-factor sign-in on",
     "account:two-factor-off": "Turned two-factor sign-in off",
     "account:recovery-code-used": "Signed in with a recovery code",
+    "finding:linked": "Linked a finding to a claims-library claim",
+    "library:proposed": "Proposed a claims-library claim",
+    "library:change-proposed": "Proposed a change to a claims-library claim",
+    "library:approved": "Approved a claims-library claim (second reviewer)",
+    "library:rejected": "Rejected a claims-library proposal",
+    "library:retired": "Retired a claims-library claim",
+    "library:seeded": "Loaded a shipped claims-library claim",
+    "references:on": "Library references shown in the email footer",
+    "references:off": "Library references removed from the email footer",
 }
 
 

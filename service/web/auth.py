@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -23,6 +22,7 @@ from service.accounts.passwords import end_every_session
 from service.accounts.two_factor import TwoFactorError, verify
 from service.extensions import db, limiter, login_manager
 from service.models import User
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -34,12 +34,12 @@ SIGNED_IN_AT, SEEN_AT, AWAITING_CODE = "signed_in_at", "seen_at", "awaiting_code
 OPEN_TO_ADMINS_WITHOUT_TOTP = ("account.two_factor", "auth.logout", "static")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BoundaryForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BoundaryForm):
     code = StringField("Code from your authenticator app, or a recovery code", validators=[DataRequired()])
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from service.campaigns.batches import (
     BatchDecisionError,
@@ -18,7 +19,7 @@ from service.campaigns.send_to_self import SendToSelfError, send_test_email
 from service.campaigns.stats import EmailStats, campaign_email_stats
 from service.channels.registry import email_channel_for_request
 from service.extensions import db
-from service.models import Campaign, Message, SendBatch
+from service.models import Campaign, Message, SendBatch, User
 
 blueprint = Blueprint("email_status", __name__, url_prefix="/campaigns")
 
@@ -50,10 +51,14 @@ def _back(campaign_id: int):
 @blueprint.post("/<int:campaign_id>/test-send")
 @login_required
 def test_send(campaign_id: int):
-    """Send one of the campaign's emails to the logged-in user's own address (no other address is accepted)."""
+    """Send one of the campaign's emails to team accounts chosen by id (`to`; default: the sender's own address)."""
     campaign = db.get_or_404(Campaign, campaign_id)
     position = request.form.get("position", "0")
+    ids = [int(value) for value in request.form.getlist("to") if value.isdigit()]
+    team = db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
     try:
+        if len(team) != len(set(ids)):
+            raise SendToSelfError("Tests go to accounts of the team only.")
         send_test_email(
             db.session,
             campaign,
@@ -61,13 +66,15 @@ def test_send(campaign_id: int):
             current_user,
             channel=email_channel_for_request(current_app.config),
             config=current_app.config,
+            to=team,
         )
     except SendToSelfError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(f"A test email is on its way to {current_user.email}.", "success")
+        names = ", ".join(member.email for member in team) if team else current_user.email
+        flash(f"A test email is on its way to {names}.", "success")
     return _back(campaign_id)
 
 

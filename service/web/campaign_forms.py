@@ -1,6 +1,5 @@
 """The campaign form, and its conversion to and from the domain's CampaignInput."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.campaigns.editing import CampaignInput
 from service.rendering.post import DEFAULT_POST_TEMPLATE, post_templates
+from service.web.forms import BoundaryForm
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -31,15 +31,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(BoundaryForm):
     name = StringField("Campaign name", validators=[DataRequired(message="Give the campaign a name."), Length(max=200)])
-    snippet_ids = MultiCheckboxField("Snippets, in the order they go out", coerce=int)
+    # A new campaign's first content; afterwards the composer edits the campaign's own sections.
+    snippet_ids = MultiCheckboxField("Snippets to start with, in order", coerce=int)
     send_email = BooleanField("Email newsletter", default=True)
     send_post = BooleanField("Post on X")
     email_subject = StringField("Email subject", validators=[Length(max=200)])
     topics = MultiCheckboxField("Audience: subscribers of these topics")
     hashtags = StringField("Hashtags for X (optional)", validators=[Length(max=200)])
     link_url = StringField("Link to the whole article (optional)", validators=[Length(max=500)])
+    email_layout = RadioField(
+        "Email layout",
+        choices=[
+            SelectChoice("letter", "Letter: one column, text first"),
+            SelectChoice("digest", "Digest: a hero image, then a card per section with a teaser and “Read more”"),
+        ],
+        default="letter",
+    )
     post_template = SelectField("Post template for X", choices=post_template_choices, default=DEFAULT_POST_TEMPLATE)
     schedule_kind = RadioField(
         "Schedule",
@@ -72,6 +81,7 @@ class CampaignForm(FlaskForm):
             hashtags=self.hashtags.data or "",
             link_url=self.link_url.data or "",
             post_template=self.post_template.data or DEFAULT_POST_TEMPLATE,
+            email_layout=self.email_layout.data or "letter",
             schedule_kind=kind,
             start_date=self.start_date.data,
             send_time=self.send_time.data,

@@ -23,16 +23,20 @@ from service.campaigns.listing import (
 )
 from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
+from service.campaigns.send_to_self import MAX_TEST_RECIPIENTS
 from service.compliance.review import approve_as_seen, review_campaign, submission_check
+from service.composer.preview import preview_email as preview_for
+from service.composer.preview import sample_subscribers
 from service.extensions import db
-from service.models import Article, Campaign, Snippet
+from service.models import Article, Campaign, EmailIssue, User
 from service.models.statuses import CampaignStatus
-from service.outgoing.email import outgoing_email_for
-from service.outgoing.posts import thread_parts_for
-from service.rendering.clinic import ClinicInfo
+from service.outgoing.post_preview import XAccount, campaign_thread_preview
+from service.rendering.post_length import MAX_POST_LENGTH
 from service.subscribers.audience import audience_size
 from service.timezones import DST_RULE
 from service.web.campaign_forms import CampaignForm
+from service.web.forms import FormTextError, form_text
+from service.web.security_headers import embedded_email_headers
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -173,30 +177,58 @@ def show(campaign_id: int):
     )
 
 
+def _sample_id() -> int | None:
+    value = request.args.get("subscriber", "")
+    return int(value) if value.isdigit() else None
+
+
 @blueprint.get("/<int:campaign_id>/preview/<int:position>/email.html")
 @login_required
 def preview_email(campaign_id: int, position: int):
-    """The email exactly as the worker renders it, shown in an iframe on the campaign page."""
-    campaign, snippet = _preview_target(campaign_id, position)
-    email = outgoing_email_for(campaign, snippet, ClinicInfo.from_config(current_app.config))
-    return email.html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
+    """The email exactly as the worker renders it for the chosen sample subscriber, shown in the preview's frames."""
+    campaign, issue = _preview_target(campaign_id, position)
+    email = preview_for(db.session, campaign, issue, current_app.config, _sample_id())
+    return email.html, 200, embedded_email_headers()
 
 
 @blueprint.get("/<int:campaign_id>/preview/<int:position>")
 @login_required
 def preview(campaign_id: int, position: int):
-    campaign, snippet = _preview_target(campaign_id, position)
-    clinic = ClinicInfo.from_config(current_app.config)
-    email = outgoing_email_for(campaign, snippet, clinic) if campaign.send_email else None
-    parts = thread_parts_for(campaign, snippet, clinic)
-    return render_template("campaigns/preview.html", campaign=campaign, position=position, email=email, parts=parts)
+    campaign, issue = _preview_target(campaign_id, position)
+    sample_id = _sample_id()
+    email = preview_for(db.session, campaign, issue, current_app.config, sample_id) if campaign.send_email else None
+    # An email-only campaign posts nothing: its preview has no X section.
+    sections = campaign.sections
+    posts = (
+        [
+            (section, sections.index(section), campaign_thread_preview(campaign, section, current_app.config))
+            for section in issue.sections
+        ]
+        if campaign.send_post
+        else []
+    )
+    team = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return render_template(
+        "campaigns/preview.html",
+        campaign=campaign,
+        issue=issue,
+        position=position,
+        email=email,
+        posts=posts,
+        samples=sample_subscribers(db.session, campaign),
+        sample_id=sample_id,
+        team=team,
+        max_test_recipients=MAX_TEST_RECIPIENTS,
+        account=XAccount.from_config(current_app.config),
+        max_length=MAX_POST_LENGTH,
+    )
 
 
-def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]:
+def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, EmailIssue]:
     campaign = db.get_or_404(Campaign, campaign_id)
-    if not 0 <= position < len(campaign.snippets):
+    if not 0 <= position < len(campaign.issues):
         abort(404)
-    return campaign, campaign.snippets[position]
+    return campaign, campaign.issues[position]
 
 
 def _approve(campaign: Campaign) -> None:
@@ -216,7 +248,7 @@ ACTIONS = {
         db.session, c, current_user, checks=(submission_check(db.session, current_app.config),)
     ),
     "approve": _approve,
-    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, request.form.get("comment", "")),
+    "send-back": lambda c: lifecycle.send_back(db.session, c, current_user, form_text("comment", "Comment")),
     "schedule": lambda c: lifecycle.schedule(
         db.session, c, current_user, tz_name=current_app.config["CLINIC_TIMEZONE"], now=datetime.now(UTC)
     ),
@@ -238,7 +270,7 @@ def act(campaign_id: int, action: str):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     try:
         ACTIONS[action](campaign)
-    except (LifecycleError, ScheduleError) as error:
+    except (LifecycleError, ScheduleError, FormTextError) as error:
         db.session.rollback()
         flash(str(error), "error")
     else:

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, TimeField
 from wtforms.fields.choices import SelectChoice
@@ -25,6 +24,7 @@ from service.models import FeedCheck, FeedEntry
 from service.subscribers.topics import topic_choices
 from service.web.auth import roles_required
 from service.web.campaign_forms import MultiCheckboxField, post_template_choices
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("feed", __name__, url_prefix="/feed")
 
@@ -33,7 +33,7 @@ RECENT_ENTRIES = 50
 EDITORS = ("admin", "marketer")
 
 
-class RecipeForm(FlaskForm):
+class RecipeForm(BoundaryForm):
     include_intro = BooleanField("The article's introduction")
     section_count = IntegerField(
         "How many sections after it (0: all of them)",

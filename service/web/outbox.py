@@ -1,4 +1,7 @@
-"""The development outbox, as the worker left it: emails (HTML and text) and posts, newest first."""
+"""The development outbox, as the worker left it: emails (HTML and text) and posts, newest first.
+
+It shows every recipient's address and link (confirmation links included), so only admins see it, and it is not
+mounted at all in production (see service.web.register)."""
 
 import json
 from email import policy
@@ -6,7 +9,9 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
-from flask_login import login_required
+
+from service.web.auth import roles_required
+from service.web.security_headers import embedded_email_headers
 
 blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -28,7 +33,7 @@ def _part(message, subtype: str) -> str:
 
 
 @blueprint.get("")
-@login_required
+@roles_required("admin")
 def index():
     emails = []
     for path in sorted(_folder("email").glob("*.eml"), reverse=True)[:PAGE_SIZE]:
@@ -50,7 +55,7 @@ def _email_path(name: str) -> Path:
 
 
 @blueprint.get("/email/<name>")
-@login_required
+@roles_required("admin")
 def show_email(name: str):
     message = _read_email(_email_path(name))
     headers = [(key, value) for key, value in message.items()]
@@ -58,7 +63,7 @@ def show_email(name: str):
 
 
 @blueprint.get("/email/<name>/body.html")
-@login_required
+@roles_required("admin")
 def email_html(name: str):
     html = _part(_read_email(_email_path(name)), "html")
-    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "script-src 'none'"}
+    return html, 200, embedded_email_headers()

@@ -15,7 +15,7 @@ from service.rendering.post import (
     post_link,
     render_thread,
 )
-from service.rendering.post_length import MAX_POST_LENGTH
+from service.rendering.post_length import MAX_POST_LENGTH, weighted_length
 from service.rendering.threads import split_into_thread
 
 blueprint = Blueprint("posts", __name__)
@@ -33,7 +33,7 @@ class PreviewRequestError(ValueError):
 def preview():
     """The posts a text becomes, each with X's weighted length. JSON in, JSON out (CSRF token in X-CSRFToken).
 
-    `{"text": "..."}`: the text as it is -> `{"posts": [{"text", "weighted_length"}], "max_length": 280}`.
+    `{"text": "..."}`: the text as it is -> `{"posts": [{"text", "weighted_length"}], "weighted_length", "max_length"}`.
     `{"snippet_ids": [...], "template", "hashtags", "link_url", "campaign_id" or "name"}`, plus `"heading"` and
     `"body"` for text not saved yet: each snippet as the campaign would post it (settings left out come from the
     saved campaign) -> `{"snippets": [{"snippet_id", "heading", "posts": [...]}], "max_length": 280}`.
@@ -43,7 +43,9 @@ def preview():
         if not isinstance(data, dict):
             raise PreviewRequestError("Send a JSON object.")
         if "text" in data:
-            return jsonify(posts=_text_posts(_string(data, "text")), max_length=MAX_POST_LENGTH)
+            text = _string(data, "text").strip()
+            # weighted_length: the text as one post (a part of a thread being edited), whatever it splits into.
+            return jsonify(posts=_text_posts(text), weighted_length=weighted_length(text), max_length=MAX_POST_LENGTH)
         return jsonify(snippets=_snippet_previews(data), max_length=MAX_POST_LENGTH)
     except (PreviewRequestError, UnknownPostTemplate) as error:
         return jsonify(error=str(error)), 400

@@ -9,8 +9,18 @@ as a Referer, so a token never reaches another site.
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from wtforms import StringField
@@ -41,7 +51,10 @@ from service.subscribers.signup import (
 from service.subscribers.tokens import TokenError
 from service.subscribers.topics import topic_choices
 from service.subscribers.unsubscribe import change_first_name, change_topics, unsubscribe
+from service.text_input import text_problem
+from service.web.body_limits import body_limit
 from service.web.campaign_forms import MultiCheckboxField
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -57,7 +70,7 @@ def _signup_limit() -> str:
 signup_limit = limiter.shared_limit(_signup_limit, scope="signup", methods=["POST"])
 
 
-class SignupForm(FlaskForm):
+class SignupForm(BoundaryForm):
     email = StringField(
         "Email address",
         validators=[Length(max=254)],
@@ -72,7 +85,7 @@ class SignupForm(FlaskForm):
     website = StringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(BoundaryForm):
     class Meta:
         csrf = False  # the signed token in the URL authorises the change
 
@@ -149,21 +162,41 @@ def _send_signup_email(outcome: SignupOutcome) -> None:
 
 
 def _sign_up(data: SignupInput) -> None:
-    """Record the request and send its email. Raises SignupInputError for bad input."""
-    try:
-        outcome = request_signup(
-            db.session,
-            data,
-            known_topics=_topics(),
-            hash_key=current_app.config["EMAIL_HASH_KEY"],
-            now=_now(),
-        )
-        db.session.commit()
-    except IntegrityError:
-        # The same address signed up in a parallel request, which sends the email; this one sends nothing.
-        db.session.rollback()
-        outcome = NOTHING
-    _send_signup_email(outcome)
+    """Check the input now (SignupInputError for bad input); record the request and send its email once the answer
+    has gone out.
+
+    What happens next depends on the address (new, pending, confirmed, suppressed): the lookups, the insert and
+    the email take very different times, so doing them before answering would tell anyone with a stopwatch which
+    addresses are known. The answer only ever waits for the check, which is the same for every address.
+    """
+    checked_input(data, _topics())
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _after_answering(response: Response) -> Response:
+        response.call_on_close(lambda: _record_and_mail(app, data))
+        return response
+
+
+def _record_and_mail(app: Flask, data: SignupInput) -> None:
+    with app.app_context():
+        try:
+            try:
+                outcome = request_signup(
+                    db.session, data, known_topics=_topics(), hash_key=app.config["EMAIL_HASH_KEY"], now=_now()
+                )
+                db.session.commit()
+            except IntegrityError:
+                # The same address signed up in a parallel request, which sends the email; this one sends nothing.
+                db.session.rollback()
+                outcome = NOTHING
+            _send_signup_email(outcome)
+        except Exception:
+            # The person already has their answer; the worker sends a confirmation that did not go out.
+            db.session.rollback()
+            log.exception("signup: recording or mailing a signup failed")
+        finally:
+            db.session.remove()
 
 
 # --- signing up ---------------------------------------------------------------------------------------------
@@ -218,6 +251,7 @@ def _json(payload: dict, status: int) -> Response:
 
 
 @blueprint.route("/api/subscribe", methods=["POST", "OPTIONS"])
+@body_limit("SIGNUP_JSON_MAX_BYTES")
 @csrf.exempt
 @signup_limit
 def api_subscribe():
@@ -240,12 +274,20 @@ def api_subscribe():
     fields = (payload.get("email"), payload.get("first_name") or "")
     if not all(isinstance(value, str) for value in fields) or not isinstance(topics, list):
         return _json({"errors": {"request": "email and first_name are strings; topics is a list of strings."}}, 400)
+    problems = _text_problems({"email": fields[0], "first_name": fields[1], "topics": " ".join(map(str, topics))})
+    if problems:
+        return _json({"errors": problems}, 400)
     data = SignupInput(fields[0], fields[1], tuple(str(topic) for topic in topics), "api")
     try:
         _sign_up(data)
     except SignupInputError as error:
         return _json({"errors": error.errors}, 400)
     return _json({"status": "accepted", "message": ACCEPTED_MESSAGE}, 202)
+
+
+def _text_problems(values: dict[str, str]) -> dict[str, str]:
+    """The boundary check (text_input) on a JSON body's text values, as field errors."""
+    return {name: problem for name, value in values.items() if (problem := text_problem(value))}
 
 
 # --- confirming ---------------------------------------------------------------------------------------------
@@ -293,7 +335,7 @@ def _labels(subscriber: Subscriber) -> list[str]:
 
 
 def _subscribed_page(subscriber: Subscriber, *, already: bool):
-    preferences = links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.id)
+    preferences = links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.public_id)
     return _page("subscribed.html", already=already, topics=_labels(subscriber), preferences_url=preferences)
 
 
@@ -336,7 +378,7 @@ def _commit_unsubscribe(subscriber: Subscriber) -> None:
 
 def _unsubscribed_page(subscriber: Subscriber | None):
     preferences = (
-        links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.id) if subscriber else None
+        links.preferences_url(_clinic(), current_app.config["SECRET_KEY"], subscriber.public_id) if subscriber else None
     )
     return _page("unsubscribed.html", preferences_url=preferences)
 
@@ -349,7 +391,7 @@ def _unsubscribed_page(subscriber: Subscriber | None):
 def preferences(token: str):
     secret = signing_keys(current_app.config)
     try:
-        subscriber = links.subscriber_for(db.session, secret, "preferences", token)
+        subscriber = links.subscriber_for(db.session, secret, "preferences", token, max_age_seconds=_confirm_max_age())
     except TokenError as error:
         return _link_problem(error)
     if subscriber is None:
@@ -368,7 +410,7 @@ def preferences(token: str):
         subscriber=subscriber,
         masked=mask_address(subscriber.email),
         notice=notice,
-        unsubscribe_url=links.unsubscribe_url(_clinic(), secret, subscriber.id),
+        unsubscribe_url=links.unsubscribe_url(_clinic(), secret, subscriber.public_id),
     )
 
 

@@ -1,46 +1,39 @@
 """The review page: what a campaign sends with the claims check's findings marked inline, and the decisions on it.
 
-Marketers accept warnings with a reason, fix snippet text and submit; reviewers approve or send back. Every
-decision goes through service.campaigns.lifecycle and service.compliance.review, which audit-log it.
+Marketers accept warnings with a reason, fix the text (in the composer) and submit; reviewers approve or send back.
+Every decision goes through service.campaigns.lifecycle and service.compliance.review, which audit-log it.
 """
 
 from collections.abc import Sequence
 from itertools import groupby
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length
 
 from service import audit
 from service.campaigns import lifecycle
 from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
+from service.compliance.library import all_claims, clinic_today, live_links, live_version
 from service.compliance.review import (
-    HEADING_MAX,
     CampaignReview,
     ReviewError,
-    SnippetInputError,
     accept_warning,
     accepted_fingerprints,
     approve_as_seen,
-    campaigns_using,
-    review_campaign,
-    revise_snippet,
+    link_finding,
+    review_with_library,
+    set_references_option,
     submission_check,
 )
+from service.composer.snapshot import changes_since_approval
 from service.extensions import db
-from service.models import Campaign, Snippet
+from service.models import Campaign, LibraryClaim
+from service.web.forms import FormTextError, form_text
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
-
-
-class SnippetForm(FlaskForm):
-    heading = StringField("Heading", validators=[Length(max=HEADING_MAX)])
-    body = TextAreaField("Text (a blank line starts a new paragraph)")
 
 
 def highlight(text: str, findings: Sequence[Finding]) -> Markup:
@@ -69,8 +62,13 @@ def highlight(text: str, findings: Sequence[Finding]) -> Markup:
     return Markup("").join(out)
 
 
-def _render(campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None):
-    review = review or review_campaign(campaign, current_app.config)
+def _render(
+    campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None, link_error=None
+):
+    review = review or review_with_library(db.session, campaign, current_app.config)
+    today = clinic_today()
+    linked = live_links(db.session, campaign, today)
+    live_claims = [claim for claim in all_claims(db.session) if live_version(claim, today)]
     findings, seen = [], set()
     for item in sorted(review.findings, key=lambda item: item.finding.severity != "block"):
         # A warning in the subject is in every email, and one decision covers it: list it once.
@@ -78,18 +76,21 @@ def _render(campaign: Campaign, review: CampaignReview | None = None, *, status:
         if key not in seen:
             seen.add(key)
             findings.append(item)
-    by_snippet = {
-        index: list(pieces) for index, pieces in groupby(review.pieces, key=lambda piece: piece.snippet_index)
-    }
+    by_issue = {index: list(pieces) for index, pieces in groupby(review.pieces, key=lambda piece: piece.issue_index)}
     return (
         render_template(
             "review/show.html",
             campaign=campaign,
             review=review,
             findings=findings,
-            by_snippet=by_snippet,
+            by_issue=by_issue,
+            changes=changes_since_approval(campaign),
             accepted=accepted_fingerprints(db.session, campaign),
+            linked=linked,
+            unsettled=review.unsettled_blocking(linked),
+            live_claims=live_claims,
             accept_error=accept_error or {},
+            link_error=link_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
             editors=editors_since_last_approval(db.session, campaign),
@@ -113,14 +114,51 @@ def show(campaign_id: int):
 def accept(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     fingerprint = request.form.get("fingerprint", "")
-    review = review_campaign(campaign, current_app.config)
+    review = review_with_library(db.session, campaign, current_app.config)
     try:
-        accept_warning(db.session, campaign, review, fingerprint, request.form.get("reason", ""), current_user)
-    except ReviewError as error:
+        reason = form_text("reason", "Reason")
+        accept_warning(db.session, campaign, review, fingerprint, reason, current_user)
+    except (ReviewError, FormTextError) as error:
         db.session.rollback()
         return _render(campaign, review, status=422, accept_error={"fingerprint": fingerprint, "message": str(error)})
     db.session.commit()
     flash("Warning accepted; your reason is in the audit log.", "success")
+    return _back(campaign)
+
+
+@blueprint.post("/<int:campaign_id>/review/link")
+@login_required
+def link(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    fingerprint = request.form.get("finding", "")
+    raw_claim = request.form.get("claim_id", "")
+    claim = db.session.get(LibraryClaim, int(raw_claim)) if raw_claim.isdigit() and len(raw_claim) < 10 else None
+    how = "confirmed" if request.form.get("how") == "confirmed" else "by hand"
+    review = review_with_library(db.session, campaign, current_app.config)
+    try:
+        link_finding(db.session, campaign, review, fingerprint, claim, current_user, how=how)
+    except ReviewError as error:
+        db.session.rollback()
+        return _render(campaign, review, status=422, link_error={"fingerprint": fingerprint, "message": str(error)})
+    db.session.commit()
+    flash(f"Finding linked to \u201c{claim.title}\u201d; the link is in the audit log.", "success")
+    return _back(campaign)
+
+
+@blueprint.post("/<int:campaign_id>/review/references")
+@login_required
+def references(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    show = request.form.get("show") == "on"
+    try:
+        changed = set_references_option(db.session, campaign, show, current_user)
+    except LifecycleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash("References " + ("shown" if show else "hidden") + " in the email footer.", "success")
     return _back(campaign)
 
 
@@ -160,7 +198,11 @@ def approve(campaign_id: int):
 @login_required
 def send_back(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    comment = request.form.get("comment", "")
+    try:
+        comment = form_text("comment", "Comment")
+    except FormTextError as error:
+        flash(str(error), "error")
+        return _back(campaign)
     return _decide(campaign, lambda: lifecycle.send_back(db.session, campaign, current_user, comment))
 
 
@@ -174,45 +216,3 @@ def _decide(campaign: Campaign, action):
         db.session.commit()
         flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
     return _back(campaign)
-
-
-@blueprint.route("/<int:campaign_id>/snippets/<int:position>/edit", methods=["GET", "POST"])
-@login_required
-def edit_snippet(campaign_id: int, position: int):
-    campaign = db.get_or_404(Campaign, campaign_id)
-    if not 0 <= position < len(campaign.snippets):
-        abort(404)
-    snippet: Snippet = campaign.snippets[position]
-    form = SnippetForm(obj=snippet if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            changed = revise_snippet(
-                db.session,
-                campaign,
-                snippet,
-                form.heading.data or "",
-                form.body.data or "",
-                current_user,
-                current_app.config,
-            )
-        except SnippetInputError as error:
-            db.session.rollback()
-            for name, message in error.errors.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-            status = 422
-        except LifecycleError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            status = 409
-        else:
-            db.session.commit()
-            if changed:
-                flash("Snippet saved. The campaign is a draft and needs review again.", "success")
-            return _back(campaign)
-    if form.errors:
-        status = 422
-    others = [other for other in campaigns_using(db.session, snippet) if other.id != campaign.id]
-    return render_template(
-        "review/snippet_form.html", campaign=campaign, snippet=snippet, position=position, form=form, others=others
-    ), status

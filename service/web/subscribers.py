@@ -30,7 +30,7 @@ from service import audit
 from service.extensions import db
 from service.models import Subscriber
 from service.models.subscribers import SUBSCRIBER_STATUSES
-from service.subscribers import uploads
+from service.subscribers import import_jobs, uploads
 from service.subscribers.addresses import AddressError
 from service.subscribers.audience import audience_size
 from service.subscribers.csv_export import confirmed_count, csv_chunks
@@ -40,6 +40,8 @@ from service.subscribers.listing import find_by_address, page_of_subscribers, st
 from service.subscribers.search import search_subscribers
 from service.subscribers.welcome import WelcomeInputError, save_welcome, welcome_content
 from service.web.auth import roles_required
+from service.web.body_limits import body_limit
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("subscribers", __name__, url_prefix="/subscribers")
 log = logging.getLogger(__name__)
@@ -47,15 +49,15 @@ log = logging.getLogger(__name__)
 MANAGERS = ("admin", "marketer")
 
 
-class SearchForm(FlaskForm):
+class SearchForm(BoundaryForm):
     email = StringField("Find by part of an address or name")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BoundaryForm):
     upload = FileField("CSV file")
 
 
-class WelcomeForm(FlaskForm):
+class WelcomeForm(BoundaryForm):
     enabled = BooleanField("Send a welcome email right after someone confirms")
     subject = StringField("Subject")
     body = TextAreaField("Body (plain text; a blank line starts a new paragraph)")
@@ -158,9 +160,11 @@ def erase(subscriber_id: int):
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@body_limit("SUBSCRIBER_IMPORT_MAX_BYTES")
 @roles_required(*MANAGERS)
 def import_upload():
-    """Step 1: upload and check. Nothing is stored in the list; the report decides whether step 2 is offered."""
+    """Step 1: upload and check. Nothing is stored in the list; the report decides whether step 2 is offered.
+    A file over SUBSCRIBER_IMPORT_INLINE_MAX_BYTES is checked by the worker, with a progress bar on its page."""
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.upload.data
@@ -169,37 +173,51 @@ def import_upload():
         else:
             folder = _import_dir()
             upload_id = uploads.save_upload(folder, upload.stream)
-            try:
-                with (
-                    uploads.open_upload(folder, upload_id) as stream,
-                    uploads.open_checked(folder, upload_id, "w") as keep,
-                ):
-                    report = check_file(db.session, stream, _import_context(), keep=keep)
-            finally:
-                db.session.rollback()
-                uploads.discard_original(folder, upload_id)
-            if not report.ok:
-                uploads.discard_upload(folder, upload_id)
-            return render_template(
-                "subscribers/import_report.html",
-                report=report,
-                upload_id=upload_id if report.ok else None,
-                filename=upload.filename,
-                form=FlaskForm(),
-            )
+            if uploads.size_of(folder, upload_id) > current_app.config["SUBSCRIBER_IMPORT_INLINE_MAX_BYTES"]:
+                import_jobs.queue_check(db.session, upload_id, upload.filename, folder, current_user)
+                db.session.commit()
+                return redirect(url_for("subscribers.import_status", upload_id=upload_id))
+            return _check_now(folder, upload_id, upload.filename)
     return render_template("subscribers/import.html", form=form, columns=COLUMNS)
+
+
+def _check_now(folder: str, upload_id: str, filename: str):
+    try:
+        with (
+            uploads.open_upload(folder, upload_id) as stream,
+            uploads.open_checked(folder, upload_id, "w") as keep,
+        ):
+            report = check_file(db.session, stream, _import_context(), keep=keep)
+    finally:
+        db.session.rollback()
+        uploads.discard_original(folder, upload_id)
+    if not report.ok:
+        uploads.discard_upload(folder, upload_id)
+    return _report_page(report, upload_id if report.ok else None, filename)
+
+
+def _report_page(report, upload_id: str | None, filename: str):
+    return render_template(
+        "subscribers/import_report.html", report=report, upload_id=upload_id, filename=filename, form=FlaskForm()
+    )
 
 
 @blueprint.post("/import/<upload_id>")
 @roles_required(*MANAGERS)
 def import_commit(upload_id: str):
-    """Step 2: write the rows the check validated, in one transaction (all or nothing)."""
+    """Step 2: write the rows the check validated, in one transaction (all or nothing); the worker's job for a
+    large file."""
     if not FlaskForm().validate_on_submit():
         abort(400)
+    job = import_jobs.job_for(db.session, upload_id)
+    if job is not None:
+        if import_jobs.queue_import(db.session, job, datetime.now(UTC)):
+            db.session.commit()
+        return redirect(url_for("subscribers.import_status", upload_id=upload_id))
     try:
         stream = uploads.open_checked(_import_dir(), upload_id)
     except uploads.UploadNotFound:
-        flash("That upload is no longer waiting (already imported, or older than a day). Upload it again.", "error")
+        flash("That upload is no longer waiting (already imported, or older than an hour). Upload it again.", "error")
         return redirect(url_for("subscribers.import_upload"))
     try:
         with stream:
@@ -214,6 +232,27 @@ def import_commit(upload_id: str):
     log.info("subscriber import by user #%s: %s", current_user.id, report.summary())
     flash(f"Imported: {report.summary()}.", "success")
     return redirect(url_for("subscribers.index"))
+
+
+@blueprint.get("/imports/<upload_id>")
+@roles_required(*MANAGERS)
+def import_status(upload_id: str):
+    """A large file's import: a progress bar while the worker checks or imports it, then its report."""
+    job = import_jobs.job_for(db.session, upload_id) or abort(404)
+    if job.status == "checked":
+        report = import_jobs.report_of(job)
+        return _report_page(report, upload_id if report.ok else None, job.filename)
+    if job.status == "imported":
+        flash(f"Imported: {import_jobs.report_of(job).summary()}.", "success")
+        return redirect(url_for("subscribers.index"))
+    return render_template("subscribers/import_progress.html", job=job)
+
+
+@blueprint.get("/imports/<upload_id>/progress")
+@roles_required(*MANAGERS)
+def import_progress(upload_id: str):
+    job = import_jobs.job_for(db.session, upload_id) or abort(404)
+    return jsonify(status=job.status, done=job.bytes_done, total=job.bytes_total)
 
 
 @blueprint.get("/export.csv")

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +23,7 @@ from service.outgoing.staff import invitation_email, password_reset_email, send_
 from service.rendering.clinic import ClinicInfo
 from service.signing_keys import signing_keys
 from service.web.auth import begin_session, roles_required
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("team", __name__)
 log = logging.getLogger(__name__)
@@ -31,21 +31,21 @@ log = logging.getLogger(__name__)
 RESET_ANSWER = "If that email belongs to an account, a link to reset its password is on its way. It works for 1 hour."
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BoundaryForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="marketer")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BoundaryForm):
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(BoundaryForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(BoundaryForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
 
 

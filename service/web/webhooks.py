@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from service.channels.email.sendgrid_webhook import DEFAULT_MAX_AGE_SECONDS, WebhookRefused, verify_request
 from service.email_events import record_events
 from service.extensions import csrf, db
+from service.web.body_limits import body_limit
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 @blueprint.post("/sendgrid")
+@body_limit("WEBHOOK_MAX_BYTES")
 @csrf.exempt  # SendGrid cannot send our CSRF token; the signature is what proves the request is SendGrid's.
 def sendgrid_events():
     body = request.get_data(cache=True)

@@ -76,7 +76,7 @@ def _record_start(session: Session, message: Message, ctx: WorkerContext) -> Non
         if message.channel == "email":
             message.total_count = audience_size(session, message.campaign.topics or [])
         else:
-            message.total_count = len(thread_parts_for(message.campaign, message.snippet, ctx.clinic))
+            message.total_count = len(thread_parts_for(message.campaign, message.section, ctx.clinic))
     session.commit()
 
 

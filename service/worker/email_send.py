@@ -33,6 +33,8 @@ from service import send_ledger as ledger
 from service.campaigns.messages import move_message
 from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
 from service.compliance.setup import send_time_problem
+from service.composer.placeholders import first_name_default
+from service.media.urls import media_base_url
 from service.models import Message, SendBatch
 from service.models.statuses import BatchStatus, CampaignStatus, MessageStatus
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
@@ -78,7 +80,8 @@ def _send_batch(
         session.commit()
         return None
     try:
-        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"])
+        default = first_name_default(message.issue.subject or message.campaign.email_subject)
+        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default)
         provider_id = ctx.email_channel.send_batch(with_batch_id(email, batch.id), recipients)
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
@@ -161,7 +164,9 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
 
 
 def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> str:
-    email = outgoing_email_for(message.campaign, message.snippet, ctx.clinic, message.id)
+    email = outgoing_email_for(
+        message.campaign, message.issue, ctx.clinic, message.id, media_base=media_base_url(ctx.config)
+    )
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         stop = _stop_reason(session, message, ctx)

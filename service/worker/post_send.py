@@ -25,7 +25,7 @@ from service.campaigns.messages import move_message
 from service.channels.social.base import SocialPostError
 from service.models import Delivery, Message
 from service.models.statuses import CampaignStatus, DeliveryStatus, MessageStatus
-from service.outgoing.posts import thread_parts_for
+from service.outgoing.posts import composed_posts, post_images
 from service.rendering.post import same_post_text
 from service.send_ledger import move_delivery
 from service.worker.claims import hand_back, release, renew_lease
@@ -42,11 +42,10 @@ def _parts_recorded(session: Session, message: Message) -> dict[int, Delivery]:
     return {row.part_index: row for row in rows}
 
 
-def _published_id(text: str, ctx: WorkerContext) -> str | None:
+def _published_id(text: str, ctx: WorkerContext, *, has_images: bool = False) -> str | None:
     """The id of the account's recent post carrying `text`, if there is one. Raises SocialPostError."""
-    return next(
-        (post.id for post in ctx.social_channel.recent_posts(limit=100) if same_post_text(text, post.text)), None
-    )
+    recent = ctx.social_channel.recent_posts(limit=100)
+    return next((post.id for post in recent if same_post_text(text, post.text, has_images=has_images)), None)
 
 
 def _part_name(index: int, count: int) -> str:
@@ -55,14 +54,15 @@ def _part_name(index: int, count: int) -> str:
 
 def send_post_message(session: Session, message: Message, ctx: WorkerContext) -> str:
     """Post the message's remaining parts. Returns the message's status when this worker stops working on it."""
-    parts = thread_parts_for(message.campaign, message.snippet, ctx.clinic)
-    message.total_count = len(parts)
+    posts = composed_posts(message.campaign, message.section, ctx.clinic)
+    message.total_count = len(posts)
     recorded = _parts_recorded(session, message)
     previous_id: str | None = None
-    for index, text in enumerate(parts):
+    for index, post in enumerate(posts):
+        text = post.text
         if ctx.stopping.is_set():
             return hand_back(session, message)
-        part = _part_name(index, len(parts))
+        part = _part_name(index, len(posts))
         delivery = recorded.get(index)
         if delivery is not None and delivery.status == DeliveryStatus.UNCERTAIN:
             return _stop(
@@ -70,7 +70,7 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             )
         if delivery is not None and delivery.status in LOOK_FIRST_STATUSES:
             try:
-                found = _published_id(text, ctx)
+                found = _published_id(text, ctx, has_images=bool(post.images))
             except SocialPostError as error:
                 return _after_error(session, message, None, error, f"looking for {part} among the posts", ctx)
             if found is not None:
@@ -98,13 +98,18 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
         if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
             session.rollback()
             return "lost"
+        try:
+            images = post_images(post, ctx.config["MEDIA_DIR"])
+        except OSError as error:
+            unreadable = f"{part}: an image's stored file cannot be read ({error.strerror})"
+            return _stop(session, message, MessageStatus.FAILED, unreadable)
         delivery = delivery or Delivery(message_id=message.id, part_index=index, channel="x")
         move_delivery(delivery, DeliveryStatus.IN_FLIGHT)
         delivery.error = None
         session.add(delivery)
         session.commit()
         try:
-            post_id = ctx.social_channel.post(text, in_reply_to=previous_id)
+            post_id = ctx.social_channel.post(text, in_reply_to=previous_id, images=images)
         except SocialPostError as error:
             return _after_error(session, message, delivery, error, part, ctx)
         move_delivery(delivery, DeliveryStatus.SENT)

@@ -1,6 +1,7 @@
 """The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, send confirmation
-emails the signup page could not, check the clinic's blog feed every half hour, and once a day delete signups nobody
-confirmed); every job reads and writes the database.
+emails the signup page could not, check the clinic's blog feed every half hour, check and import large subscriber
+CSV files, delete abandoned uploads, and once a day delete signups nobody confirmed); every job reads and writes the
+database.
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
@@ -22,7 +23,9 @@ from flask import Flask
 from service.articles.feed import check_blog_feed
 from service.extensions import db
 from service.heartbeat import beat, farewell
+from service.subscribers import uploads
 from service.subscribers.confirmations import send_unsent_confirmations
+from service.subscribers.import_jobs import release_claims, run_next_import
 from service.subscribers.retention import purge_unconfirmed
 from service.worker.claims import release_dispatch_lease
 from service.worker.context import WorkerContext
@@ -34,6 +37,8 @@ HEARTBEAT_SECONDS = 5
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 BLOG_FEED_SECONDS = 30 * 60
+# With uploads.STALE_AFTER_SECONDS (50 min), an abandoned upload's file of addresses is gone within the hour.
+DISCARD_UPLOADS_SECONDS = 10 * 60
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
 STOP_TIMEOUT_SECONDS = 25
 
@@ -71,6 +76,16 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
             "check-blog-feed",
             lambda: check_blog_feed(db.session, app.config, ctx.clock(), ctx.email_channel),
             BLOG_FEED_SECONDS,
+        ),
+        (
+            "run-subscriber-imports",
+            lambda: run_next_import(db.session, app.config, ctx.worker_id, ctx.clock()),
+            app.config["WORKER_POLL_SECONDS"],
+        ),
+        (
+            "discard-stale-uploads",
+            lambda: uploads.discard_stale(app.config["SUBSCRIBER_IMPORT_DIR"]),
+            DISCARD_UPLOADS_SECONDS,
         ),
         (
             "purge-unconfirmed-signups",
@@ -124,6 +139,7 @@ def run_worker(app: Flask) -> bool:
     clean = _stop_scheduler(scheduler)
     with app.app_context():
         release_dispatch_lease(db.session, ctx.worker_id)
+        release_claims(db.session, ctx.worker_id)
         farewell(db.session, ctx.worker_id)
         db.session.remove()
     log.info("worker %s stopped%s", ctx.worker_id, "" if clean else " with a batch still in flight")

@@ -64,7 +64,7 @@ def test_a_new_post_becomes_an_article_a_draft_and_an_email(app, fake_blog, mark
 
     campaign = db.session.scalar(select(Campaign))
     assert campaign.status == "draft" and campaign.messages == []  # never scheduled by itself
-    assert [snippet.heading for snippet in campaign.snippets] == [
+    assert [snippet.heading for snippet in campaign.sections] == [
         "Your first ketamine-assisted therapy session",  # the intro
         "Before you arrive",
         "During the session",
@@ -247,7 +247,7 @@ def test_the_recipe_decides_the_draft(app, fake_blog, marketer):
     check(app)
 
     campaign = db.session.scalar(select(Campaign))
-    assert [snippet.heading for snippet in campaign.snippets] == ["Before you arrive", "During the session"]
+    assert [snippet.heading for snippet in campaign.sections] == ["Before you arrive", "During the session"]
     assert campaign.send_post and campaign.topics == ["kap"]
     assert (campaign.start_date, campaign.send_time) == (date(2026, 12, 4), time(12, 30))  # the next Friday
     assert count(Message) == 0

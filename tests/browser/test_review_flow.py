@@ -15,7 +15,7 @@ FIXED_SENTENCE = "Common side effects include nausea and dizziness; staff check 
 
 @pytest.fixture
 def campaign_id(live_app, live_users) -> int:
-    """The marketer's draft: one snippet with a warning and a blocking claim."""
+    """The marketer's draft: one section with a warning and a blocking claim."""
     with live_app.app_context():
         author = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
         campaign = campaign_with_text(
@@ -29,10 +29,12 @@ def campaign_id(live_app, live_users) -> int:
 
 
 def _edit_body(page, body: str) -> None:
+    review_url = page.url
     page.click("text=Edit text")
-    page.fill("textarea[name=body]", body)
-    page.click("button:has-text('Save snippet')")
-    page.wait_for_selector("text=Snippet saved")
+    page.fill("textarea[name=section_body]", body)
+    page.click("#save-email")
+    page.wait_for_selector("text=Email saved")
+    page.goto(review_url)
 
 
 def test_submit_refused_then_sent_back_fixed_approved_and_scheduled(live_server, live_users, page, campaign_id):

@@ -1,11 +1,13 @@
 """XSocialChannel: the real tweepy.Client against the fake X, and what each of X's answers becomes."""
 
+import io
 import time
 
 import pytest
+from PIL import Image
 
 from service.channels.registry import social_channel_for
-from service.channels.social.base import SocialPostError
+from service.channels.social.base import PostImage, SocialPostError
 from service.channels.social.x import CREDENTIALS_REFUSED, XSocialChannel
 from tests.fakes.x_server import DUPLICATE_DETAIL, XCredentials
 from tests.ports import unused_port
@@ -223,3 +225,66 @@ def test_reading_recent_posts_when_rate_limited_says_when_to_come_back(fake_x):
         channel_for(fake_x).recent_posts()
 
     assert limited.value.retry_at is not None and not limited.value.permanent
+
+
+# --- images ----------------------------------------------------------------------------------------------------
+
+
+def _image(alt_text: str = "Two armchairs by a sunny window", image_format: str = "JPEG") -> PostImage:
+    output = io.BytesIO()
+    Image.new("RGB", (640, 360), (30, 120, 90)).save(output, image_format)
+    mime = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}[image_format]
+    return PostImage(data=output.getvalue(), filename=f"a1b2.{image_format.lower()}", mime_type=mime, alt_text=alt_text)
+
+
+def test_a_post_with_images_uploads_each_sets_its_alt_text_and_attaches_the_ids(fake_x):
+    channel = channel_for(fake_x)
+    images = [_image(), _image("A bar chart of visits per week", "PNG")]
+
+    post_id = channel.post("Our new waiting room.", images=images)
+
+    uploaded = fake_x.media
+    assert [(m.image_type, m.width, m.alt_text) for m in uploaded] == [
+        ("image/jpeg", 640, "Two armchairs by a sunny window"),
+        ("image/png", 640, "A bar chart of visits per week"),
+    ]
+    assert uploaded[0].data == images[0].data and uploaded[0].media_category == "tweet_image"
+    [post] = fake_x.posts
+    assert post["id"] == post_id and post["media_ids"] == [m.id for m in uploaded]
+    assert fake_x.violations == []
+    paths = [call.path for call in fake_x.calls]
+    assert paths == [
+        "/1.1/media/upload.json",
+        "/1.1/media/metadata/create.json",
+        "/1.1/media/upload.json",
+        "/1.1/media/metadata/create.json",
+        "/2/tweets",
+    ]
+
+
+def test_an_image_x_cannot_decode_is_a_permanent_refusal_and_nothing_is_posted(fake_x):
+    channel = channel_for(fake_x)
+    broken = PostImage(data=b"not an image at all", filename="x.jpg", mime_type="image/jpeg", alt_text="Alt")
+
+    with pytest.raises(SocialPostError, match="X refused an image: 400") as refused:
+        channel.post("With a broken image.", images=[broken])
+
+    assert refused.value.permanent
+    assert fake_x.posts == []
+
+
+def test_an_upload_that_fails_with_a_5xx_is_retried(fake_x):
+    sleeps: list = []
+    channel = channel_for(fake_x, sleeps)
+    fake_x.respond_next(503, body={"errors": [{"code": 131, "message": "Internal error"}]})
+
+    channel.post("Retried upload.", images=[_image()])
+
+    assert len(fake_x.media) == 1 and len(sleeps) == 1
+    assert fake_x.posts[0]["media_ids"] == [fake_x.media[0].id]
+
+
+def test_more_than_four_images_are_refused_before_anything_is_sent(fake_x):
+    with pytest.raises(SocialPostError, match="at most 4 images"):
+        channel_for(fake_x).post("Too many.", images=[_image()] * 5)
+    assert fake_x.calls == []

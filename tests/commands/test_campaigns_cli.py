@@ -12,7 +12,7 @@ def test_the_sample_campaigns_load_as_drafts_and_loading_again_changes_nothing(r
     campaigns = db.session.scalars(select(Campaign)).all()
     assert len(campaigns) >= 3
     assert {c.status for c in campaigns} == {"draft"}
-    assert all(c.snippets for c in campaigns)
+    assert all(c.sections for c in campaigns)
     second = runner.invoke(args=["campaigns", "load", str(REPO_ROOT / "campaigns")])
     assert "already loaded" in second.output
     assert db.session.scalar(select(func.count()).select_from(Campaign)) == len(campaigns)

@@ -56,3 +56,25 @@ def test_a_file_that_is_not_utf8_is_an_error(runner, tmp_path):
     result = _check(runner, path)
     assert result.exit_code == 2, "an unreadable file is not a clean pass nor a blocking finding"
     assert "not UTF-8" in result.output
+
+
+def test_seed_library_then_a_library_wording_passes_with_its_claim(runner, tmp_path):
+    seeded = runner.invoke(args=["claims", "seed-library"])
+    assert seeded.exit_code == 0 and "3 library claim(s) added." in seeded.output
+    assert "0 library claim(s) added." in runner.invoke(args=["claims", "seed-library"]).output
+    path = tmp_path / "dakwar.txt"
+    path.write_text(
+        "In a randomised trial of 55 adults with cocaine use disorder, 48.2% of those given one ketamine infusion "
+        "with mindfulness-based relapse prevention stayed abstinent over the last two weeks, compared with 10.7% "
+        "given midazolam.\n",
+        encoding="utf-8",
+    )
+    result = _check(runner, path, "--json")
+    assert result.exit_code == 0, result.output
+    [finding] = json.loads(result.output)["findings"]
+    assert finding["severity"] == "block" and finding["rule"] == "success-rate-uncited"
+    claim = finding["library_claim"]
+    assert claim["exact"] is True and claim["version"] == 1
+    assert "doi:10.1176/appi.ajp.2019.18101123" in claim["reference"]
+    readable = _check(runner, path)
+    assert "library claim" in readable.output and "exact match" in readable.output

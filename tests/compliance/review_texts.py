@@ -13,7 +13,8 @@ REAL_ADDRESS = "7000 E Camelback Rd, Suite 200, Scottsdale, AZ 85251"
 
 
 def campaign_with_text(app, author, sections, *, name="Review test", subject="News from the clinic", **overrides):
-    """A draft campaign sending one snippet per (heading, body) in `sections`, by email and on X."""
+    """A draft campaign with one section per (heading, body) in `sections`, by email and on X (one email, unless
+    `schedule_kind="drip"` makes one step of each)."""
     markdown = f"# {name}\n\n" + "\n\n".join(f"## {heading}\n{body}" for heading, body in sections)
     article = import_article(db.session, markdown, filename=f"{name.lower().replace(' ', '-')}.md", fmt="markdown")
     db.session.commit()

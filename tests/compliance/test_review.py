@@ -11,16 +11,16 @@ from service.compliance.review import (
     NOT_HTTPS_NOTICE,
     PLACEHOLDER_NOTICE,
     ReviewError,
-    SnippetInputError,
     accept_warning,
     accepted_fingerprints,
     review_campaign,
-    revise_snippet,
     submission_check,
 )
 from service.compliance.setup import send_time_problem
+from service.composer.editing import revise_section
+from service.composer.issues import IssueInputError
 from service.extensions import db
-from service.models import AuditEntry, Campaign, FindingAcceptance
+from service.models import AuditEntry, Campaign, FindingAcceptance, Snippet
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS, REPO_ROOT
 from tests.compliance.review_texts import (
     BLOCK_SENTENCE,
@@ -64,16 +64,16 @@ def test_every_email_and_post_part_is_checked_as_rendered(app, author):
     long_body = " ".join([CLEAN_SENTENCE] * 12)  # too long for one post: a thread
     campaign = campaign_with_text(app, author, [("First", CLEAN_SENTENCE), ("Second", long_body)], send_post=True)
     review = review_campaign(campaign, review_config(app))
-    kinds = [(piece.snippet_index, piece.channel, piece.kind) for piece in review.pieces]
-    for index in (0, 1):
-        for kind in ("subject", "body", "text", "links"):
-            assert (index, "email", kind) in kinds
+    kinds = [(piece.issue_index, piece.channel, piece.kind) for piece in review.pieces]
+    for kind in ("subject", "body", "text", "links"):
+        assert kinds.count((0, "email", kind)) == 1, "one email of both sections"
     posts = [piece for piece in review.pieces if piece.channel == "x"]
-    assert [piece.snippet_index for piece in posts].count(1) > 1, "the long snippet goes out as a thread"
+    assert [piece.post_index for piece in posts].count(1) > 1, "the long section goes out as a thread"
     assert posts[-1].label == f"Post 2, part {posts[-1].parts} of {posts[-1].parts}"
     body = next(piece for piece in review.pieces if piece.kind == "body")
     assert "Hello," in body.text and "-greeting" not in body.text, "recipient placeholders are filled"
     assert "Individual results vary." in body.text, "the footer is part of what is checked"
+    assert "First" in body.text and "Second" in body.text
     plain = next(piece for piece in review.pieces if piece.kind == "text")
     assert f"Unsubscribe: {app.config['PUBLIC_BASE_URL']}/unsubscribe/" in plain.text
     assert review.findings == []
@@ -192,7 +192,7 @@ def test_a_warning_needs_a_written_reason_before_submission(app, db, author):
     [warning] = review.warnings
     assert warning.finding.rule == "safety-minimised"
     check = submission_check(db.session, ctx)
-    assert check(campaign) == [f"{warning.problem} needs a written reason to accept it"]
+    assert check(campaign) == [f"{warning.problem} needs a library claim or a written reason to accept it"]
 
     for empty in ("", "   \n "):
         with pytest.raises(ReviewError, match="why"):
@@ -216,7 +216,8 @@ def test_a_warning_needs_a_written_reason_before_submission(app, db, author):
 
 def test_a_warning_in_the_subject_is_accepted_once_for_every_email(app, db, author):
     subject = "Why ketamine is considered safe by some clinicians"
-    campaign = campaign_with_text(app, author, [("One", CLEAN_SENTENCE), ("Two", "Bring a friend.")], subject=subject)
+    sections = [("One", CLEAN_SENTENCE), ("Two", "Bring a friend.")]
+    campaign = campaign_with_text(app, author, sections, subject=subject, schedule_kind="drip", every_days=7)
     review = review_campaign(campaign, review_config(app))
     subject_warnings = [item for item in review.warnings if item.piece.kind == "subject"]
     assert len(subject_warnings) == 2
@@ -230,56 +231,62 @@ def test_acceptances_are_cleared_when_the_flagged_words_change(app, db, author):
     review = review_campaign(campaign, ctx)
     accept_warning(db.session, campaign, review, review.warnings[0].fingerprint, "Reviewed with the nurse.", author)
     db.session.commit()
-    snippet = campaign.snippets[0]
+    section = campaign.sections[0]
 
     # Another sentence changes: the decision on the flagged one stands.
-    revise_snippet(db.session, campaign, snippet, "Safety", f"{WARN_SENTENCE}\n\nStaff stay with you.", author, ctx)
+    revise_section(db.session, campaign, section, "Safety", f"{WARN_SENTENCE}\n\nStaff stay with you.", author, ctx)
     db.session.commit()
     assert len(accepted_fingerprints(db.session, campaign)) == 1
     assert submission_check(db.session, ctx)(campaign) == []
 
     # The flagged sentence changes: the old decision no longer applies.
     reworded = "Ketamine is considered safe by some clinicians."
-    revise_snippet(db.session, campaign, snippet, "Safety", reworded, author, ctx)
+    revise_section(db.session, campaign, section, "Safety", reworded, author, ctx)
     db.session.commit()
     assert accepted_fingerprints(db.session, campaign) == {}
     assert submission_check(db.session, ctx)(campaign)
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.campaign_id == campaign.id)).all()
-    assert "findings:acceptances-cleared" in actions and actions.count("snippet:edited") == 2
+    assert "findings:acceptances-cleared" in actions and actions.count("issue:edited") == 2
 
 
-# --- editing a snippet's words ----------------------------------------------------------------------------
+# --- editing a section's words ----------------------------------------------------------------------------
 
 
-def test_editing_a_snippet_returns_every_campaign_that_sends_it_to_draft(app, db, author, reviewer):
+def test_editing_a_section_changes_this_campaign_only(app, db, author, reviewer):
     ctx = review_config(app)
     first = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
-    snippet_ids = [snippet.id for snippet in first.snippets]
+    snippet_ids = [section.source_snippet_id for section in first.sections]
     when = datetime.now(UTC) + timedelta(days=2)
     second = draft_campaign(app, author, snippet_ids, when, name="Second", send_post=False)
     approve_and_schedule(app, second, author, reviewer, datetime.now(UTC))
     assert second.status == "scheduled" and second.messages
 
-    assert revise_snippet(db.session, first, first.snippets[0], "Hello again", CLEAN_SENTENCE, author, ctx)
+    assert revise_section(db.session, first, first.sections[0], "Hello again", CLEAN_SENTENCE, author, ctx)
     db.session.commit()
-    assert (first.status, second.status) == ("draft", "draft")
-    assert second.messages == [], "planned messages of the old text are dropped"
-    assert first.snippets[0].heading == "Hello again"
-    assert not revise_snippet(db.session, first, first.snippets[0], "Hello again", CLEAN_SENTENCE, author, ctx)
+    assert first.sections[0].heading == "Hello again"
+    assert (second.status, second.sections[0].heading) == ("scheduled", "Hello"), "the other campaign keeps its copy"
+    assert db.session.get(Snippet, snippet_ids[0]).heading == "Hello", "the article is left as imported"
+    assert not revise_section(db.session, first, first.sections[0], "Hello again", CLEAN_SENTENCE, author, ctx)
 
 
-def test_a_snippet_that_is_being_sent_cannot_be_edited(app, db, author):
+def test_editing_an_approved_campaign_returns_it_to_review(app, db, author, reviewer):
     ctx = review_config(app)
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
-    other = draft_campaign(
-        app, author, [campaign.snippets[0].id], datetime.now(UTC) + timedelta(days=2), name="Sending", send_post=False
-    )
-    other.status = "sending"
+    approve_and_schedule(app, campaign, author, reviewer, datetime.now(UTC))
+    assert revise_section(db.session, campaign, campaign.sections[0], "Hi", CLEAN_SENTENCE, author, ctx)
     db.session.commit()
-    with pytest.raises(LifecycleError, match="Sending"):
-        revise_snippet(db.session, campaign, campaign.snippets[0], "New", CLEAN_SENTENCE, author, ctx)
+    assert campaign.status == "draft" and campaign.messages == [], "planned messages of the old text are dropped"
+
+
+def test_a_campaign_that_is_being_sent_cannot_be_edited(app, db, author):
+    ctx = review_config(app)
+    campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
+    campaign.status = "sending"
+    db.session.commit()
+    with pytest.raises(LifecycleError):
+        revise_section(db.session, campaign, campaign.sections[0], "New", CLEAN_SENTENCE, author, ctx)
     db.session.rollback()
-    assert campaign.snippets[0].heading == "Hello"
+    assert campaign.sections[0].heading == "Hello"
 
 
 @pytest.mark.parametrize(
@@ -287,11 +294,11 @@ def test_a_snippet_that_is_being_sent_cannot_be_edited(app, db, author):
     [("", CLEAN_SENTENCE, "heading"), ("Two\nlines", CLEAN_SENTENCE, "heading"), ("x" * 301, "b", "heading"),
      ("Fine", "  ", "body")],
 )  # fmt: skip
-def test_snippet_text_is_validated(app, author, heading, body, field):
+def test_section_text_is_validated(app, author, heading, body, field):
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)], send_post=False)
-    with pytest.raises(SnippetInputError) as caught:
-        revise_snippet(db.session, campaign, campaign.snippets[0], heading, body, author, review_config(app))
-    assert field in caught.value.errors
+    with pytest.raises(IssueInputError) as caught:
+        revise_section(db.session, campaign, campaign.sections[0], heading, body, author, review_config(app))
+    assert f"sections.0.{field}" in caught.value.errors
 
 
 # --- nothing unapproved is scheduled ----------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """The fake X, driven by the real tweepy.Client routed to it by x_transport (never a mock)."""
 
+import io
 import time
 
 import pytest
 import requests
 import tweepy
+from PIL import Image
 
-from service.channels.social.x_transport import XApiAdapter, build_x_client
-from tests.fakes.x_server import DELETED_PARENT_DETAIL, DUPLICATE_DETAIL, XCredentials
+from service.channels.social.x_transport import XApiAdapter, build_x_client, build_x_media_api
+from tests.fakes.x_server import DELETED_PARENT_DETAIL, DUPLICATE_DETAIL, MAX_IMAGE_BYTES, XCredentials
 
 
 @pytest.fixture
@@ -199,3 +201,43 @@ def wait_until(condition, seconds: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+# --- media, as tweepy.API uploads it ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media_api(fake_x):
+    return build_x_media_api(**fake_x.credentials.as_kwargs(), api_base=fake_x.url, timeout=5)
+
+
+def _png(padding: int = 0) -> io.BytesIO:
+    output = io.BytesIO()
+    Image.new("RGB", (32, 16), (200, 0, 0)).save(output, "PNG")
+    output.write(b"\0" * padding)  # trailing bytes: still a decodable PNG, but a bigger file
+    output.seek(0)
+    return output
+
+
+def test_an_upload_is_decoded_recorded_and_given_an_id(fake_x, media_api):
+    uploaded = media_api.simple_upload("chart.png", file=_png(), media_category="tweet_image")
+    media_api.create_media_metadata(uploaded.media_id_string, "A red bar")
+
+    [media] = fake_x.media
+    assert (uploaded.media_id_string, uploaded.image["w"]) == (media.id, 32)
+    assert (media.image_type, media.alt_text, media.media_category) == ("image/png", "A red bar", "tweet_image")
+    assert fake_x.violations == []
+
+
+def test_an_upload_that_is_not_an_image_or_too_big_is_refused(fake_x, media_api):
+    with pytest.raises(tweepy.BadRequest, match="Unsupported media type"):
+        media_api.simple_upload("notes.jpg", file=io.BytesIO(b"plain text, not a photo"))
+    with pytest.raises(tweepy.BadRequest, match="File size exceeds"):
+        media_api.simple_upload("big.png", file=_png(padding=MAX_IMAGE_BYTES))
+    assert fake_x.media == []
+
+
+def test_a_post_naming_unknown_media_is_refused(fake_x, x_client):
+    with pytest.raises(tweepy.BadRequest, match="media IDs are invalid"):
+        x_client.create_tweet(text="With a made-up image.", media_ids=["123"], user_auth=True)
+    assert fake_x.posts == []

@@ -3,26 +3,35 @@
 One account, its posts, and the checks X makes that matter to us: OAuth 1.0a user context (the header's shape
 and, when the secrets are known, its HMAC-SHA1 signature), duplicate content, replies to unknown posts, the
 280-weighted-character limit, and rate limits. Malformed requests (401, 400) are kept in `violations`.
+
+Media, as tweepy 4.17 uploads it (tweepy.API, v1.1 on upload.twitter.com; tweepy has no v2 media upload):
+`POST /1.1/media/upload.json` (multipart, the file in `media`, optional `media_category`) and
+`POST /1.1/media/metadata/create.json` (JSON `{"media_id", "alt_text": {"text"}}`); a v2 post attaches the ids
+in `media.media_ids`. Uploads are decoded (JPEG, PNG, WebP or GIF; images at most 5 MB, GIFs 15 MB, as X documents).
 """
 
+import email.parser
+import email.policy
 import hmac
+import io
 import itertools
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 
 from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import signature, utils
+from PIL import Image
 from twitter_text import parse_tweet
 
 from tests.fakes.http_fake import FakeHTTPServer, Reply, Request
 
 # tweepy signs for the public host, and the transport only rewrites the address afterwards, so a signature
 # is checked against the URL tweepy meant to call.
-SIGNED_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+SIGNED_HOSTS = ("https://api.twitter.com", "https://api.x.com", "https://upload.twitter.com", "https://upload.x.com")
 REQUIRED_OAUTH_PARAMS = (
     "oauth_consumer_key",
     "oauth_nonce",
@@ -39,6 +48,12 @@ DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content
 DELETED_PARENT_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you."
 # X's exact wording for an over-long post was not confirmed; the status and shape match its other refusals.
 TOO_LONG_DETAIL = "Your Tweet text is too long."
+# X's documented simple-upload limits, and its alt text limit.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_GIF_BYTES = 15 * 1024 * 1024
+MAX_ALT_TEXT = 1000
+MAX_MEDIA_PER_POST = 4
+_IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
 @dataclass
@@ -48,9 +63,25 @@ class Post:
     in_reply_to: str | None
     created_at: datetime
     via_api: bool  # False for posts seeded with add_existing_post
+    media_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "text": self.text, "in_reply_to": self.in_reply_to}
+        post = {"id": self.id, "text": self.text, "in_reply_to": self.in_reply_to}
+        return {**post, "media_ids": self.media_ids} if self.media_ids else post
+
+
+@dataclass
+class UploadedMedia:
+    """What the fake got in one media upload, and the alt text set on it afterwards."""
+
+    id: str
+    image_type: str
+    size: int
+    width: int
+    height: int
+    media_category: str | None
+    data: bytes
+    alt_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +133,8 @@ class FakeX(FakeHTTPServer):
         self.violations: list[XViolation] = []
         self._timeline: list[Post] = []
         self._ids = itertools.count(_FIRST_POST_ID, 1_000)
+        self._media_ids = itertools.count(_FIRST_POST_ID + 7, 1_000)
+        self._media: dict[str, UploadedMedia] = {}
         self._nonces: set[str] = set()
         self._post_lock = threading.Lock()  # makes the duplicate check and the append one step
 
@@ -118,6 +151,12 @@ class FakeX(FakeHTTPServer):
         """Seeded and created posts, oldest first."""
         with self._lock:
             return [post.as_dict() for post in self._timeline]
+
+    @property
+    def media(self) -> list[UploadedMedia]:
+        """Every upload the fake accepted, in order, with the alt text set on it (None if none was)."""
+        with self._lock:
+            return list(self._media.values())
 
     def add_existing_post(self, text: str, *, in_reply_to: str | None = None) -> str:
         """Put a post on the account as if made earlier (e.g. before a crash). Returns its id."""
@@ -164,6 +203,10 @@ class FakeX(FakeHTTPServer):
         route = request.path.split("/")
         if request.method == "POST" and request.path == "/2/tweets":
             return self._create_post(request)
+        if request.method == "POST" and request.path == "/1.1/media/upload.json":
+            return self._upload_media(request)
+        if request.method == "POST" and request.path == "/1.1/media/metadata/create.json":
+            return self._create_media_metadata(request)
         if request.method == "GET" and request.path == "/2/users/me":
             return Reply(200, {"data": asdict(self.account)})
         if request.method == "GET" and len(route) == 5 and route[1:3] == ["2", "users"] and route[4] == "tweets":
@@ -243,11 +286,18 @@ class FakeX(FakeHTTPServer):
         if not isinstance(text, str) or not text.strip():
             return self._invalid(request, "$.text: a non-empty text is required")
         parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        media_ids = (body.get("media") or {}).get("media_ids") or []
+        if not isinstance(media_ids, list) or len(media_ids) > MAX_MEDIA_PER_POST:
+            return self._invalid(request, f"$.media.media_ids: at most {MAX_MEDIA_PER_POST} ids")
+        with self._lock:
+            unknown = [media_id for media_id in media_ids if str(media_id) not in self._media]
+        if unknown:
+            return self._invalid(request, f"Your media IDs are invalid: {', '.join(map(str, unknown))}")
         with self._post_lock:
             refusal = self._refuse_post(text, parent)
             if refusal:
                 return Reply(403, _problem(403, refusal))
-            post = self._append_post(text, parent, via_api=True)
+            post = self._append_post(text, parent, via_api=True, media_ids=[str(m) for m in media_ids])
         data = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
         return Reply(201, {"data": data})
 
@@ -263,17 +313,73 @@ class FakeX(FakeHTTPServer):
             return TOO_LONG_DETAIL
         return None
 
-    def _append_post(self, text: str, parent: str | None, *, via_api: bool) -> Post:
+    def _append_post(self, text: str, parent: str | None, *, via_api: bool, media_ids: list[str] = ()) -> Post:
         post = Post(
             id=str(next(self._ids)),
             text=text,
             in_reply_to=None if parent is None else str(parent),
             created_at=datetime.now(UTC),
             via_api=via_api,
+            media_ids=list(media_ids),
         )
         with self._lock:
             self._timeline.append(post)
         return post
+
+    # -- media (v1.1, as tweepy.API calls it) ---------------------------------------------------------------------
+
+    def _media_error(self, request: Request, code: int, message: str) -> Reply:
+        """X's v1.1 error shape, kept in `violations` like any malformed request."""
+        with self._lock:
+            self.violations.append(XViolation(request.number, 400, message))
+        return Reply(400, {"errors": [{"code": code, "message": message}]})
+
+    def _upload_media(self, request: Request) -> Reply:
+        fields = _multipart_fields(request)
+        if fields is None or "media" not in fields:
+            return self._media_error(request, 38, "media parameter is missing.")
+        data = fields["media"]
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                image_type = _IMAGE_TYPES.get(image.format)
+                width, height = image.size
+        except Exception:  # whatever Pillow's reason, X's answer is the same
+            image_type = None
+        if image_type is None:
+            return self._media_error(request, 324, "Unsupported media type or media is corrupt.")
+        limit = MAX_GIF_BYTES if image_type == "image/gif" else MAX_IMAGE_BYTES
+        if len(data) > limit:
+            return self._media_error(request, 324, f"File size exceeds {limit} bytes.")
+        category = fields.get("media_category", b"").decode() or None
+        media = UploadedMedia(str(next(self._media_ids)), image_type, len(data), width, height, category, data)
+        with self._lock:
+            self._media[media.id] = media
+        body = {
+            "media_id": int(media.id),
+            "media_id_string": media.id,
+            "size": media.size,
+            "expires_after_secs": 86400,
+            "image": {"image_type": image_type, "w": width, "h": height},
+        }
+        return Reply(200, body)
+
+    def _create_media_metadata(self, request: Request) -> Reply:
+        try:
+            body = json.loads(request.body)
+            media_id = str(body["media_id"])
+            alt_text = body["alt_text"]["text"]
+        except (ValueError, KeyError, TypeError):
+            return self._media_error(request, 38, "media_id and alt_text.text are required.")
+        if not isinstance(alt_text, str) or len(alt_text) > MAX_ALT_TEXT:
+            return self._media_error(request, 44, f"alt_text.text must be text of at most {MAX_ALT_TEXT} characters.")
+        with self._lock:
+            media = self._media.get(media_id)
+            if media is not None:
+                media.alt_text = alt_text
+        if media is None:
+            return self._media_error(request, 324, "Invalid media id.")
+        return Reply(200)
 
     def _user_posts(self, request: Request, *, user_id: str) -> Reply:
         try:
@@ -301,6 +407,21 @@ class FakeX(FakeHTTPServer):
             return 0
         # Our tokens name the first post of the next page; X's are opaque, so callers only pass them back.
         return next((index for index, post in enumerate(posts) if f"next_{post.id}" == token), None)
+
+
+def _multipart_fields(request: Request) -> dict[str, bytes] | None:
+    """The fields of a multipart/form-data body by name (files as their bytes), or None if it is not one."""
+    content_type = request.header("content-type") or ""
+    if not content_type.startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    if not message.is_multipart():
+        return None
+    return {
+        part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+        for part in message.iter_parts()
+    }
 
 
 def _page_body(page: list[Post], fields: set[str], *, more: list[Post]) -> dict:

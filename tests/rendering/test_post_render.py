@@ -111,3 +111,36 @@ def test_a_published_post_matches_our_text_despite_x_shortening_links_and_escapi
     assert same_post_text("Cafe\u0301 hours", "Café hours"), "X keeps text in NFC"
     assert not same_post_text(ours, published.replace("2/3", "3/3"))
     assert not same_post_text("Dosing matters.", "Dosing matters. https://t.co/x")
+
+
+@pytest.mark.parametrize("template", ["post.txt", "short.txt", "question.txt"])
+def test_a_heading_ending_in_its_own_punctuation_gets_no_colon(template):
+    text = render_post_text(heading="Are There Any Side Effects?", body=BODY, template=template)
+
+    assert text.startswith("Are There Any Side Effects? Our team meets")
+    assert "?:" not in text
+
+
+@pytest.mark.parametrize("template", ["post.txt", "short.txt", "question.txt"])
+def test_a_heading_that_is_no_question_is_never_made_one(template):
+    text = render_post_text(heading="Management of Pain", body=BODY, template=template)
+
+    assert text.startswith("Management of Pain: Our team meets")
+    assert "Pain?" not in text
+
+
+def test_a_heading_with_no_text_after_it_ends_with_a_period_not_a_colon():
+    text = render_post_text(heading="Management of Pain", body="", link=LINK, template="question.txt")
+
+    assert text == f"Management of Pain. Read more: {LINK}"
+    asked = render_post_text(heading="Is it safe?", body="", link=LINK, template="question.txt")
+    assert asked == f"Is it safe? Read more: {LINK}"
+
+
+def test_a_published_post_with_images_is_still_recognised_by_its_text():
+    ours = f"Our new waiting room. {LINK}"
+    published = "Our new waiting room. https://t.co/abc123 https://t.co/media9"
+
+    assert same_post_text(ours, published, has_images=True)
+    assert not same_post_text(ours, published), "without images, a link more is another post"
+    assert not same_post_text("Our new waiting room.", "Our old waiting room. https://t.co/media9", has_images=True)

@@ -286,3 +286,39 @@ def test_adding_up_word_lengths_matches_counting_the_whole_part(seed):
     rng.shuffle(words)
     part = " ".join(words)
     assert threads._space_joined_length(part) == weighted_length(part)
+
+
+# --- the link stays with the text ------------------------------------------------------------------------
+
+LONG_LINK = "https://www.daytryphealth.com/blog/ketamine?utm_source=x&utm_medium=social&utm_campaign=kap"
+
+
+def _bodies(parts: list[str]) -> list[str]:
+    return assert_numbering(parts) if len(parts) > 1 else parts
+
+
+def test_a_thread_never_ends_with_the_link_alone_when_it_fits_in_the_part_before():
+    # One sentence that leaves room for the link (23) but not for the link and all its hashtags.
+    sentence = "Ketamine works on the glutamate system of the brain, " * 4 + "x" * 30 + "."
+    text = f"{sentence} {LONG_LINK} #KAP #Ketamine #MentalHealth #Recovery #Therapy"
+    assert weighted_length(f"{sentence} {LONG_LINK}") <= MAX_POST_LENGTH < weighted_length(text)
+
+    parts = split_into_thread(text)
+
+    assert parts == [f"{sentence} {LONG_LINK} #KAP"], "the link and the hashtags that fit join the text"
+
+
+def test_a_full_last_part_hands_its_last_sentence_down_to_the_link():
+    sentences = [f"Sentence number {n} says something useful about aftercare and rest." for n in range(12)]
+    text = " ".join(sentences) + f" {LONG_LINK}"
+    parts = split_into_thread(text)
+    bodies = _bodies(parts)
+    assert bodies[-1].endswith(LONG_LINK) and not threads._is_link_only(bodies[-1]), parts
+    assert_valid_thread(text, parts)
+
+
+def test_link_only_means_a_link_with_at_most_hashtags_and_a_lead_in():
+    assert threads._is_link_only(f"{LONG_LINK} #KAP")
+    assert threads._is_link_only(f"Read more: {LONG_LINK}")
+    assert not threads._is_link_only(f"Book a visit today at {LONG_LINK}")
+    assert not threads._is_link_only("#KAP #Ketamine")

@@ -49,7 +49,11 @@ def approve(client, campaign, content_hash):
 
 
 def edit_snippet(client, campaign, body=SAFE_EDIT):
-    return client.post(f"/campaigns/{campaign.id}/snippets/0/edit", data={"heading": "Hello", "body": body})
+    """Edit the campaign's (first) section in the composer, as the page posts it."""
+    issue = campaign.issues[0]
+    data = {"subject": issue.subject or campaign.email_subject, "section_id": str(issue.sections[0].id),
+            "section_heading": "Hello", "section_body": body, "save": "1"}  # fmt: skip
+    return client.post(f"/campaigns/{campaign.id}/compose/0", data=data)
 
 
 def submit(client, campaign):

@@ -18,6 +18,7 @@ PRODUCTION = {
     "EMAIL_HASH_KEY": "pX2mK9vR4tL7wQ1zB8nC5yH3jD6fG0sA-EuTiOoPlMk",
     "DATABASE_URL": "postgresql://tidings@db/tidings",
     "PUBLIC_BASE_URL": "https://news.example.org",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
 }
 
 

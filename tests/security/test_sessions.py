@@ -93,6 +93,7 @@ def test_cookies_are_secure_in_production():
             "EMAIL_HASH_KEY": "pX2mK9vR4tL7wQ1zB8nC5yH3jD6fG0sA-EuTiOoPlMk",
             "DATABASE_URL": "postgresql://tidings@db/tidings",
             "PUBLIC_BASE_URL": "https://news.example.org",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
         }
     )
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]

@@ -151,3 +151,10 @@ def test_calendar_sends_of_a_recurring_draft_follow_its_weekday(app, marketer, a
 
     assert [send.local_start.weekday() for send in sends] == [0, 0, 0]
     assert not any(send.movable or send.approved for send in sends)
+
+
+def test_the_calendar_page_allows_only_an_empty_inline_style_for_fullcalendar(marketer_client):
+    policy = marketer_client.get("/calendar").headers["Content-Security-Policy"]
+
+    assert "style-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='" in policy, "the empty string's hash"
+    assert "unsafe-inline" not in policy and "script-src 'self';" in policy

@@ -53,7 +53,8 @@ def test_duplicate_makes_a_draft_and_archive_hides_from_the_list(app, marketer_c
 
     copy = db.session.query(Campaign).filter_by(name="Copy of Original").one()
     assert copied.headers["Location"] == f"/campaigns/{copy.id}/edit"
-    assert copy.status == "draft" and [s.id for s in copy.snippets] == [article.snippets[0].id]
+    assert copy.status == "draft"
+    assert [s.source_snippet_id for s in copy.sections] == [article.snippets[0].id]
     marketer_client.post(f"/campaigns/{original.id}/archive")
     assert ">Original<" not in marketer_client.get("/campaigns").get_data(as_text=True)
     assert ">Original<" in marketer_client.get("/campaigns?archived=1").get_data(as_text=True)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from service.models import Campaign
+from service.rendering.headings import lead_in
 from service.rendering.post_length import MAX_POST_LENGTH, weighted_length
 from service.timezones import utc_to_local
 from tests.factories import draft_campaign, import_seed
@@ -26,6 +27,7 @@ def test_a_text_comes_back_as_posts_with_xs_weighted_length(marketer_client):
     assert response.status_code == 200
     assert response.json == {
         "posts": [{"text": text, "weighted_length": weighted_length(text)}],
+        "weighted_length": weighted_length(text),
         "max_length": MAX_POST_LENGTH,
     }
     assert response.json["posts"][0]["weighted_length"] == len("Open house on Friday ") + 2 + 1 + 23 + 1 + 2
@@ -61,7 +63,8 @@ def test_chosen_snippets_preview_as_the_campaign_would_post_them(marketer_client
     for snippet, shown in zip(snippets, previews, strict=True):
         assert shown["heading"] == snippet.heading
         [post] = shown["posts"]
-        assert post["text"].startswith(snippet.heading + ":")
+        assert post["text"].startswith(lead_in(snippet.heading) + " ")
+        assert "?:" not in post["text"]
         assert f"{SITE}/?utm_source=x&utm_medium=social&utm_campaign=spring-open-house #KAP" in post["text"]
         assert post["weighted_length"] == weighted_length(post["text"]) <= MAX_POST_LENGTH
 
@@ -144,4 +147,5 @@ def test_the_chosen_post_template_is_saved_and_an_unknown_one_refused(app, db, m
     edit_page = marketer_client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert re.search(r'<option selected value="question.txt">|<option value="question.txt" selected', edit_page)
     preview_page = marketer_client.get(f"/campaigns/{campaign.id}/preview/0").get_data(as_text=True)
-    assert "? " in preview_page and "Read more:" in preview_page
+    # The seed's first heading is a statement, which the question template leaves one (no "?" made up).
+    assert "Read more:" in preview_page

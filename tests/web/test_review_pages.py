@@ -171,7 +171,7 @@ def test_approval_checks_the_text_as_it_is_now(app, db, marketer, reviewer, swit
     campaign = campaign_with_text(app, marketer, [("Hello", CLEAN_SENTENCE)])
     switch_to(marketer).post(f"/campaigns/{campaign.id}/review/submit")
     assert _status(db, campaign) == "in_review"
-    campaign.snippets[0].body = BLOCK_SENTENCE  # changed behind the lifecycle's back
+    campaign.sections[0].body = BLOCK_SENTENCE  # changed behind the lifecycle's back
     db.session.commit()
     client = switch_to(reviewer)
     for url in (f"/campaigns/{campaign.id}/review/approve", f"/campaigns/{campaign.id}/approve"):
@@ -216,10 +216,10 @@ def test_a_schedule_post_without_a_csrf_token_is_refused(app, db, marketer, clie
     assert _status(db, campaign) == "approved"
 
 
-# --- the snippet editor ----------------------------------------------------------------------------------
+# --- editing the text (in the composer) ---------------------------------------------------------------------
 
 
-def test_editing_a_snippet_returns_the_campaign_to_draft(app, db, marketer, switch_to):
+def test_editing_a_section_returns_the_campaign_to_draft(app, db, marketer, switch_to):
     body = f"{WARN_SENTENCE}\n\n{CLEAN_SENTENCE}"
     campaign = campaign_with_text(app, marketer, [("Safety", body)], send_post=False)
     client = switch_to(marketer)
@@ -229,18 +229,26 @@ def test_editing_a_snippet_returns_the_campaign_to_draft(app, db, marketer, swit
     client.post(f"/campaigns/{campaign.id}/review/submit")
     assert _status(db, campaign) == "in_review"
 
-    form = client.get(f"/campaigns/{campaign.id}/snippets/0/edit").get_data(as_text=True)
+    assert f"/campaigns/{campaign.id}/compose/0" in page, "the review page links to the composer"
+    form = client.get(f"/campaigns/{campaign.id}/compose/0").get_data(as_text=True)
     assert "generally well tolerated" in form
-    refused = client.post(f"/campaigns/{campaign.id}/snippets/0/edit", data={"heading": "", "body": "Typed text."})
+    section_id = str(campaign.sections[0].id)
+
+    def composed(heading, body):
+        return {"subject": "News", "section_id": section_id, "section_snippet": "", "section_heading": heading,
+                "section_body": body, "save": "1"}  # fmt: skip
+
+    refused = client.post(f"/campaigns/{campaign.id}/compose/0", data=composed("", "Typed text."))
     assert refused.status_code == 422
-    assert "Give the snippet a heading." in refused.get_data(as_text=True)
+    assert "Give the section a heading." in refused.get_data(as_text=True)
     assert "Typed text." in refused.get_data(as_text=True), "what was typed is kept"
     assert _status(db, campaign) == "in_review"
 
     new_body = "Common side effects include nausea and dizziness; staff check on you throughout."
-    saved = client.post(f"/campaigns/{campaign.id}/snippets/0/edit", data={"heading": "Safety", "body": new_body})
-    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/campaigns/{campaign.id}/review")
+    saved = client.post(f"/campaigns/{campaign.id}/compose/0", data=composed("Safety", new_body))
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/campaigns/{campaign.id}/compose/0")
     assert _status(db, campaign) == "draft"
-    assert campaign.snippets[0].body == new_body
+    db.session.expire_all()
+    assert campaign.sections[0].body == new_body
     assert db.session.scalar(select(func.count()).select_from(FindingAcceptance)) == 0
-    assert client.get(f"/campaigns/{campaign.id}/snippets/5/edit").status_code == 404
+    assert client.get(f"/campaigns/{campaign.id}/compose/5").status_code == 404

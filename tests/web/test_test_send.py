@@ -37,7 +37,7 @@ def test_a_test_send_goes_only_to_the_logged_in_user(app, marketer_client, campa
 
     response = marketer_client.post(
         f"/campaigns/{campaign.id}/test-send",
-        data={"position": "1", "to": "someone-else@example.com", "email": "someone-else@example.com"},
+        data={"position": "0", "to": "someone-else@example.com", "email": "someone-else@example.com"},
         follow_redirects=True,
     )
 
@@ -46,7 +46,7 @@ def test_a_test_send_goes_only_to_the_logged_in_user(app, marketer_client, campa
     assert fake_sendgrid.violations == []
     body = fake_sendgrid.requests[0].body
     assert body["subject"] == "[Test] May news"
-    assert campaign.snippets[1].heading in body["content"][1]["value"]
+    assert campaign.sections[1].heading in body["content"][1]["value"]
     assert body["categories"] == ["test-send", campaign.slug]
     assert body["custom_args"] == {"test_send": "1", "campaign_id": str(campaign.id)}
     personalization = body["personalizations"][0]

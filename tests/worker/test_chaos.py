@@ -54,8 +54,8 @@ def read(query):
 
 
 def body_for_a_thread_of(parts: int, app, campaign) -> None:
-    """Trim the snippet until the thread it renders has exactly `parts` posts."""
-    snippet = campaign.snippets[0]
+    """Trim the section until the thread it renders has exactly `parts` posts."""
+    snippet = campaign.sections[0]
     clinic = ClinicInfo.from_config(app.config)
     for count in range(len(AFTERCARE_SENTENCES), 0, -1):
         snippet.body = " ".join(AFTERCARE_SENTENCES[:count])

@@ -232,7 +232,9 @@ def test_decisions_are_refused_for_batches_that_are_not_uncertain(
 
     assert "not uncertain" in response.get_data(as_text=True)
     assert batch_rows(campaign.messages[0].id) == [(1, "sent", 2)]
-    other = draft_campaign(app, marketer, [campaign.snippets[0].id], datetime.now(UTC) + timedelta(days=1))
+    other = draft_campaign(
+        app, marketer, [campaign.sections[0].source_snippet_id], datetime.now(UTC) + timedelta(days=1)
+    )
     response = marketer_client.post(f"/campaigns/{other.id}/batches/{sent.id}/mark-delivered", follow_redirects=True)
     assert "no such batch in this campaign" in response.get_data(as_text=True)
     assert batch_rows(campaign.messages[0].id) == [(1, "sent", 2)]

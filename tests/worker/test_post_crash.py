@@ -78,7 +78,7 @@ def test_a_five_part_thread_killed_after_part_3_and_restarted_is_posted_exactly_
 ):
     campaign = due_x_campaign(sqlite_app, seed_article_text)
     message_id = x_message(campaign).id
-    parts = thread_parts_for(campaign, x_message(campaign).snippet, ClinicInfo.from_config(sqlite_app.config))
+    parts = thread_parts_for(campaign, x_message(campaign).section, ClinicInfo.from_config(sqlite_app.config))
     assert len(parts) == 5
     env = worker_env(sqlite_app.config, **x_settings(holding_x))
     part_statuses = lambda: read(  # noqa: E731

@@ -52,7 +52,7 @@ def ctx(app, clock) -> WorkerContext:
 
 
 def parts_of(message: Message, ctx: WorkerContext) -> list[str]:
-    return thread_parts_for(message.campaign, message.snippet, ctx.clinic)
+    return thread_parts_for(message.campaign, message.section, ctx.clinic)
 
 
 def deliveries(message: Message) -> list[Delivery]:
@@ -224,8 +224,8 @@ class PausingChannel(SocialChannel):
     def __init__(self, real: SocialChannel, campaign_id: int, after: int) -> None:
         self.real, self.campaign_id, self.after, self.posted = real, campaign_id, after, 0
 
-    def post(self, text: str, *, in_reply_to: str | None = None) -> str:
-        post_id = self.real.post(text, in_reply_to=in_reply_to)
+    def post(self, text: str, *, in_reply_to: str | None = None, images=()) -> str:
+        post_id = self.real.post(text, in_reply_to=in_reply_to, images=images)
         self.posted += 1
         if self.posted == self.after:
             with db.engine.begin() as connection:

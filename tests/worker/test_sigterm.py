@@ -154,9 +154,9 @@ class StopDuringEmailBatch(OutboxEmailChannel):
 class StopDuringPost(OutboxSocialChannel):
     ctx: WorkerContext
 
-    def post(self, text, *, in_reply_to=None):
+    def post(self, text, *, in_reply_to=None, images=()):
         self.ctx.stopping.set()
-        return super().post(text, in_reply_to=in_reply_to)
+        return super().post(text, in_reply_to=in_reply_to, images=images)
 
 
 def stopping_context(app, **channels) -> WorkerContext:

@@ -91,13 +91,13 @@ class DyingChannel(SocialChannel):
         self.reached_x = reached_x
         self.posted = 0
 
-    def post(self, text: str, *, in_reply_to: str | None = None) -> str:
+    def post(self, text: str, *, in_reply_to: str | None = None, images=()) -> str:
         self.posted += 1
         if self.posted == self.die_at:
             if self.reached_x:
-                self.real.post(text, in_reply_to=in_reply_to)
+                self.real.post(text, in_reply_to=in_reply_to, images=images)
             raise WorkerDied
-        return self.real.post(text, in_reply_to=in_reply_to)
+        return self.real.post(text, in_reply_to=in_reply_to, images=images)
 
     def recent_posts(self, limit: int = 100) -> list[PublishedPost]:
         return self.real.recent_posts(limit)

@@ -1,13 +1,27 @@
 """What every social channel offers."""
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+# X takes up to four images on a post.
+MAX_IMAGES_PER_POST = 4
 
 
 @dataclass(frozen=True)
 class PublishedPost:
     id: str
     text: str
+
+
+@dataclass(frozen=True)
+class PostImage:
+    """An image to attach to a post: the stored file's bytes, and the alt text X shows to people who cannot see it."""
+
+    data: bytes
+    filename: str
+    mime_type: str
+    alt_text: str
 
 
 class SocialPostError(Exception):
@@ -37,8 +51,9 @@ class SocialPostError(Exception):
 
 class SocialChannel(ABC):
     @abstractmethod
-    def post(self, text: str, *, in_reply_to: str | None = None) -> str:
-        """Publish one post (a reply when in_reply_to is given). Returns its id. Raises SocialPostError."""
+    def post(self, text: str, *, in_reply_to: str | None = None, images: Sequence[PostImage] = ()) -> str:
+        """Publish one post (a reply when in_reply_to is given), with up to four images and their alt text.
+        Returns its id. Raises SocialPostError."""
 
     @abstractmethod
     def recent_posts(self, limit: int = 100) -> list[PublishedPost]:

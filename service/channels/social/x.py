@@ -10,21 +10,31 @@ What X's answers mean for us:
 - 401: the account's credentials were refused. Any other 4xx (403 duplicate content included): permanent, with
   X's own words.
 
+Images are uploaded first (tweepy's v1.1 media upload, then the alt text as X's media metadata), each at most once
+per post call; a failed upload is retried like a read, since an upload no post uses simply expires at X.
+
 Each call builds its own client and closes its connections when done, so nothing stays open between sends.
 """
 
+import io
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import requests
 import tweepy
 from urllib3.exceptions import NewConnectionError
 
-from service.channels.social.base import PublishedPost, SocialChannel, SocialPostError
-from service.channels.social.x_transport import DEFAULT_TIMEOUT_SECONDS, build_x_client
+from service.channels.social.base import (
+    MAX_IMAGES_PER_POST,
+    PostImage,
+    PublishedPost,
+    SocialChannel,
+    SocialPostError,
+)
+from service.channels.social.x_transport import DEFAULT_TIMEOUT_SECONDS, build_x_client, build_x_media_api
 from service.rendering.post import same_post_text
 
 log = logging.getLogger(__name__)
@@ -93,14 +103,19 @@ class XSocialChannel(SocialChannel):
 
     # -- posting ----------------------------------------------------------------------------------------------
 
-    def post(self, text: str, *, in_reply_to: str | None = None) -> str:
+    def post(self, text: str, *, in_reply_to: str | None = None, images: Sequence[PostImage] = ()) -> str:
+        if len(images) > MAX_IMAGES_PER_POST:
+            raise SocialPostError(f"X takes at most {MAX_IMAGES_PER_POST} images on a post", permanent=True)
+        media_ids = self._upload_images(images) if images else None
         with self._client() as client:
             failure = ""
             for attempt in range(1, self.max_attempts + 1):
                 if attempt > 1:
                     self._sleep(self._backoff(attempt - 1))
                 try:
-                    response = client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+                    response = client.create_tweet(
+                        text=text, in_reply_to_tweet_id=in_reply_to, media_ids=media_ids, user_auth=True
+                    )
                     return str(response.data["id"])
                 except tweepy.TwitterServerError as error:
                     failure = _x_words(error)
@@ -115,7 +130,7 @@ class XSocialChannel(SocialChannel):
                 except tweepy.Forbidden as error:
                     if attempt > 1 and _is_duplicate(error):
                         # An earlier try that X answered with a 5xx did create the post.
-                        found = self._find(client, text)
+                        found = self._find(client, text, has_images=bool(media_ids))
                         if found is not None:
                             return found
                     raise self._refusal(error) from error
@@ -129,14 +144,42 @@ class XSocialChannel(SocialChannel):
         base = min(self.backoff_seconds * 2 ** (retry - 1), MAX_BACKOFF_SECONDS)
         return base + random.uniform(0, self.backoff_seconds)
 
+    # -- images ---------------------------------------------------------------------------------------------------
+
+    def _upload_images(self, images: Sequence[PostImage]) -> list[str]:
+        """Upload each image and set its alt text; returns X's media ids, in order. Raises SocialPostError."""
+        api = build_x_media_api(**self._credentials, api_base=self.api_base, timeout=self.timeout)
+        try:
+            media_ids = []
+            for image in images:
+                category = "tweet_gif" if image.mime_type == "image/gif" else "tweet_image"
+                uploaded = self._read(
+                    lambda image=image, category=category: api.simple_upload(
+                        image.filename, file=io.BytesIO(image.data), media_category=category
+                    ),
+                    "uploading an image to X",
+                    "an image",
+                )
+                media_id = str(uploaded.media_id_string)
+                self._read(
+                    lambda media_id=media_id, image=image: api.create_media_metadata(media_id, image.alt_text),
+                    "setting an image's alt text on X",
+                    "an image's alt text",
+                )
+                media_ids.append(media_id)
+            return media_ids
+        finally:
+            api.session.close()
+
     # -- reading the account's posts ------------------------------------------------------------------------------
 
     def recent_posts(self, limit: int = 100) -> list[PublishedPost]:
         with self._client() as client:
             return self._recent(client, limit)
 
-    def _find(self, client: tweepy.Client, text: str) -> str | None:
-        return next((post.id for post in self._recent(client) if same_post_text(text, post.text)), None)
+    def _find(self, client: tweepy.Client, text: str, *, has_images: bool = False) -> str | None:
+        recent = self._recent(client)
+        return next((post.id for post in recent if same_post_text(text, post.text, has_images=has_images)), None)
 
     def _recent(self, client: tweepy.Client, limit: int = MAX_TIMELINE_PAGE) -> list[PublishedPost]:
         if self._user_id is None:
@@ -146,8 +189,8 @@ class XSocialChannel(SocialChannel):
         response = self._read(lambda: client.get_users_tweets(self._user_id, max_results=page, user_auth=True))
         return [PublishedPost(str(tweet.id), tweet.text) for tweet in (response.data or [])][:limit]
 
-    def _read(self, call: Callable[[], tweepy.Response]) -> tweepy.Response:
-        """A read is safe to repeat: retried on 5xx and on any network failure."""
+    def _read(self, call: Callable[[], object], what: str = "reading posts on X", refused: str = "the post") -> object:
+        """A read (or an upload) is safe to repeat: retried on 5xx and on any network failure."""
         failure = ""
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
@@ -159,19 +202,22 @@ class XSocialChannel(SocialChannel):
             except requests.RequestException as error:
                 failure = f"X could not be reached ({type(error).__name__})"
             except tweepy.HTTPException as error:
-                raise self._refusal(error) from error
-            log.warning("reading posts on X failed (attempt %s of %s): %s", attempt, self.max_attempts, failure)
+                raise self._refusal(error, refused) from error
+            except tweepy.TweepyException as error:
+                # tweepy.API (media upload) wraps a network failure in its own exception.
+                failure = f"X could not be reached ({type(error.__context__).__name__})"
+            log.warning("%s failed (attempt %s of %s): %s", what, attempt, self.max_attempts, failure)
         raise SocialPostError(f"{failure}; gave up after {self.max_attempts} tries", permanent=False)
 
     # -- X's refusals -----------------------------------------------------------------------------------------
 
-    def _refusal(self, error: tweepy.HTTPException) -> SocialPostError:
+    def _refusal(self, error: tweepy.HTTPException, refused: str = "the post") -> SocialPostError:
         if isinstance(error, tweepy.TooManyRequests):
             retry_at = float(error.reset_time) if error.reset_time else self._now() + DEFAULT_RATE_LIMIT_WAIT_SECONDS
             return SocialPostError(f"Rate-limited by X: {_x_words(error)}", permanent=False, retry_at=retry_at)
         if isinstance(error, tweepy.Unauthorized):
             return SocialPostError(f"{CREDENTIALS_REFUSED} {_x_words(error)}", permanent=True, credentials=True)
-        return SocialPostError(f"X refused the post: {_x_words(error)}", permanent=True)
+        return SocialPostError(f"X refused {refused}: {_x_words(error)}", permanent=True)
 
 
 def _x_words(error: tweepy.HTTPException) -> str:

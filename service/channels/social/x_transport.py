@@ -1,4 +1,8 @@
-"""How the real tweepy.Client reaches X: always with a timeout, and in tests at another address.
+"""How the real tweepy clients reach X: always with a timeout, and in tests at another address.
+
+Posts go through tweepy.Client (API v2). Images go through tweepy.API (v1.1): tweepy 4.17 has no v2 media upload,
+so it uploads with POST upload.twitter.com/1.1/media/upload.json and sets alt text with
+POST upload.twitter.com/1.1/media/metadata/create.json; the ids it gets back are attached to the v2 post.
 
 tweepy (4.17) builds every URL from a host it hard-codes (`https://api.twitter.com`) and has no timeout setting.
 Both are fixed with a `requests` transport adapter mounted on the client's own session for the API host, so the
@@ -12,8 +16,14 @@ import requests
 import tweepy
 from requests.adapters import BaseAdapter, HTTPAdapter
 
-# tweepy 4.17 calls api.twitter.com; api.x.com is covered too in case a tweepy upgrade switches to it.
-TWEEPY_API_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+# tweepy 4.17 calls api.twitter.com, and upload.twitter.com for media; the x.com names are covered too in case a
+# tweepy upgrade switches to them.
+TWEEPY_API_HOSTS = (
+    "https://api.twitter.com",
+    "https://api.x.com",
+    "https://upload.twitter.com",
+    "https://upload.x.com",
+)
 DEFAULT_TIMEOUT_SECONDS = 20.0
 
 
@@ -61,7 +71,9 @@ class _RefusingAdapter(BaseAdapter):
         pass  # holds no connections
 
 
-def route_client_to(client: tweepy.Client, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+def route_client_to(
+    client: tweepy.Client | tweepy.API, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> None:
     """Send every request of `client` to `base_url` (e.g. "http://127.0.0.1:5001") instead of X.
 
     Any other host the client might call is refused rather than reached.
@@ -99,6 +111,25 @@ def build_x_client(
     return client
 
 
-def _mount_api_adapter(client: tweepy.Client, adapter: XApiAdapter) -> None:
+def build_x_media_api(
+    *,
+    consumer_key: str,
+    consumer_secret: str,
+    access_token: str,
+    access_token_secret: str,
+    api_base: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> tweepy.API:
+    """A tweepy.API (v1.1) for one account, for media upload and alt text only; routed like `build_x_client`."""
+    auth = tweepy.OAuth1UserHandler(consumer_key, consumer_secret, access_token, access_token_secret)
+    api = tweepy.API(auth, timeout=timeout, wait_on_rate_limit=False)
+    if api_base:
+        route_client_to(api, api_base, timeout=timeout)
+    else:
+        _mount_api_adapter(api, XApiAdapter(timeout=timeout))
+    return api
+
+
+def _mount_api_adapter(client: tweepy.Client | tweepy.API, adapter: XApiAdapter) -> None:
     for host in TWEEPY_API_HOSTS:
         client.session.mount(host + "/", adapter)

@@ -5,7 +5,8 @@
 // Attach with an element carrying data-post-preview and data-url (the POST /posts/preview endpoint):
 //   data-mode="campaign-form": the enclosing campaign form's snippets, post template, hashtags, link and name;
 //   data-mode="snippet": data-heading-field / data-body-field (field names) as posted by data-campaign-id;
-//   data-mode="text": data-text-field, the text as it is.
+//   data-mode="text": data-text-field, the text as it is;
+//   data-mode="part": the same, shown as one part's counter only ("212/280") beside the part being edited.
 (function () {
   "use strict";
   if (!window.fetch) { return; }
@@ -16,7 +17,7 @@
 
   function payload(box, form) {
     var mode = box.dataset.mode || "text";
-    if (mode === "text") { return { text: value(form, box.dataset.textField || "text") }; }
+    if (mode === "text" || mode === "part") { return { text: value(form, box.dataset.textField || "text") }; }
     var data = {};
     if (box.dataset.campaignId) { data.campaign_id = parseInt(box.dataset.campaignId, 10); }
     if (mode === "snippet") {
@@ -54,7 +55,15 @@
     });
   }
 
+  function showCounter(box, data) {
+    var over = data.weighted_length > data.max_length;
+    box.className = "post-counter" + (over ? " over" : "");
+    box.textContent = data.weighted_length + "/" + data.max_length + (over ? " (too long for one post)" : "");
+    box.hidden = false;
+  }
+
   function show(box, data) {
+    if (box.dataset.mode === "part") { showCounter(box, data); return; }
     box.textContent = "";
     box.appendChild(element("h3", "", "Post on X: live preview"));
     if (data.posts) { showPosts(box, data.posts, data.max_length); }
