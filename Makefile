@@ -15,7 +15,7 @@ PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP
 # Debian's Chromium, where the browser tests look for it (tests/browser/conftest.py).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format lock lock-check chromium migrate seed postgres bench clean vendor-charts
+.PHONY: run test lint format lock lock-check chromium migrate seed postgres bench clean vendor vendor-charts
 
 # requirements-dev.txt locks the whole tree (runtime and tools); every package is checked against its hashes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -100,6 +100,22 @@ format: $(STAMP)
 
 bench: $(STAMP) postgres
 	$(PY) bench/fanout.py
+
+# vendor: refresh the JavaScript taken from npm (versions pinned here; each folder keeps its VERSION and licence).
+FULLCALENDAR_VERSION := 6.1.15
+AXE_CORE_VERSION := 4.10.2
+vendor:
+	rm -rf $(VENDOR_TMP) && mkdir -p $(VENDOR_TMP)
+	cd $(VENDOR_TMP) && npm pack --silent fullcalendar@$(FULLCALENDAR_VERSION) axe-core@$(AXE_CORE_VERSION)
+	mkdir -p $(VENDOR_TMP)/fc $(VENDOR_TMP)/axe service/web/static/vendor/fullcalendar tests/browser/vendor/axe-core
+	tar xzf $(VENDOR_TMP)/fullcalendar-$(FULLCALENDAR_VERSION).tgz -C $(VENDOR_TMP)/fc
+	tar xzf $(VENDOR_TMP)/axe-core-$(AXE_CORE_VERSION).tgz -C $(VENDOR_TMP)/axe
+	cp $(VENDOR_TMP)/fc/package/index.global.min.js $(VENDOR_TMP)/fc/package/LICENSE.md service/web/static/vendor/fullcalendar/
+	echo "fullcalendar $(FULLCALENDAR_VERSION) (npm), MIT; refresh with: make vendor" > service/web/static/vendor/fullcalendar/VERSION
+	cp $(VENDOR_TMP)/axe/package/axe.min.js $(VENDOR_TMP)/axe/package/LICENSE tests/browser/vendor/axe-core/
+	echo "axe-core $(AXE_CORE_VERSION) (npm), MPL-2.0; refresh with: make vendor" > tests/browser/vendor/axe-core/VERSION
+	rm -rf $(VENDOR_TMP)
+VENDOR_TMP := .vendor-tmp
 
 clean:
 	rm -rf instance/tidings.db instance/outbox

@@ -199,3 +199,19 @@ def input_from(campaign: Campaign) -> CampaignInput:
         weekday=campaign.weekday,
         occurrences=campaign.occurrences,
     )
+
+
+def duplicate_campaign(session: Session, original: Campaign, author: User) -> Campaign:
+    """A new draft with the original's content and schedule as entered (not checked: the dates may be past, which
+    the edit form then says), named "Copy of …"."""
+    data = input_from(original)
+    data.name = f"Copy of {original.name}"[:200]
+    campaign = Campaign(slug=unique_slug(session, data.name), created_by_id=author.id, status="draft")
+    session.add(campaign)
+    _apply(session, campaign, data)
+    # The copy starts from the original's source snippets: composer edits of the original are not carried over.
+    _start_content(session, campaign, data)
+    session.flush()
+    record_content_edit(session, campaign, author)
+    lifecycle.audit.record(session, "duplicated", actor=author, campaign=campaign, detail=f"from #{original.id}")
+    return campaign

@@ -45,6 +45,8 @@ class Campaign(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Archived campaigns leave the campaign list (a filter shows them); nothing else about them changes.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # "letter" or "digest" (service/models/composer.py EMAIL_LAYOUTS).
     email_layout: Mapped[str] = mapped_column(String(20), default="letter", server_default="letter")

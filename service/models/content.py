@@ -24,6 +24,8 @@ class Article(db.Model):
     raw_text: Mapped[str] = mapped_column(Text)
     # Hash of the normalised source text: importing the same file twice finds the first import.
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # Archived articles leave the list (and the campaign form's snippets) but stay for the campaigns that used them.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -1,14 +1,16 @@
 """Marketer pages for articles: import (upload, paste or a page's address), list, view snippets."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from service.articles.fetch import FetchError, FetchPolicy
 from service.articles.from_url import import_from_url
+from service.articles.listing import find_articles, set_archived
 from service.articles.parse import ArticleParseError
 from service.articles.store import ImportResult, import_article
 from service.composer.sections import campaigns_by_snippet
@@ -38,8 +40,20 @@ class ImportForm(BoundaryForm):
 @blueprint.get("")
 @login_required
 def index():
-    articles = db.session.scalars(select(Article).order_by(Article.imported_at.desc())).all()
-    return render_template("articles/index.html", articles=articles)
+    text, archived = request.args.get("q", "")[:200], request.args.get("archived") == "1"
+    articles = find_articles(db.session, text, archived=archived)
+    return render_template("articles/index.html", articles=articles, text=text, archived=archived)
+
+
+@blueprint.post("/<int:article_id>/archive")
+@login_required
+def archive(article_id: int):
+    article = db.get_or_404(Article, article_id)
+    restore = bool(request.form.get("restore"))
+    set_archived(db.session, article, current_user, None if restore else datetime.now(UTC))
+    db.session.commit()
+    flash("Article back in the list." if restore else "Article archived.", "success")
+    return redirect(url_for("articles.show", article_id=article.id))
 
 
 @blueprint.route("/import", methods=["GET", "POST"])

@@ -13,6 +13,16 @@ from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.guardrails import Thresholds, campaign_warnings
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.listing import (
+    CHANNELS,
+    SORTS,
+    ArchiveError,
+    CampaignFilter,
+    archive_campaign,
+    authors,
+    campaign_page,
+    unarchive_campaign,
+)
 from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
 from service.campaigns.send_to_self import MAX_TEST_RECIPIENTS
@@ -21,6 +31,7 @@ from service.composer.preview import preview_email as preview_for
 from service.composer.preview import sample_subscribers
 from service.extensions import db
 from service.models import Article, Campaign, EmailIssue, User
+from service.models.statuses import CampaignStatus
 from service.outgoing.post_preview import XAccount, campaign_thread_preview
 from service.rendering.post_length import MAX_POST_LENGTH
 from service.subscribers.audience import audience_size
@@ -72,16 +83,54 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
 @blueprint.get("")
 @login_required
 def index():
-    # The messages of all campaigns in one more query, not one per campaign as the list shows them.
-    campaigns = db.session.scalars(
-        select(Campaign).options(selectinload(Campaign.messages)).order_by(Campaign.updated_at.desc())
-    ).all()
+    args = request.args
+    wanted = CampaignFilter(
+        text=args.get("q", "")[:200],
+        status=args.get("status", ""),
+        channel=args.get("channel", ""),
+        author_id=args.get("author", type=int),
+        sort=args.get("sort", "changed") if args.get("sort") in SORTS else "changed",
+        archived=args.get("archived") == "1",
+        page=args.get("page", 1, type=int),
+    )
     return render_template(
         "campaigns/index.html",
-        campaigns=campaigns,
+        listing=campaign_page(db.session, wanted),
+        wanted=wanted,
+        statuses=list(CampaignStatus),
+        channels=CHANNELS,
+        sorts=SORTS,
+        authors=authors(db.session),
         awaiting_a_person=campaigns_awaiting_a_person(db.session),
         drafts=new_feed_drafts(db.session),
     )
+
+
+@blueprint.post("/<int:campaign_id>/duplicate")
+@login_required
+def duplicate(campaign_id: int):
+    copy = editing.duplicate_campaign(db.session, db.get_or_404(Campaign, campaign_id), current_user)
+    db.session.commit()
+    flash("This is a new draft copied from the campaign; check its dates before submitting.", "success")
+    return redirect(url_for("campaigns.edit", campaign_id=copy.id))
+
+
+@blueprint.post("/<int:campaign_id>/archive")
+@login_required
+def archive(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    try:
+        if request.form.get("restore"):
+            unarchive_campaign(db.session, campaign, current_user)
+        else:
+            archive_campaign(db.session, campaign, current_user, datetime.now(UTC))
+    except ArchiveError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Campaign archived." if campaign.archived_at else "Campaign back in the list.", "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -229,6 +278,9 @@ def act(campaign_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     campaign = db.get_or_404(Campaign, campaign_id)
+    if action == "cancel" and request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm: cancelling stops every unsent message for good.", "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     try:
         ACTIONS[action](campaign)
     except (LifecycleError, ScheduleError, FormTextError) as error:

@@ -37,6 +37,7 @@ from service.subscribers.csv_export import confirmed_count, csv_chunks
 from service.subscribers.csv_import import COLUMNS, ImportContext, check_file, import_checked
 from service.subscribers.erasure import erase_subscriber
 from service.subscribers.listing import find_by_address, page_of_subscribers, status_counts
+from service.subscribers.search import search_subscribers
 from service.subscribers.welcome import WelcomeInputError, save_welcome, welcome_content
 from service.web.auth import roles_required
 from service.web.body_limits import body_limit
@@ -49,7 +50,7 @@ MANAGERS = ("admin", "marketer")
 
 
 class SearchForm(BoundaryForm):
-    email = StringField("Find by exact address")
+    email = StringField("Find by part of an address or name")
 
 
 class ImportForm(BoundaryForm):
@@ -73,7 +74,9 @@ def _import_dir() -> str:
 # --- the list -----------------------------------------------------------------------------------------------
 
 
-def _render_index(search: SearchForm, status: int = 200, lookup_message: str | None = None):
+def _render_index(
+    search: SearchForm, status: int = 200, lookup_message: str | None = None, matches: list | None = None
+):
     state = request.args.get("status") or None
     if state not in (None, *SUBSCRIBER_STATUSES):
         abort(404)
@@ -88,6 +91,7 @@ def _render_index(search: SearchForm, status: int = 200, lookup_message: str | N
             first_page=before is None,
             search=search,
             lookup_message=lookup_message,
+            matches=matches,
         ),
         status,
     )
@@ -102,15 +106,17 @@ def index():
 @blueprint.post("/search")
 @roles_required(*MANAGERS)
 def search():
-    """POST so the address stays out of URLs and access logs; a hit redirects to the subscriber's id."""
+    """POST so the address stays out of URLs and access logs. A whole address that matches redirects to the
+    subscriber's id; any other text lists the subscribers whose address or name contains it."""
     form = SearchForm()
     if not form.validate_on_submit():
         return redirect(url_for("subscribers.index"))
+    text = (form.email.data or "").strip()
     try:
-        lookup = find_by_address(db.session, form.email.data or "", current_app.config["EMAIL_HASH_KEY"])
-    except AddressError as error:
-        form.email.errors = [str(error)]
-        return _render_index(form, 400)
+        lookup = find_by_address(db.session, text, current_app.config["EMAIL_HASH_KEY"])
+    except AddressError:
+        matches = search_subscribers(db.session, text)
+        return _render_index(form, 200, None if matches else "No subscriber's address or name contains that.", matches)
     if lookup.subscriber is not None:
         return redirect(url_for("subscribers.show", subscriber_id=lookup.subscriber.id))
     if lookup.suppression_reason:
@@ -118,9 +124,9 @@ def search():
             f"No subscriber has that address, and it is on the suppression list ({lookup.suppression_reason}): "
             "it can never be imported or mailed."
         )
-    else:
-        message = "No subscriber has that address."
-    return _render_index(form, 200, message)
+        return _render_index(form, 200, message, [])
+    matches = search_subscribers(db.session, text)
+    return _render_index(form, 200, None if matches else "No subscriber has that address.", matches)
 
 
 @blueprint.get("/<int:subscriber_id>")

@@ -19,9 +19,10 @@ PUBLIC = ("ok", "ok", "ok", "ok")
 
 # endpoint -> row, or {method: row}. Keep it sorted; one line per endpoint merges cleanly.
 MATRIX: dict[str, tuple | dict] = {
+    "account.review_emails": STAFF,
     "account.show": STAFF,
     "account.two_factor": STAFF,
-    "account.review_emails": STAFF,
+    "articles.archive": STAFF,
     "articles.import_form": STAFF,
     "articles.index": STAFF,
     "articles.show": STAFF,
@@ -30,8 +31,13 @@ MATRIX: dict[str, tuple | dict] = {
     "auth.login": PUBLIC,
     "auth.logout": STAFF,
     "calendar.index": STAFF,
+    "calendar.move": STAFF,
+    "calendar.move_form": STAFF,
+    "calendar.sends": STAFF,
     "campaign_posts.edit": EDITORS,
     "campaigns.act": STAFF,
+    "campaigns.archive": STAFF,
+    "campaigns.duplicate": STAFF,
     "campaigns.edit": STAFF,
     "campaigns.index": STAFF,
     "campaigns.new": STAFF,

@@ -75,7 +75,25 @@ def test_lookup_by_exact_address_keeps_the_address_out_of_urls(app, marketer_cli
     db.session.commit()
     suppressed = marketer_client.post("/subscribers/search", data={"email": "gone@example.org"})
     assert "suppression list (erased)" in suppressed.get_data(as_text=True)
-    assert marketer_client.post("/subscribers/search", data={"email": "a@"}).status_code == 400
+    partial = marketer_client.post("/subscribers/search", data={"email": "a@"})
+    assert partial.status_code == 200, "partial input is a search, never a 400"
+
+
+def test_search_by_part_of_an_address_or_name_ignores_case(app, marketer_client):
+    alma = add_subscriber(app, "alma.reyes@example.org", first_name="Alma")
+    add_subscriber(app, "zed@example.org", first_name="Zed")
+    add_subscriber(app, "x_y@example.org", first_name="Almanac")
+
+    by_address = marketer_client.post("/subscribers/search", data={"email": "REYES@"}).get_data(as_text=True)
+    assert f'href="/subscribers/{alma.id}"' in by_address and "zed@example.org" not in by_address
+    by_name = marketer_client.post("/subscribers/search", data={"email": "alma"})
+    assert by_name.status_code == 200
+    assert "alma.reyes@example.org" in by_name.get_data(as_text=True)
+    assert "x_y@example.org" in by_name.get_data(as_text=True), "Almanac contains alma"
+    literal = marketer_client.post("/subscribers/search", data={"email": "x_"}).get_data(as_text=True)
+    assert "x_y@example.org" in literal and "zed@example.org" not in literal, "_ is matched literally"
+    none = marketer_client.post("/subscribers/search", data={"email": "nobody-here"}).get_data(as_text=True)
+    assert "No subscriber&#39;s address or name contains that." in none
 
 
 def test_erasing_a_subscriber_keeps_only_a_keyed_hash_and_an_audit_line(app, client, marketer_client, outbox):

@@ -60,7 +60,7 @@ def test_the_calendar_lists_planned_sends_by_local_day_with_links(app, marketer_
     page = marketer_client.get("/calendar").get_data(as_text=True)
 
     assert 'href="/calendar"' in page, "linked from the navigation"
-    headings = re.findall(r'<h2><time datetime="([\d-]+)">', page)
+    headings = re.findall(r'<h3><time datetime="([\d-]+)">', page)
     assert headings == [local_day(days_from_now(d)).isoformat() for d in (2, 9, 16)]
     assert page.count(f'href="/campaigns/{drip.id}"') == 6, "email and X for each of three weeks"
     assert page.count("9:00 AM MST") == 6
