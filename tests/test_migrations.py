@@ -7,12 +7,11 @@ from sqlalchemy import inspect, text
 
 from service.extensions import db, render_migration_type
 from service.settings import REPO_ROOT
+from tests.schema import drop_every_table
 
 
 def test_migrations_match_the_models(app):
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_every_table(db.engine)
     upgrade(directory=str(REPO_ROOT / "migrations"))
     with db.engine.connect() as connection:
         context = MigrationContext.configure(

@@ -11,6 +11,7 @@ from service.models import Campaign, Message
 from service.outgoing.email import outgoing_email_for
 from service.rendering.clinic import ClinicInfo
 from service.settings import REPO_ROOT
+from tests.schema import drop_every_table
 
 BEFORE_THE_COMPOSER = "8e1f2a7c4b90"
 MIGRATIONS = str(REPO_ROOT / "migrations")
@@ -44,9 +45,7 @@ def _old_message(connection, campaign_id: int, snippet_id: int, channel: str, da
 
 
 def test_planned_messages_of_old_campaigns_send_what_they_would_have(app):
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_every_table(db.engine)
     upgrade(directory=MIGRATIONS, revision=BEFORE_THE_COMPOSER)
     with db.engine.begin() as connection:
         connection.execute(

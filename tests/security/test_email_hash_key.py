@@ -15,6 +15,7 @@ from service.settings import REPO_ROOT
 from service.signing_keys import generate_key
 from service.subscribers.csv_import import ImportContext, import_file
 from service.subscribers.erasure import erase_subscriber
+from tests.schema import drop_every_table
 from tests.security.signing_in import signup_form
 from tests.subscribers.helpers import path_of
 
@@ -55,15 +56,11 @@ def test_a_secret_key_rotation_keeps_every_suppression(app, client, marketer, ou
 @pytest.fixture
 def old_schema(app):
     """The database as the previous release left it; afterwards, the schema the fixtures make."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_every_table(db.engine)
     upgrade(directory=str(REPO_ROOT / "migrations"), revision=BEFORE)
     yield
     db.session.remove()
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_every_table(db.engine)
     db.create_all()
 
 

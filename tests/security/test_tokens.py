@@ -17,6 +17,7 @@ from service.settings import REPO_ROOT
 from service.subscribers import links
 from service.subscribers.tokens import make_token
 from tests.factories import add_subscriber
+from tests.schema import drop_every_table
 from tests.subscribers.helpers import ONE_CLICK_BODY, path_of, token_made_days_ago
 
 
@@ -94,9 +95,7 @@ def test_the_migration_gives_existing_subscribers_distinct_public_ids(app):
 
 def _migrate_and_check() -> None:
     directory = str(REPO_ROOT / "migrations")
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_every_table(db.engine)
     before = ScriptDirectory(directory).get_revision(PUBLIC_IDS_REVISION).down_revision
     upgrade(directory=directory, revision=before)
     with db.engine.begin() as connection:
@@ -113,7 +112,5 @@ def _migrate_and_check() -> None:
         ids = connection.execute(text("SELECT public_id FROM subscribers")).scalars().all()
     assert len(ids) == 3 and len(set(ids)) == 3 and all(re.fullmatch(r"[A-Za-z0-9_-]{22}", i) for i in ids)
     downgrade(directory=directory, revision=before)
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop_every_table(db.engine)
     db.create_all()
