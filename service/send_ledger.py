@@ -15,28 +15,45 @@ from service.models.base import UTCDateTime
 from service.subscribers.audience import audience_among
 
 ABANDONED_NOTE = "The worker stopped while this batch was being sent; it may have gone out."
+REFUSED_NOTE = "The worker stopped while waiting to try again after SendGrid refused this batch; sent again."
 SKIPPED_ON_RESEND_NOTE = "No longer in the audience when the batch was resent."
 # What a finished batch makes of its deliveries still in flight.
 _DELIVERY_STATUS_AFTER = {"sent": "sent", "uncertain": "uncertain", "failed": "failed"}
 
 
-def mark_abandoned_batches_uncertain(session: Session, message: Message) -> int:
-    """Batches of `message` left in flight by a dead worker, and their deliveries, become uncertain (their outcome
-    is unknown, so a person decides). Returns how many batches."""
-    batch_ids = list(
-        session.scalars(select(SendBatch.id).where(SendBatch.message_id == message.id, SendBatch.status == "in_flight"))
-    )
+def settle_abandoned_batches(session: Session, message: Message) -> tuple[int, int]:
+    """Batches of `message` left in flight by a dead worker, with their deliveries: one SendGrid had refused (and
+    that no request left for since) is queued to be sent again by the worker; any other may have gone out, so it
+    becomes uncertain for a person. Returns (queued again, uncertain)."""
+    abandoned = session.execute(
+        select(SendBatch.id, SendBatch.refused).where(
+            SendBatch.message_id == message.id, SendBatch.status == "in_flight"
+        )
+    ).all()
+    refused = [batch_id for batch_id, was_refused in abandoned if was_refused]
+    unknown = [batch_id for batch_id, was_refused in abandoned if not was_refused]
+    _set_abandoned(session, refused, "resend", REFUSED_NOTE)
+    _set_abandoned(session, unknown, "uncertain", ABANDONED_NOTE)
+    return len(refused), len(unknown)
+
+
+def _set_abandoned(session: Session, batch_ids: list[int], status: str, note: str) -> None:
     if not batch_ids:
-        return 0
+        return
+    session.execute(update(SendBatch).where(SendBatch.id.in_(batch_ids)).values(status=status, error=note))
     session.execute(
-        update(SendBatch).where(SendBatch.id.in_(batch_ids)).values(status="uncertain", error=ABANDONED_NOTE)
+        update(Delivery).where(Delivery.batch_id.in_(batch_ids), Delivery.status == "in_flight").values(status=status)
     )
-    session.execute(
-        update(Delivery)
-        .where(Delivery.batch_id.in_(batch_ids), Delivery.status == "in_flight")
-        .values(status="uncertain")
-    )
-    return len(batch_ids)
+
+
+def record_refusal(session: Session, batch: SendBatch) -> None:
+    """SendGrid answered this batch's request without taking it; the channel is about to wait and try again."""
+    batch.refused = True
+
+
+def record_request_leaving(session: Session, batch: SendBatch) -> None:
+    """A request for this batch is about to leave: from now on SendGrid may hold it."""
+    batch.refused = False
 
 
 def start_batch(session: Session, message: Message, rows: list, now: datetime) -> SendBatch:
@@ -155,6 +172,7 @@ def start_resend(session: Session, message: Message, batch: SendBatch, now: date
         .values(status="in_flight", updated_at=now)
     )
     batch.status, batch.recipient_count, batch.started_at, batch.finished_at = "in_flight", len(rows), now, None
+    batch.refused = False
     return rows
 
 

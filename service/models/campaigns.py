@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import db
@@ -113,8 +113,13 @@ class SendBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     number: Mapped[int]
-    # in_flight -> sent | failed; in_flight left by a dead worker -> uncertain (a person decides).
+    # in_flight -> sent | failed; in_flight left by a dead worker -> uncertain (a person decides), or, when SendGrid
+    # had refused it (`refused`), resend: the next worker sends it again by itself.
     status: Mapped[str] = mapped_column(String(20), default="in_flight")
+    # SendGrid's last answer to this batch's request was a refusal (5xx, 429, unreachable) and no request has left
+    # since: SendGrid does not hold it. Committed before the worker waits to try again, so a worker killed in the
+    # wait leaves a batch the next one can resend without asking anyone.
+    refused: Mapped[bool] = mapped_column(default=False, server_default=false())
     recipient_count: Mapped[int] = mapped_column(default=0)
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)

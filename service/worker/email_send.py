@@ -1,8 +1,10 @@
 """Sending one email message to its audience, batch by batch, exactly once or flagged.
 
 Each batch is written as in flight (batch row + one delivery per recipient) and committed before the request; the
-result is committed after. A worker killed in between leaves the batch in flight; whoever takes the message over
-marks it uncertain for a person to decide, and never sends it again by itself.
+result is committed after. When SendGrid refuses a try (5xx, 429, unreachable), that is committed before the channel
+waits to try again (`SendBatch.refused`). A worker killed in between leaves the batch in flight; whoever takes the
+message over sends a refused batch again by itself, and marks any other uncertain for a person to decide (its
+request may have been taken), never sending it again on its own.
 
 The audience is walked in subscriber-id order from `Message.audience_cursor`, one batch at a time, so memory does
 not grow with the list and a paused, stopped or taken-over message continues where it stopped.
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from service import audit
 from service import send_ledger as ledger
-from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
+from service.channels.email.base import EmailSendError, OutgoingEmail, RequestObserver, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.models import Message, SendBatch
 from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
@@ -76,7 +78,9 @@ def _send_batch(
         return None
     try:
         recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"])
-        provider_id = ctx.email_channel.send_batch(with_batch_id(email, batch.id), recipients)
+        provider_id = ctx.email_channel.send_batch(
+            with_batch_id(email, batch.id), recipients, _LedgerObserver(session, batch)
+        )
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
@@ -84,6 +88,22 @@ def _send_batch(
     ledger.finish_batch(session, message, batch, "sent", ctx.clock(), provider_message_id=provider_id)
     session.commit()
     return None
+
+
+class _LedgerObserver(RequestObserver):
+    """Commits what the channel learns between tries, before it waits: a worker killed in the wait then leaves a
+    batch known to be refused, which the next worker sends again without asking anyone."""
+
+    def __init__(self, session: Session, batch: SendBatch):
+        self.session, self.batch = session, batch
+
+    def refused(self, reason: str) -> None:
+        ledger.record_refusal(self.session, self.batch)
+        self.session.commit()
+
+    def retrying(self) -> None:
+        ledger.record_request_leaving(self.session, self.batch)
+        self.session.commit()
 
 
 def _take_back(
@@ -120,7 +140,7 @@ def _record_failure(
         audit.record(session, "message:failed", campaign=message.campaign, detail=f"message {message.id}: {error}")
         session.commit()
         return "failed"
-    ledger.finish_batch(session, message, batch, "uncertain", ctx.clock(), error=str(error))
+    ledger.finish_batch(session, message, batch, "uncertain", ctx.clock(), error=str(error), refused=error.refused)
     message.status = "uncertain"
     message.error = (
         f"Stopped at batch {batch.number}: {error} Resend that batch or mark it delivered on the campaign page; "
@@ -142,7 +162,14 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     problem = send_time_problem(ctx.config)
     if problem:
         return _refuse(session, message, problem)
-    abandoned = ledger.mark_abandoned_batches_uncertain(session, message)
+    requeued, abandoned = ledger.settle_abandoned_batches(session, message)
+    if requeued:
+        audit.record(
+            session,
+            "batches:requeued",
+            campaign=message.campaign,
+            detail=f"message {message.id}: {requeued} batch(es) SendGrid had refused, sent again",
+        )
     if abandoned:
         audit.record(
             session,

@@ -157,11 +157,11 @@ class DiesBeforeTheRequest(SendGridEmailChannel):
 
     calls = 0
 
-    def send_batch(self, email, recipients):
+    def send_batch(self, email, recipients, observer=None):
         type(self).calls += 1
         if type(self).calls == 2:
             raise KilledWorker
-        return super().send_batch(email, recipients)
+        return super().send_batch(email, recipients, observer)
 
 
 class KilledWorker(BaseException):

@@ -6,7 +6,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from service.channels.email.base import EmailChannel, OutgoingEmail, Recipient, apply_substitutions
+from service.channels.email.base import (
+    EmailChannel,
+    OutgoingEmail,
+    Recipient,
+    RequestObserver,
+    apply_substitutions,
+)
 
 
 class OutboxEmailChannel(EmailChannel):
@@ -14,7 +20,9 @@ class OutboxEmailChannel(EmailChannel):
         self.folder = Path(outbox_dir) / "email"
         self.from_header = formataddr((from_name, from_address))
 
-    def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:
+    def send_batch(
+        self, email: OutgoingEmail, recipients: list[Recipient], observer: RequestObserver | None = None
+    ) -> str | None:
         self.folder.mkdir(parents=True, exist_ok=True)
         batch_id = uuid.uuid4().hex
         for number, recipient in enumerate(recipients):

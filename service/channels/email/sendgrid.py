@@ -47,6 +47,7 @@ from service.channels.email.base import (
     EmailSendError,
     OutgoingEmail,
     Recipient,
+    RequestObserver,
     SendAbandoned,
     apply_substitutions,
 )
@@ -110,8 +111,10 @@ class SendGridEmailChannel(EmailChannel):
             give_up_after=give_up_after,
         )
 
-    def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:
-        return self._post(self.request_body(email, recipients))
+    def send_batch(
+        self, email: OutgoingEmail, recipients: list[Recipient], observer: RequestObserver | None = None
+    ) -> str | None:
+        return self._post(self.request_body(email, recipients), observer or RequestObserver())
 
     # -- the request ----------------------------------------------------------------------------------------------
 
@@ -161,9 +164,11 @@ class SendGridEmailChannel(EmailChannel):
 
     # -- sending, with retries --------------------------------------------------------------------------------------
 
-    def _post(self, body: dict) -> str | None:
+    def _post(self, body: dict, observer: RequestObserver) -> str | None:
         retries, first_try = 0, self.clock()
         while True:
+            if retries:
+                observer.retrying()
             try:
                 response = self.client.send(body)
             except HTTPError as error:
@@ -174,6 +179,7 @@ class SendGridEmailChannel(EmailChannel):
                             f"SendGrid answered {status} {_reason(status)} to {retries + 1} tries; the batch was not "
                             "accepted. Resend it when SendGrid is available again.",
                             permanent=False,
+                            refused=True,
                         ) from None
                     retries += 1
                     wait = (
@@ -182,6 +188,7 @@ class SendGridEmailChannel(EmailChannel):
                         else self.retry.backoff(retries)
                     )
                     log.warning("SendGrid answered %s; try %s of %s in %.1fs", status, retries + 1, self._tries, wait)
+                    observer.refused(f"SendGrid answered {status} {_reason(status)}")
                     self._wait_to_retry(wait, first_try)
                     continue
                 raise EmailSendError(
@@ -196,12 +203,14 @@ class SendGridEmailChannel(EmailChannel):
                         f"Could not reach SendGrid ({_describe(error.reason)}) in {retries + 1} tries; the batch was "
                         "not sent. Resend it when SendGrid is reachable again.",
                         permanent=False,
+                        refused=True,
                     ) from None
                 retries += 1
                 wait = self.retry.backoff(retries)
                 log.warning(
                     "SendGrid unreachable (%s); try %s of %s in %.1fs", error.reason, retries + 1, self._tries, wait
                 )
+                observer.refused(f"Could not reach SendGrid ({_describe(error.reason)})")
                 self._wait_to_retry(wait, first_try)
                 continue
             except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:

@@ -1,0 +1,26 @@
+"""send batches: what the worker knows of SendGrid's answer
+
+Revision ID: c18a0f5e2b71
+Revises: 51c6192244c1
+Create Date: 2026-12-01 21:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'c18a0f5e2b71'
+down_revision = '51c6192244c1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('send_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('refused', sa.Boolean(), server_default=sa.false(), nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('send_batches', schema=None) as batch_op:
+        batch_op.drop_column('refused')
