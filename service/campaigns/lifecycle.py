@@ -59,6 +59,9 @@ def approve(session: Session, campaign: Campaign, reviewer: User, *, allow_self_
     _require_status(campaign, ("in_review",), "approve")
     if not reviewer.can_review():
         raise LifecycleError("Only a reviewer or an admin can approve a campaign.")
+    if campaign.created_by_id is None:
+        # Approval is by someone who wrote none of it; with no author on record nobody can be shown to be that.
+        raise LifecycleError("This campaign has no author on record, so its approval cannot be checked; it is refused.")
     if campaign.created_by_id == reviewer.id and not allow_self_approval:
         raise LifecycleError("You wrote this campaign; another reviewer must approve it.")
     campaign.approved_by_id = reviewer.id

@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.extensions import db
-from service.heartbeat import beat, farewell
+from service.heartbeat import Liveness, beat, farewell
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.retention import purge_unconfirmed
 from service.worker.claims import release_dispatch_lease
@@ -29,7 +29,6 @@ from service.worker.dispatch import run_due_messages
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
@@ -57,9 +56,15 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     # of running instances" warning, and its job-added chatter, would fill the log; its errors still show.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    # A worker beats at every poll interval and counts as alive for two (see service/heartbeat.py).
+    liveness = Liveness.from_config(app.config)
     jobs = (
         ("dispatch-due-messages", lambda: run_due_messages(db.session, ctx), app.config["WORKER_POLL_SECONDS"]),
-        ("heartbeat", lambda: beat(db.session, ctx.worker_id, ctx.clock()), HEARTBEAT_SECONDS),
+        (
+            "heartbeat",
+            lambda: beat(db.session, ctx.worker_id, ctx.clock(), liveness),
+            app.config["WORKER_POLL_SECONDS"],
+        ),
         (
             "send-unsent-confirmations",
             lambda: send_unsent_confirmations(db.session, ctx.email_channel, app.config, ctx.clock()),
@@ -98,7 +103,7 @@ def run_worker(app: Flask) -> bool:
     """Run until SIGTERM or SIGINT. True if the batch in hand was finished and recorded within the stop timeout."""
     with app.app_context():
         ctx = WorkerContext.from_config(app.config)
-        beat(db.session, ctx.worker_id, ctx.clock())
+        beat(db.session, ctx.worker_id, ctx.clock(), Liveness.from_config(app.config))
         db.session.remove()
 
     def stop(signum, frame) -> None:
