@@ -7,7 +7,7 @@ delivery's status is one of these functions.
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, insert, literal, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.models import Delivery, Message, SendBatch, Subscriber
@@ -21,20 +21,27 @@ SKIPPED_ON_RESEND_NOTE = "No longer in the audience when the batch was resent."
 _DELIVERY_STATUS_AFTER = {"sent": "sent", "uncertain": "uncertain", "failed": "failed"}
 
 
-def settle_abandoned_batches(session: Session, message: Message) -> tuple[int, int]:
-    """Batches of `message` left in flight by a dead worker, with their deliveries: one SendGrid had refused (and
-    that no request left for since) is queued to be sent again by the worker; any other may have gone out, so it
-    becomes uncertain for a person. Returns (queued again, uncertain)."""
+def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[SendBatch], list[SendBatch]]:
+    """Batches of `message` left in flight by a dead worker, with their deliveries: one known not to have gone out
+    (SendGrid had refused it and no request left since, or its hand-over request never left) is queued to be sent
+    again by the worker; any other may have gone out, so it becomes uncertain (the worker may still cancel it at
+    SendGrid, see service/worker/handover.py). Returns (queued again, uncertain)."""
+    # Known not sent: SendGrid refused its last try, or it was to be handed over and has no batch_id yet (the id is
+    # written before the request leaves).
+    not_sent = or_(SendBatch.refused, and_(SendBatch.scheduled_for.is_not(None), SendBatch.handover_id.is_(None)))
     abandoned = session.execute(
-        select(SendBatch.id, SendBatch.refused).where(
-            SendBatch.message_id == message.id, SendBatch.status == "in_flight"
-        )
+        select(SendBatch.id, SendBatch.number, not_sent)
+        .where(SendBatch.message_id == message.id, SendBatch.status == "in_flight")
+        .order_by(SendBatch.number)
     ).all()
-    refused = [batch_id for batch_id, was_refused in abandoned if was_refused]
-    unknown = [batch_id for batch_id, was_refused in abandoned if not was_refused]
-    _set_abandoned(session, refused, "resend", REFUSED_NOTE)
-    _set_abandoned(session, unknown, "uncertain", ABANDONED_NOTE)
-    return len(refused), len(unknown)
+    refused = [(batch_id, number) for batch_id, number, was_refused in abandoned if was_refused]
+    unknown = [(batch_id, number) for batch_id, number, was_refused in abandoned if not was_refused]
+    _set_abandoned(session, [batch_id for batch_id, _ in refused], "resend", REFUSED_NOTE)
+    _set_abandoned(session, [batch_id for batch_id, _ in unknown], "uncertain", ABANDONED_NOTE)
+    batches = {
+        batch.id: batch for batch in session.scalars(select(SendBatch).where(SendBatch.message_id == message.id))
+    }
+    return [batches[batch_id] for batch_id, _ in refused], [batches[batch_id] for batch_id, _ in unknown]
 
 
 def _set_abandoned(session: Session, batch_ids: list[int], status: str, note: str) -> None:
@@ -49,6 +56,41 @@ def _set_abandoned(session: Session, batch_ids: list[int], status: str, note: st
 def record_refusal(session: Session, batch: SendBatch) -> None:
     """SendGrid answered this batch's request without taking it; the channel is about to wait and try again."""
     batch.refused = True
+
+
+def record_handover(session: Session, batch: SendBatch, handover_id: str, send_at: datetime) -> None:
+    """The batch's next request goes to SendGrid ahead of `send_at` under this batch_id (committed before it leaves,
+    so a worker that finds the request unanswered knows what to cancel)."""
+    batch.handover_id, batch.scheduled_for = handover_id, send_at
+
+
+def requeue_cancelled(session: Session, batch: SendBatch, note: str, now: datetime) -> None:
+    """SendGrid confirmed it cancelled the batch's handed-over request: the worker sends the batch again (under a
+    new batch_id)."""
+    batch.status, batch.error, batch.handover_id, batch.refused = "resend", note, None, False
+    session.execute(
+        update(Delivery)
+        .where(Delivery.batch_id == batch.id, Delivery.status.in_(("in_flight", "uncertain")))
+        .values(status="resend", updated_at=now)
+    )
+
+
+def withdraw_batch(session: Session, message: Message, batch: SendBatch, status: str, note: str, now: datetime) -> None:
+    """A sent batch SendGrid still held was cancelled there (its campaign was paused or cancelled): it is no longer
+    sent. `status`: "cancelled" for good, or "resend" to be handed over again."""
+    batch.status, batch.error, batch.handover_id = status, note, None
+    session.execute(
+        update(Delivery)
+        .where(Delivery.batch_id == batch.id, Delivery.status == "sent")
+        .values(status=status, updated_at=now)
+    )
+    session.execute(
+        update(Message)
+        .where(Message.id == message.id)
+        .values(sent_count=Message.sent_count - batch.recipient_count)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(message, ["sent_count"])
 
 
 def record_request_leaving(session: Session, batch: SendBatch) -> None:
@@ -172,7 +214,7 @@ def start_resend(session: Session, message: Message, batch: SendBatch, now: date
         .values(status="in_flight", updated_at=now)
     )
     batch.status, batch.recipient_count, batch.started_at, batch.finished_at = "in_flight", len(rows), now, None
-    batch.refused = False
+    batch.refused, batch.handover_id = False, None
     return rows
 
 

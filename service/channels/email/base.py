@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,19 @@ class OutgoingEmail:
 class Recipient:
     email: str
     substitutions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """A batch given to the provider ahead of its send time: held until `send_at`, and cancellable until shortly
+    before it by `batch_id` (one per request, so one request can be cancelled and sent again)."""
+
+    batch_id: str
+    send_at: datetime
+
+
+class CancelRefused(Exception):
+    """The provider did not confirm that a handed-over batch is cancelled; the message says why, for a person."""
 
 
 class EmailSendError(Exception):
@@ -59,15 +73,31 @@ class RequestObserver:
 
 
 class EmailChannel(ABC):
+    # Whether batches can be handed over ahead of their send time (new_handover_id, cancel_handover).
+    hands_over = False
+
     @abstractmethod
     def send_batch(
-        self, email: OutgoingEmail, recipients: list[Recipient], observer: RequestObserver | None = None
+        self,
+        email: OutgoingEmail,
+        recipients: list[Recipient],
+        observer: RequestObserver | None = None,
+        handover: HandOver | None = None,
     ) -> str | None:
         """Send one email to every recipient, each getting their own copy. Returns the provider's id, if any.
 
         Raises EmailSendError when the batch was not accepted (after the channel's own retries). `observer` hears of
-        each refusal before the channel waits to retry, and of each retry before it leaves.
+        each refusal before the channel waits to retry, and of each retry before it leaves. With `handover`, the
+        provider holds the batch until its send time.
         """
+
+    def new_handover_id(self) -> str:
+        """A new id for one handed-over request (raises EmailSendError when the provider gives none)."""
+        raise NotImplementedError
+
+    def cancel_handover(self, batch_id: str) -> None:
+        """Cancel a handed-over batch and wait for the provider to confirm it. Raises CancelRefused otherwise."""
+        raise NotImplementedError
 
 
 def apply_substitutions(text: str, substitutions: dict[str, str]) -> str:
