@@ -42,7 +42,7 @@ class RecordResult:
     ignored: int = 0
 
 
-def record_events(session: Session, events: object, *, secret_key: str, tracking: bool, now: datetime) -> RecordResult:
+def record_events(session: Session, events: object, *, hash_key: str, tracking: bool, now: datetime) -> RecordResult:
     """Record a webhook payload (a JSON array of events) and apply its effects. Commits nothing.
 
     Raises ValueError when the payload is not a list of objects.
@@ -51,12 +51,12 @@ def record_events(session: Session, events: object, *, secret_key: str, tracking
         raise ValueError("the payload must be a JSON array of event objects")
     result = RecordResult()
     for event in events:
-        outcome = _record(session, event, secret_key=secret_key, tracking=tracking, now=now)
+        outcome = _record(session, event, hash_key=hash_key, tracking=tracking, now=now)
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
-def _record(session: Session, event: dict, *, secret_key: str, tracking: bool, now: datetime) -> str:
+def _record(session: Session, event: dict, *, hash_key: str, tracking: bool, now: datetime) -> str:
     sg_event_id, name = event.get("sg_event_id"), event.get("event")
     if not isinstance(sg_event_id, str) or not sg_event_id or name not in EMAIL_EVENT_KINDS:
         return "ignored"
@@ -65,7 +65,7 @@ def _record(session: Session, event: dict, *, secret_key: str, tracking: bool, n
     if session.scalar(select(EmailEvent.id).where(EmailEvent.sg_event_id == sg_event_id)) is not None:
         return "duplicates"
     address = event.get("email") if isinstance(event.get("email"), str) else None
-    address_hash = email_hash(address, secret_key) if address else None
+    address_hash = email_hash(address, hash_key) if address else None
     subscriber = (
         session.scalar(select(Subscriber).where(Subscriber.email_hash == address_hash)) if address_hash else None
     )

@@ -7,7 +7,10 @@ defaults (SQLite under `instance/`, channels writing to the outbox).
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from service.signing_keys import key_list, weak_key_reason
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTANCE_DIR = REPO_ROOT / "instance"
@@ -33,6 +36,10 @@ def _origins(value: str | None) -> list[str]:
     return [origin.strip().rstrip("/") for origin in (value or "").split(",") if origin.strip()]
 
 
+def _hosts(value: str | None) -> list[str]:
+    return [host.strip().lower().rstrip(".") for host in (value or "").split(",") if host.strip()]
+
+
 def sqlalchemy_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the URL came in."""
     for prefix in ("postgres://", "postgresql://"):
@@ -44,6 +51,9 @@ def sqlalchemy_url(url: str) -> str:
 def _development_defaults() -> dict:
     return {
         "SECRET_KEY": "dev-only-not-secret",
+        # The development SECRET_KEY's value: a development database made before EMAIL_HASH_KEY existed, with the
+        # default SECRET_KEY, keeps every hash.
+        "EMAIL_HASH_KEY": "dev-only-not-secret",
         "DATABASE_URL": f"sqlite:///{INSTANCE_DIR / 'tidings.db'}",
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     }
@@ -65,6 +75,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
     config = {
         "TIDINGS_ENV": mode,
         "SECRET_KEY": get("SECRET_KEY"),
+        # Keys SECRET_KEY replaced, oldest first: links and sessions they signed still work for their lifetime.
+        "SECRET_KEY_FALLBACKS": key_list(get("SECRET_KEY_FALLBACKS")),
+        # Keys the address hashes of subscribers and suppressions; never rotated (a suppression is only its hash).
+        "EMAIL_HASH_KEY": get("EMAIL_HASH_KEY"),
+        # Cookies: never readable by scripts, not sent on cross-site POSTs, and only over HTTPS in production.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        # A staff session ends after this long without a request, and after this long whatever happens.
+        "SESSION_IDLE_HOURS": float(get("SESSION_IDLE_HOURS", "8")),
+        "SESSION_MAX_DAYS": float(get("SESSION_MAX_DAYS", "7")),
+        # Wrong passwords allowed per account and per client address (Flask-Limiter syntax, shared store).
+        "LOGIN_ACCOUNT_RATE_LIMIT": get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
+        "LOGIN_ADDRESS_RATE_LIMIT": get("LOGIN_ADDRESS_RATE_LIMIT", "20 per minute;100 per hour"),
+        # Admins must sign in with a one-time code as well as their password (always in production).
+        "ADMIN_TOTP_REQUIRED": production or _flag(get("ADMIN_TOTP_REQUIRED")),
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(get("DATABASE_URL") or ""),
         "PUBLIC_BASE_URL": (get("PUBLIC_BASE_URL") or "").rstrip("/"),
         "OUTBOX_DIR": get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
@@ -129,7 +158,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # How many proxies (load balancer, platform router) stand in front of the web process. Their
         # X-Forwarded-For/-Proto/-Host are believed, so rate limits count the real client; 0 believes none.
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # The clinic's blog: its RSS or Atom feed (empty: the worker checks no feed), and the only hosts Tidings
+        # fetches pages from (import by URL, the feed's items), by default the clinic's own site.
+        "BLOG_FEED_URL": get("BLOG_FEED_URL", ""),
+        "BLOG_ALLOWED_HOSTS": _hosts(get("BLOG_ALLOWED_HOSTS")),
+        # Fetching pages from loopback, private or link-local addresses: only tests serving pages from 127.0.0.1
+        # turn this on; production refuses to start with it.
+        "BLOG_ALLOW_PRIVATE_ADDRESSES": _flag(get("BLOG_ALLOW_PRIVATE_ADDRESSES")),
+        "BLOG_FETCH_TIMEOUT_SECONDS": float(get("BLOG_FETCH_TIMEOUT_SECONDS", "10")),
+        "BLOG_MAX_BYTES": int(get("BLOG_MAX_BYTES", str(5 * 1024 * 1024))),
     }
+    if not config["BLOG_ALLOWED_HOSTS"]:
+        config["BLOG_ALLOWED_HOSTS"] = _hosts(urlsplit(config["CLINIC_WEBSITE_URL"]).hostname)
     validate(config)
     return config
 
@@ -137,6 +177,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
 def _require(config: Mapping, name: str, why: str) -> None:
     if not config.get(name):
         raise SettingsError(f"{name} is required {why}")
+
+
+def _require_strong_keys(config: Mapping) -> None:
+    named = [("SECRET_KEY", config["SECRET_KEY"]), ("EMAIL_HASH_KEY", config["EMAIL_HASH_KEY"])]
+    named += [("SECRET_KEY_FALLBACKS", key) for key in config.get("SECRET_KEY_FALLBACKS", ())]
+    for name, key in named:
+        if reason := weak_key_reason(key):
+            raise SettingsError(f"{name} {reason}: use `flask secrets generate` for a new one")
 
 
 def validate(config: Mapping) -> None:
@@ -157,6 +205,7 @@ def validate(config: Mapping) -> None:
     if config["SOCIAL_CHANNEL"] == "x":
         for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
             _require(config, name, "when SOCIAL_CHANNEL=x")
+    _validate_blog(config)
     if config["TIDINGS_ENV"] != "production":
         return
     for name, why in (
@@ -165,11 +214,24 @@ def validate(config: Mapping) -> None:
         ("PUBLIC_BASE_URL", "in production (the https:// address subscribers' links point to)"),
     ):
         _require(config, name, why)
-    if len(config["SECRET_KEY"]) < 32:
-        raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+    _require(config, "EMAIL_HASH_KEY", "in production (a long random string, never changed afterwards)")
+    _require_strong_keys(config)
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL in production (List-Unsubscribe needs HTTPS)")
+    if config.get("BLOG_ALLOW_PRIVATE_ADDRESSES"):
+        raise SettingsError("BLOG_ALLOW_PRIVATE_ADDRESSES must be off in production (it opens the internal network)")
     if float(config["SENDGRID_TIMEOUT_SECONDS"]) >= float(config["WORKER_LEASE_SECONDS"]) / 2:
         # A worker waits between SendGrid tries for at most half its lease; the last try's timeout comes on top, and
         # a batch must end before the lease does, or another worker would take the message over mid-batch.
         raise SettingsError("SENDGRID_TIMEOUT_SECONDS must be under half of WORKER_LEASE_SECONDS in production")
+
+
+def _validate_blog(config: Mapping) -> None:
+    feed_url = config.get("BLOG_FEED_URL") or ""
+    if not feed_url:
+        return
+    parts = urlsplit(feed_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("BLOG_FEED_URL must be an http:// or https:// address")
+    if parts.hostname.lower() not in config.get("BLOG_ALLOWED_HOSTS", []):
+        raise SettingsError(f"BLOG_FEED_URL's host {parts.hostname!r} must be one of BLOG_ALLOWED_HOSTS")

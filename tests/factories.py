@@ -35,7 +35,7 @@ def edit_context(app, now: datetime | None = None) -> EditContext:
 def add_subscriber(app, email: str, *, status: str = "confirmed", topics=("newsletter",), first_name: str = ""):
     subscriber = Subscriber(
         email=email,
-        email_hash=email_hash(email, app.config["SECRET_KEY"]),
+        email_hash=email_hash(email, app.config["EMAIL_HASH_KEY"]),
         first_name=first_name,
         status=status,
         consent_source="test",

@@ -7,7 +7,8 @@ from service.worker.scheduler import STOP_TIMEOUT_SECONDS
 
 PRODUCTION = {
     "TIDINGS_ENV": "production",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": "Wq3v9JxT0bK7yLm2Rz8eNd5Hs1Fc6GpUa4Xo-VtQiYk",
+    "EMAIL_HASH_KEY": "pX2mK9vR4tL7wQ1zB8nC5yH3jD6fG0sA-EuTiOoPlMk",
     "DATABASE_URL": "postgresql://tidings@db/tidings",
     "PUBLIC_BASE_URL": "https://news.example.org",
 }
@@ -51,3 +52,30 @@ def test_production_with_everything_set_starts():
 def test_production_refuses_a_missing_or_invalid_setting_and_names_it(change, named):
     with pytest.raises(SettingsError, match=named):
         load_settings({**PRODUCTION, **change})
+
+
+def test_the_blog_is_fetched_only_from_the_clinics_own_site_by_default():
+    config = load_settings({})
+    assert config["BLOG_ALLOWED_HOSTS"] == ["www.daytryphealth.com"]
+    assert config["BLOG_ALLOW_PRIVATE_ADDRESSES"] is False
+    assert config["BLOG_MAX_BYTES"] == 5 * 1024 * 1024
+    assert config["BLOG_FEED_URL"] == ""
+
+
+def test_the_blog_hosts_can_be_listed():
+    config = load_settings({"BLOG_ALLOWED_HOSTS": "www.daytryphealth.com, Blog.Daytryphealth.com."})
+    assert config["BLOG_ALLOWED_HOSTS"] == ["www.daytryphealth.com", "blog.daytryphealth.com"]
+
+
+@pytest.mark.parametrize(
+    ("feed_url", "named"),
+    [("ftp://www.daytryphealth.com/feed", "http:// or https://"), ("https://evil.example/feed", "BLOG_ALLOWED_HOSTS")],
+)
+def test_a_feed_outside_the_allowed_hosts_is_refused_at_start(feed_url, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings({"BLOG_FEED_URL": feed_url})
+
+
+def test_production_refuses_to_fetch_from_private_addresses():
+    with pytest.raises(SettingsError, match="BLOG_ALLOW_PRIVATE_ADDRESSES"):
+        load_settings({**PRODUCTION, "BLOG_ALLOW_PRIVATE_ADDRESSES": "1"})

@@ -1,7 +1,7 @@
 """send batches: what the worker knows of SendGrid's answer, and their hand-over (batch_id, send_at)
 
 Revision ID: c18a0f5e2b71
-Revises: 51c6192244c1
+Revises: 167dba1490b8
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c18a0f5e2b71'
-down_revision = '51c6192244c1'
+down_revision = '167dba1490b8'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import lifecycle
+from service.campaigns.edits import record_content_edit
 from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
 from service.models import Campaign, CampaignSnippet, Snippet, User
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
@@ -138,6 +139,7 @@ def create_campaign(
     session.add(campaign)
     _apply(session, campaign, data)
     session.flush()
+    record_content_edit(session, campaign, author)
     lifecycle.audit.record(session, "created", actor=author, campaign=campaign)
     return campaign
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from service import audit
+from service.campaigns.edits import editors_since_last_approval, record_content_edit
 from service.campaigns.schedule import plan_send_times, schedule_of
 from service.models import Campaign, Delivery, Message, User
 
@@ -38,6 +39,7 @@ def _move(session: Session, campaign: Campaign, status: str, actor: User | None,
 def mark_edited(session: Session, campaign: Campaign, actor: User) -> None:
     """An edit sends an approved or scheduled campaign back to draft: what was reviewed is no longer what is sent."""
     _require_status(campaign, EDITABLE_STATUSES, "edit")
+    record_content_edit(session, campaign, actor)
     if campaign.status != "draft":
         _drop_unsent_messages(session, campaign)
         _move(session, campaign, "draft", actor, "edited; needs review again")
@@ -52,6 +54,9 @@ def submit_for_review(
     problems = [problem for check in checks for problem in check(campaign)]
     if problems:
         raise LifecycleError("Fix these before submitting: " + "; ".join(problems))
+    if campaign.created_by_id is None and actor is not None:
+        # A draft nobody wrote (the blog feed's) is authored by whoever submits it: approval needs an author.
+        campaign.created_by_id = actor.id
     _move(session, campaign, "in_review", actor)
 
 
@@ -62,8 +67,11 @@ def approve(session: Session, campaign: Campaign, reviewer: User, *, allow_self_
     if campaign.created_by_id is None:
         # Approval is by someone who wrote none of it; with no author on record nobody can be shown to be that.
         raise LifecycleError("This campaign has no author on record, so its approval cannot be checked; it is refused.")
-    if campaign.created_by_id == reviewer.id and not allow_self_approval:
-        raise LifecycleError("You wrote this campaign; another reviewer must approve it.")
+    if not allow_self_approval:
+        if campaign.created_by_id == reviewer.id:
+            raise LifecycleError("You wrote this campaign; another reviewer must approve it.")
+        if reviewer.id in editors_since_last_approval(session, campaign):
+            raise LifecycleError("You edited this campaign since its last approval; another reviewer must approve it.")
     campaign.approved_by_id = reviewer.id
     _move(session, campaign, "approved", reviewer)
 

@@ -48,7 +48,7 @@ def _ensure_demo_subscribers() -> None:
             continue
         subscriber = Subscriber(
             email=email,
-            email_hash=email_hash(email, current_app.config["SECRET_KEY"]),
+            email_hash=email_hash(email, current_app.config["EMAIL_HASH_KEY"]),
             first_name=first_name,
             status="confirmed",
             consent_at=now,

@@ -25,6 +25,7 @@ address (the sample `PLACEHOLDER_POSTAL_ADDRESS` is not a real one) and an HTTPS
 """
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ from service.outgoing.email import outgoing_email_for, recipient_values
 from service.outgoing.links import unsubscribe_url
 from service.outgoing.posts import thread_parts_for
 from service.rendering.clinic import ClinicInfo
+from service.rendering.email import UNSUBSCRIBE_URL
 from service.settings import PLACEHOLDER_POSTAL_ADDRESS
 
 # What a piece of a campaign is: the email's subject, its HTML body as text, its plain-text part (checked for the
@@ -118,6 +120,8 @@ class CampaignReview:
     pieces: tuple[Piece, ...]
     # Setup problems that block nothing in outbox mode (see the module docstring); shown above the findings.
     notices: tuple[str, ...] = ()
+    # What the reviewer sees, as one hash (see content_hash_of): the approve form carries it back.
+    content_hash: str = ""
 
     @property
     def findings(self) -> list[ReviewedFinding]:
@@ -188,7 +192,23 @@ def review_campaign(campaign: Campaign, config: Mapping) -> CampaignReview:
             pieces.extend(_email_pieces(campaign, snippet, index, config, clinic, substitutions, strict, notices))
         if campaign.send_post:
             pieces.extend(_post_pieces(campaign, snippet, index, config))
-    return CampaignReview(pieces=tuple(pieces), notices=tuple(dict.fromkeys(notices)))
+    return CampaignReview(
+        pieces=tuple(pieces),
+        notices=tuple(dict.fromkeys(notices)),
+        content_hash=content_hash_of(pieces, substitutions[UNSUBSCRIBE_URL]),
+    )
+
+
+def content_hash_of(pieces: Iterable[Piece], unsubscribe_link: str) -> str:
+    """SHA-256 of every rendered piece: each subject, email body, plain-text part, link list and post part, in
+    order. The representative unsubscribe link is put back to its placeholder first: its token carries the time it
+    was made, which changes every second while the words do not."""
+    digest = hashlib.sha256()
+    for piece in pieces:
+        text = piece.text.replace(unsubscribe_link, UNSUBSCRIBE_URL)
+        digest.update(f"{piece.snippet_id}|{piece.channel}|{piece.kind}|{piece.part}|{len(text)}|".encode())
+        digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _email_pieces(campaign, snippet, index, config, clinic, substitutions, strict, notices) -> list[Piece]:
@@ -304,6 +324,31 @@ def submission_check(session: Session, config: Mapping) -> SubmissionCheck:
 def require_passing_check(session: Session, campaign: Campaign, config: Mapping) -> None:
     """Raise LifecycleError unless the campaign's current text passes (run again at approval)."""
     problems = submission_check(session, config)(campaign)
+    if problems:
+        raise LifecycleError("The claims check does not pass: " + "; ".join(problems))
+
+
+CHANGED_SINCE_OPENED = "This campaign changed since you opened it: review again."
+
+
+def approve_as_seen(
+    session: Session,
+    campaign: Campaign,
+    reviewer: User,
+    config: Mapping,
+    *,
+    seen_hash: str,
+    allow_self_approval: bool,
+) -> None:
+    """Approve exactly what the reviewer saw: `seen_hash` is the content hash of the review they opened. Raises
+    LifecycleError when the campaign changed since, when the reviewer wrote or edited it, or when it fails the
+    claims check as it is now."""
+    # Who may approve first (the more useful refusal for an author), then what they saw; the caller rolls back.
+    lifecycle.approve(session, campaign, reviewer, allow_self_approval=allow_self_approval)
+    review = review_campaign(campaign, config)
+    if not hmac.compare_digest(seen_hash or "", review.content_hash):
+        raise LifecycleError(CHANGED_SINCE_OPENED)
+    problems = review.problems(accepted_fingerprints(session, campaign))
     if problems:
         raise LifecycleError("The claims check does not pass: " + "; ".join(problems))
 

@@ -165,6 +165,17 @@ event.listen(
 )
 
 
+class CampaignEdit(db.Model):
+    """Who changed what a campaign sends, and when: nobody approves content they changed since its last approval."""
+
+    __tablename__ = "campaign_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(db.Model):
     """Who did what, and when. Never holds a subscriber's address."""
 

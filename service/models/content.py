@@ -16,6 +16,11 @@ class Article(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     source_format: Mapped[str] = mapped_column(String(20))
     source_name: Mapped[str | None] = mapped_column(String(300))
+    # The page it was fetched from (import by URL, the blog feed): the same page is never imported twice.
+    source_url: Mapped[str | None] = mapped_column(String(1000), unique=True)
+    # The page's lead image, kept as a link with its alt text (never downloaded).
+    lead_image_url: Mapped[str | None] = mapped_column(String(1000))
+    lead_image_alt: Mapped[str | None] = mapped_column(String(500))
     raw_text: Mapped[str] = mapped_column(Text)
     # Hash of the normalised source text: importing the same file twice finds the first import.
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)

@@ -48,7 +48,7 @@ _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 @dataclass(frozen=True)
 class ImportContext:
     known_topics: tuple[str, ...]
-    secret_key: str
+    hash_key: str
     tz_name: str
     now: datetime
 
@@ -56,7 +56,7 @@ class ImportContext:
     def from_config(cls, config: Mapping, now: datetime) -> "ImportContext":
         return cls(
             known_topics=tuple(config["SUBSCRIBER_TOPICS"]),
-            secret_key=config["SECRET_KEY"],
+            hash_key=config["EMAIL_HASH_KEY"],
             tz_name=config["CLINIC_TIMEZONE"],
             now=now,
         )
@@ -299,7 +299,7 @@ def _parse_row(values: list[str], index: dict[str, int], ctx: ImportContext, lin
     return _Row(
         lines=[line],
         email=address,
-        hashed=email_hash(address, ctx.secret_key),
+        hashed=email_hash(address, ctx.hash_key),
         first_name=first_name,
         topics=topics,
         consent_at=consent_at,

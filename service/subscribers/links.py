@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.models import Subscriber
 from service.outgoing.links import unsubscribe_url
 from service.rendering.clinic import ClinicInfo
-from service.subscribers.tokens import TokenError, make_token, read_token_issued
+from service.subscribers.tokens import SigningKeys, TokenError, make_token, read_token_issued
 
 # Unsubscribe links in newsletters are made by the worker, whose clock may differ a little from the web host's;
 # refusing a real unsubscribe would be far worse than the rare reused id this check is for.
@@ -35,7 +35,7 @@ def _whole_second(instant: datetime) -> datetime:
 
 
 def subscriber_for(
-    session: Session, secret_key: str, purpose: str, token: str, *, max_age_seconds: int | None = None
+    session: Session, secret_key: SigningKeys, purpose: str, token: str, *, max_age_seconds: int | None = None
 ) -> Subscriber | None:
     """The subscriber a link is for, or None if they no longer exist (erased). TokenError for a bad link.
 

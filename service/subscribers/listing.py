@@ -51,12 +51,12 @@ class Lookup:
     suppression_reason: str | None
 
 
-def find_by_address(session: Session, raw: str, secret_key: str) -> Lookup:
+def find_by_address(session: Session, raw: str, hash_key: str) -> Lookup:
     """The subscriber with exactly this address (after normalising), and whether the address is suppressed.
 
     Raises AddressError for text that is not an address.
     """
-    hashed = email_hash(parse_address(raw), secret_key)
+    hashed = email_hash(parse_address(raw), hash_key)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
     suppression = suppression_for(session, hashed)
     return Lookup(subscriber, suppression.reason if suppression else None)

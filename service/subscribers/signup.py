@@ -86,7 +86,7 @@ def checked_input(data: SignupInput, known_topics: list[str]) -> tuple[str, str,
 
 
 def request_signup(
-    session: Session, data: SignupInput, *, known_topics: list[str], secret_key: str, now: datetime
+    session: Session, data: SignupInput, *, known_topics: list[str], hash_key: str, now: datetime
 ) -> SignupOutcome:
     """Record a signup request; the caller commits, sends the outcome's email, then calls `confirmation_sent`.
 
@@ -95,7 +95,7 @@ def request_signup(
     and its owner is told they are already subscribed; bounced, complained and erased addresses get nothing.
     """
     address, first_name, topics = checked_input(data, known_topics)
-    hashed = email_hash(address, secret_key)
+    hashed = email_hash(address, hash_key)
     if blocks_signup(suppression_for(session, hashed)):
         return NOTHING
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))

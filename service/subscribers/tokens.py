@@ -1,5 +1,6 @@
 """Signed, opaque tokens for subscriber links: they carry an id and a purpose, never an address."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,17 +16,22 @@ class TokenError(ValueError):
         self.expired = expired
 
 
-def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+# A key, or the keys of a rotation oldest first: tokens are signed with the last and read with any of them.
+SigningKeys = str | Sequence[str]
+
+
+def _serializer(secret_key: SigningKeys, purpose: str) -> URLSafeTimedSerializer:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    return URLSafeTimedSerializer(secret_key, salt=f"tidings-{purpose}")
+    keys = secret_key if isinstance(secret_key, str) else list(secret_key)
+    return URLSafeTimedSerializer(keys, salt=f"tidings-{purpose}")
 
 
-def make_token(secret_key: str, purpose: str, subscriber_id: int) -> str:
+def make_token(secret_key: SigningKeys, purpose: str, subscriber_id: int) -> str:
     return _serializer(secret_key, purpose).dumps(subscriber_id)
 
 
-def read_token(secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None) -> int:
+def read_token(secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None) -> int:
     try:
         return int(_serializer(secret_key, purpose).loads(token, max_age=max_age_seconds))
     except SignatureExpired as error:
@@ -35,7 +41,7 @@ def read_token(secret_key: str, purpose: str, token: str, max_age_seconds: int |
 
 
 def read_token_issued(
-    secret_key: str, purpose: str, token: str, max_age_seconds: int | None = None
+    secret_key: SigningKeys, purpose: str, token: str, max_age_seconds: int | None = None
 ) -> tuple[int, datetime]:
     """Like read_token, and also when the token was made: a link older than the state it acts on is refused."""
     try:

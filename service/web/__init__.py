@@ -3,12 +3,14 @@
 from flask import Flask
 
 from service.web import (
+    account,
     articles,
     audit,
     auth,
     batches,
     calendar,
     campaigns,
+    feed,
     health,
     outbox,
     pages,
@@ -18,6 +20,7 @@ from service.web import (
     recovery,
     review,
     subscribers,
+    team,
     webhooks,
 )
 
@@ -25,8 +28,11 @@ from service.web import (
 def register(app: Flask) -> None:
     for module in (
         auth,
+        account,
+        team,
         pages,
         articles,
+        feed,
         campaigns,
         review,
         audit,

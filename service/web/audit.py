@@ -18,6 +18,20 @@ ACTION_LABELS = {
     "findings:acceptances-cleared": "Accepted warnings cleared (their text changed)",
     "approval:self": "Approved their own campaign (self-approval is allowed)",
     "batches:uncertain": "Batches marked uncertain",
+    "login:failed": "Sign-in refused",
+    "account:created": "Account created",
+    "account:invited": "Invited someone to the team",
+    "account:invitation-resent": "Sent an invitation again",
+    "account:invitation-accepted": "Joined the team",
+    "account:role-changed": "Changed a role",
+    "account:deactivated": "Deactivated an account",
+    "account:reactivated": "Reactivated an account",
+    "account:password-changed": "Changed a password",
+    "account:password-reset": "Reset a forgotten password",
+    "account:password-reset-requested": "Password reset link requested",
+    "account:two-factor-on": "Turned two-factor sign-in on",
+    "account:two-factor-off": "Turned two-factor sign-in off",
+    "account:recovery-code-used": "Signed in with a recovery code",
 }
 
 

@@ -11,10 +11,11 @@ from service.campaigns import editing, lifecycle
 from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.editing import CampaignInputError, EditContext
 from service.campaigns.lifecycle import LifecycleError
+from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
 from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
 from service.channels.registry import email_channel_for_request
-from service.compliance.review import require_passing_check, submission_check
+from service.compliance.review import approve_as_seen, review_campaign, submission_check
 from service.extensions import db
 from service.models import Article, Campaign, Snippet
 from service.outgoing.email import outgoing_email_for
@@ -64,7 +65,10 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
 def index():
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.updated_at.desc())).all()
     return render_template(
-        "campaigns/index.html", campaigns=campaigns, awaiting_a_person=campaigns_awaiting_a_person(db.session)
+        "campaigns/index.html",
+        campaigns=campaigns,
+        awaiting_a_person=campaigns_awaiting_a_person(db.session),
+        drafts=new_feed_drafts(db.session),
     )
 
 
@@ -109,11 +113,13 @@ def edit(campaign_id: int):
 @login_required
 def show(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
+    in_review = campaign.status == "in_review"
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
         audience_size=audience_size(db.session, campaign.topics or []),
         action_form=CampaignForm(),
+        content_hash=review_campaign(campaign, current_app.config).content_hash if in_review else "",
     )
 
 
@@ -144,9 +150,15 @@ def _preview_target(campaign_id: int, position: int) -> tuple[Campaign, Snippet]
 
 
 def _approve(campaign: Campaign) -> None:
-    lifecycle.approve(db.session, campaign, current_user, allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"])
-    # Approval needs a passing claims check on the text as it is now; failing, the request rolls back.
-    require_passing_check(db.session, campaign, current_app.config)
+    # Approval covers what the page showed and needs a passing claims check now; failing, the request rolls back.
+    approve_as_seen(
+        db.session,
+        campaign,
+        current_user,
+        current_app.config,
+        seen_hash=request.form.get("content_hash", ""),
+        allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
+    )
 
 
 ACTIONS = {

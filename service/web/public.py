@@ -22,6 +22,7 @@ from service.channels.registry import email_channel_for_request
 from service.extensions import csrf, db, limiter
 from service.models import Subscriber
 from service.rendering.clinic import ClinicInfo
+from service.signing_keys import signing_keys
 from service.subscribers import links
 from service.subscribers.addresses import mask_address, redact_addresses
 from service.subscribers.mail import already_subscribed_email, confirmation_email, send_to, send_welcome_if_enabled
@@ -154,7 +155,7 @@ def _sign_up(data: SignupInput) -> None:
             db.session,
             data,
             known_topics=_topics(),
-            secret_key=current_app.config["SECRET_KEY"],
+            hash_key=current_app.config["EMAIL_HASH_KEY"],
             now=_now(),
         )
         db.session.commit()
@@ -258,7 +259,7 @@ def _confirm_max_age() -> int:
 @csrf.exempt
 def confirm_subscription(token: str):
     """GET shows one button; POST confirms. (Mail scanners open links; only a person presses the button.)"""
-    secret = current_app.config["SECRET_KEY"]
+    secret = signing_keys(current_app.config)
     try:
         subscriber = links.subscriber_for(db.session, secret, "confirm", token, max_age_seconds=_confirm_max_age())
     except TokenError as error:
@@ -306,7 +307,7 @@ def unsubscribe_page(token: str):
     request (body `List-Unsubscribe=One-Click`, RFC 8058), which gets a short plain answer and no page."""
     one_click = request.method == "POST" and request.form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE
     try:
-        subscriber = links.subscriber_for(db.session, current_app.config["SECRET_KEY"], "unsubscribe", token)
+        subscriber = links.subscriber_for(db.session, signing_keys(current_app.config), "unsubscribe", token)
     except TokenError:
         if one_click:
             return Response("This unsubscribe link is not valid.\n", 400, mimetype="text/plain")
@@ -346,7 +347,7 @@ def _unsubscribed_page(subscriber: Subscriber | None):
 @blueprint.route("/preferences/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def preferences(token: str):
-    secret = current_app.config["SECRET_KEY"]
+    secret = signing_keys(current_app.config)
     try:
         subscriber = links.subscriber_for(db.session, secret, "preferences", token)
     except TokenError as error:

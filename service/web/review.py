@@ -16,6 +16,7 @@ from wtforms.validators import Length
 
 from service import audit
 from service.campaigns import lifecycle
+from service.campaigns.edits import editors_since_last_approval
 from service.campaigns.lifecycle import LifecycleError
 from service.compliance import Finding
 from service.compliance.review import (
@@ -25,8 +26,8 @@ from service.compliance.review import (
     SnippetInputError,
     accept_warning,
     accepted_fingerprints,
+    approve_as_seen,
     campaigns_using,
-    require_passing_check,
     review_campaign,
     revise_snippet,
     submission_check,
@@ -91,6 +92,7 @@ def _render(campaign: Campaign, review: CampaignReview | None = None, *, status:
             accept_error=accept_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
+            editors=editors_since_last_approval(db.session, campaign),
         ),
         status,
     )
@@ -137,9 +139,15 @@ def approve(campaign_id: int):
     allow_self = current_app.config["ALLOW_SELF_APPROVAL"]
 
     def decide():
-        lifecycle.approve(db.session, campaign, current_user, allow_self_approval=allow_self)
-        # The text as it is now must pass, not only as it was submitted; failing, _decide rolls back.
-        require_passing_check(db.session, campaign, current_app.config)
+        # What the reviewer saw must be what is approved, and it must pass as it is now; failing, _decide rolls back.
+        approve_as_seen(
+            db.session,
+            campaign,
+            current_user,
+            current_app.config,
+            seen_hash=request.form.get("content_hash", ""),
+            allow_self_approval=allow_self,
+        )
         if campaign.created_by_id == current_user.id:
             audit.record(
                 db.session, "approval:self", actor=current_user, campaign=campaign, detail="ALLOW_SELF_APPROVAL is on"

@@ -105,7 +105,7 @@ def search():
     if not form.validate_on_submit():
         return redirect(url_for("subscribers.index"))
     try:
-        lookup = find_by_address(db.session, form.email.data or "", current_app.config["SECRET_KEY"])
+        lookup = find_by_address(db.session, form.email.data or "", current_app.config["EMAIL_HASH_KEY"])
     except AddressError as error:
         form.email.errors = [str(error)]
         return _render_index(form, 400)

@@ -36,7 +36,7 @@ def sendgrid_events():
         result = record_events(
             db.session,
             json.loads(body),
-            secret_key=config["SECRET_KEY"],
+            hash_key=config["EMAIL_HASH_KEY"],
             tracking=bool(config.get("TRACKING_ENABLED")),
             now=datetime.now(UTC),
         )

@@ -1,6 +1,6 @@
 """The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, send confirmation
-emails the signup page could not, and once a day delete signups nobody confirmed); every job reads and writes the
-database.
+emails the signup page could not, check the clinic's blog feed every half hour, and once a day delete signups nobody
+confirmed); every job reads and writes the database.
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from service.articles.feed import check_blog_feed
 from service.extensions import db
 from service.heartbeat import Liveness, beat, farewell
 from service.subscribers.confirmations import send_unsent_confirmations
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
+BLOG_FEED_SECONDS = 30 * 60
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
 STOP_TIMEOUT_SECONDS = 25
 
@@ -69,6 +71,11 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
             "send-unsent-confirmations",
             lambda: send_unsent_confirmations(db.session, ctx.email_channel, app.config, ctx.clock()),
             CONFIRMATIONS_SECONDS,
+        ),
+        (
+            "check-blog-feed",
+            lambda: check_blog_feed(db.session, app.config, ctx.clock(), ctx.email_channel),
+            BLOG_FEED_SECONDS,
         ),
         (
             "purge-unconfirmed-signups",

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.blog_server import FakeClinicBlog
 from tests.fakes.http_fake import FakeHTTPServer
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.x_server import FakeX
@@ -28,6 +29,14 @@ def fake_x() -> Iterator[FakeX]:
     Point the real client at it: `build_x_client(**fake_x.credentials.as_kwargs(), api_base=fake_x.url)`.
     """
     with FakeX() as fake:
+        yield fake
+    _fail_on_internal_errors(fake)
+
+
+@pytest.fixture
+def fake_blog() -> Iterator[FakeClinicBlog]:
+    """A FakeClinicBlog on 127.0.0.1 with nothing published yet: `fake_blog.publish("first-session")`."""
+    with FakeClinicBlog() as fake:
         yield fake
     _fail_on_internal_errors(fake)
 

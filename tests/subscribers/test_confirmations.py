@@ -63,7 +63,7 @@ def test_only_pending_unsuppressed_signups_still_expecting_a_confirmation_are_pi
     signup("confirmed@example.org", asked_ago=timedelta(minutes=10), status="confirmed")
     signup("bounced@example.org", asked_ago=timedelta(minutes=10))
     db.session.add(
-        Suppression(email_hash=email_hash("bounced@example.org", app.config["SECRET_KEY"]), reason="bounced")
+        Suppression(email_hash=email_hash("bounced@example.org", app.config["EMAIL_HASH_KEY"]), reason="bounced")
     )
     db.session.commit()
 

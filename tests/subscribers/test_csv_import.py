@@ -20,7 +20,7 @@ HEADER = "email,first_name,topics,consent_date,consent_source\n"
 def context(app) -> ImportContext:
     return ImportContext(
         known_topics=tuple(app.config["SUBSCRIBER_TOPICS"]),
-        secret_key=app.config["SECRET_KEY"],
+        hash_key=app.config["EMAIL_HASH_KEY"],
         tz_name=app.config["CLINIC_TIMEZONE"],
         now=NOW,
     )

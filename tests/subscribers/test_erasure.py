@@ -31,7 +31,7 @@ def test_erasing_someone_who_was_mailed(app, marketer, reviewer, seed_article_te
     assert db.session.get(Subscriber, ana_id) is None
     [delivery] = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
     assert (delivery.subscriber_id, delivery.status) == (None, "sent"), "campaign counts stay right"
-    hashed = email_hash("ana@example.org", app.config["SECRET_KEY"])
+    hashed = email_hash("ana@example.org", app.config["EMAIL_HASH_KEY"])
     assert db.session.scalar(select(Suppression.reason).where(Suppression.email_hash == hashed)) == "erased"
     details = " ".join(db.session.scalars(select(AuditEntry.detail)))
     assert "ana@" not in details and "Ana" not in details
@@ -40,7 +40,7 @@ def test_erasing_someone_who_was_mailed(app, marketer, reviewer, seed_article_te
         db.session,
         SignupInput("ana@example.org", "Ana", ("kap",), "form"),
         known_topics=app.config["SUBSCRIBER_TOPICS"],
-        secret_key=app.config["SECRET_KEY"],
+        hash_key=app.config["EMAIL_HASH_KEY"],
         now=datetime.now(UTC),
     )
     assert outcome.mail is Mail.NONE

@@ -22,7 +22,7 @@ def bulk_subscribers(app, count: int, status: str = "confirmed") -> None:
     rows = [
         {
             "email": f"s{i}@example.org",
-            "email_hash": email_hash(f"s{i}@example.org", app.config["SECRET_KEY"]),
+            "email_hash": email_hash(f"s{i}@example.org", app.config["EMAIL_HASH_KEY"]),
             "first_name": "",
             "status": status,
             "created_at": now,
@@ -69,7 +69,9 @@ def test_lookup_by_exact_address_keeps_the_address_out_of_urls(app, marketer_cli
 
     missing = marketer_client.post("/subscribers/search", data={"email": "nobody@example.org"})
     assert "No subscriber has that address." in missing.get_data(as_text=True)
-    db.session.add(Suppression(email_hash=email_hash("gone@example.org", app.config["SECRET_KEY"]), reason="erased"))
+    db.session.add(
+        Suppression(email_hash=email_hash("gone@example.org", app.config["EMAIL_HASH_KEY"]), reason="erased")
+    )
     db.session.commit()
     suppressed = marketer_client.post("/subscribers/search", data={"email": "gone@example.org"})
     assert "suppression list (erased)" in suppressed.get_data(as_text=True)

@@ -28,7 +28,7 @@ def sign_up(app, email: str, topics=("newsletter",), first_name: str = "", sourc
         db.session,
         SignupInput(email, first_name, tuple(topics), source),
         known_topics=app.config["SUBSCRIBER_TOPICS"],
-        secret_key=app.config["SECRET_KEY"],
+        hash_key=app.config["EMAIL_HASH_KEY"],
         now=now,
     )
     db.session.commit()
@@ -40,7 +40,7 @@ def test_a_new_address_is_pending_with_a_consent_record_until_confirmed(app):
     assert outcome.mail is Mail.CONFIRM
     subscriber = outcome.subscriber
     assert subscriber.email == "ana.lopez@example.org"
-    assert subscriber.email_hash == email_hash("ana.lopez@example.org", app.config["SECRET_KEY"])
+    assert subscriber.email_hash == email_hash("ana.lopez@example.org", app.config["EMAIL_HASH_KEY"])
     assert subscriber.status == "pending"
     assert subscriber.first_name == "Ana"
     assert subscriber.topics == ["kap", "newsletter"]
@@ -85,7 +85,7 @@ def test_repeated_signups_for_one_address_send_at_most_one_email_per_interval(ap
 
 @pytest.mark.parametrize("reason", ["erased", "bounced", "complained"])
 def test_a_suppressed_address_gets_nothing_however_often_it_signs_up(app, reason):
-    ensure_suppressed(db.session, email_hash("dee@example.org", app.config["SECRET_KEY"]), reason)
+    ensure_suppressed(db.session, email_hash("dee@example.org", app.config["EMAIL_HASH_KEY"]), reason)
     db.session.commit()
     assert sign_up(app, "dee@example.org").mail is Mail.NONE
     assert db.session.scalar(select(Subscriber)) is None

@@ -10,7 +10,7 @@ def test_marketer_pages_redirect_to_login_when_logged_out(client):
 def test_wrong_password_shows_an_error_and_keeps_the_email(app, client, marketer):
     app.config["WTF_CSRF_ENABLED"] = False
     response = client.post("/login", data={"email": marketer.email, "password": "nope"})
-    assert response.status_code == 200
+    assert response.status_code == 401
     assert b"do not match an account" in response.data
     assert f'value="{marketer.email}"'.encode() in response.data
 

@@ -1,5 +1,6 @@
 """Creating, validating and scheduling campaigns through the web forms."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -65,7 +66,9 @@ def test_create_review_approve_and_schedule(app, db, client, auth, marketer, rev
 
     auth.logout()
     auth.login(reviewer)
-    client.post(f"/campaigns/{campaign.id}/approve")
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    seen = re.search(r'name="content_hash" value="([0-9a-f]+)"', page).group(1)
+    client.post(f"/campaigns/{campaign.id}/approve", data={"content_hash": seen})
     client.post(f"/campaigns/{campaign.id}/schedule")
     db.session.refresh(campaign)
     assert campaign.status == "scheduled"

@@ -93,7 +93,7 @@ def test_the_confirmation_expiry_is_configurable(app, client, outbox):
 def test_the_page_says_the_same_whether_or_not_the_address_was_known(app, client, outbox):
     add_subscriber(app, "known@example.org", topics=("events",))
     add_subscriber(app, "pending@example.org", status="pending")
-    ensure_suppressed(db.session, email_hash("erased@example.org", app.config["SECRET_KEY"]), "erased")
+    ensure_suppressed(db.session, email_hash("erased@example.org", app.config["EMAIL_HASH_KEY"]), "erased")
     db.session.commit()
     pages = set()
     for address in ("new@example.org", "known@example.org", "pending@example.org", "erased@example.org"):

@@ -30,6 +30,11 @@ def _status(db, campaign) -> str:
     return campaign.status
 
 
+def _seen_hash(client, campaign) -> str:
+    page = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
+    return re.search(r'name="content_hash" value="([0-9a-f]+)"', page).group(1)
+
+
 def _flashes(page: str) -> list[str]:
     return re.findall(r'<div class="flash [^"]*" role="status">(.*?)</div>', page, re.S)
 
@@ -147,7 +152,7 @@ def test_self_approval_when_the_clinic_allows_it_is_audit_logged(app, db, switch
     campaign = campaign_with_text(app, author, [("Hello", CLEAN_SENTENCE)])
     client = switch_to(author)
     client.post(f"/campaigns/{campaign.id}/review/submit")
-    client.post(f"/campaigns/{campaign.id}/review/approve")
+    client.post(f"/campaigns/{campaign.id}/review/approve", data={"content_hash": _seen_hash(client, campaign)})
     assert _status(db, campaign) == "approved"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "approval:self"))
     assert entry.actor_id == author.id and entry.campaign_id == campaign.id

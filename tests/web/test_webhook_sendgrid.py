@@ -88,7 +88,7 @@ def delivery_status(message_id: int, address: str) -> str:
 
 def suppressed(app, address: str) -> str | None:
     return db.session.scalar(
-        select(Suppression.reason).where(Suppression.email_hash == email_hash(address, app.config["SECRET_KEY"]))
+        select(Suppression.reason).where(Suppression.email_hash == email_hash(address, app.config["EMAIL_HASH_KEY"]))
     )
 
 

@@ -31,7 +31,15 @@ from tests.factories import approve_and_schedule, draft_campaign, import_seed, m
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_COMMAND = (sys.executable, "-m", "flask", "--app", "wsgi", "worker")
 # The settings a test app's config shares with its workers (the rest are given as keyword arguments).
-SHARED_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "OUTBOX_DIR", "EMAIL_CHANNEL", "SOCIAL_CHANNEL")
+SHARED_SETTINGS = (
+    "SECRET_KEY",
+    "EMAIL_HASH_KEY",
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "OUTBOX_DIR",
+    "EMAIL_CHANNEL",
+    "SOCIAL_CHANNEL",
+)
 # Variables of ours a developer's shell might have set; a test worker must not inherit them.
 _OURS = (
     "DATABASE_URL",
@@ -149,7 +157,7 @@ def add_subscribers(app, count: int, *, topic: str = "newsletter", domain: str =
     db.session.add_all(
         Subscriber(
             email=address,
-            email_hash=email_hash(address, app.config["SECRET_KEY"]),
+            email_hash=email_hash(address, app.config["EMAIL_HASH_KEY"]),
             status="confirmed",
             consent_source="test",
             consent_at=now,

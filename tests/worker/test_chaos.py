@@ -226,13 +226,8 @@ def test_kills_and_faults_during_hand_over_leave_every_recipient_once_and_nobody
     message.send_at = send_at
     db.session.commit()
     inject_handover_faults(fake_sendgrid, rng)
-    env = worker_env(
-        app.config,
-        **provider_settings,
-        SENDGRID_TIMEOUT_SECONDS=1,
-        WORKER_POLL_SECONDS=0.3,
-        WORKER_LEASE_SECONDS=3,
-    )
+    settings = {**provider_settings, "SENDGRID_TIMEOUT_SECONDS": 1}
+    env = worker_env(app.config, **settings, WORKER_POLL_SECONDS=0.3, WORKER_LEASE_SECONDS=3)
 
     with WorkerPool(tmp_path) as pool:
         run_the_storm(pool, env, rng)

@@ -67,7 +67,9 @@ def test_sigkill_mid_request_then_restart_sends_everyone_once_except_one_uncerta
     add_subscriber(sqlite_app, "pending@example.net", status="pending")
     add_subscriber(sqlite_app, "suppressed@example.net")
     db.session.add(
-        Suppression(email_hash=email_hash("suppressed@example.net", sqlite_app.config["SECRET_KEY"]), reason="bounced")
+        Suppression(
+            email_hash=email_hash("suppressed@example.net", sqlite_app.config["EMAIL_HASH_KEY"]), reason="bounced"
+        )
     )
     db.session.commit()
     campaign = due_campaign(sqlite_app, seed_article_text)

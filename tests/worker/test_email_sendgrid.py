@@ -52,7 +52,7 @@ def test_only_confirmed_unsuppressed_subscribers_of_the_topics_receive_and_2500_
     add_subscriber(app, "other-topic@example.net", topics=("events",))
     add_subscriber(app, "suppressed@example.net")
     db.session.add(
-        Suppression(email_hash=email_hash("Suppressed@Example.net", app.config["SECRET_KEY"]), reason="bounced")
+        Suppression(email_hash=email_hash("Suppressed@Example.net", app.config["EMAIL_HASH_KEY"]), reason="bounced")
     )
     db.session.commit()
     campaign = due_campaign(app, seed_article_text)

@@ -53,7 +53,10 @@ def x_settings(fake: FakeX, **overrides) -> dict:
 def due_x_campaign(
     app, seed_article_text: str, body: str = FIVE_PART_BODY, *, send_email: bool = False, **overrides
 ) -> Campaign:
-    """A scheduled one-off campaign posting one snippet (heading "Aftercare", `body`) on X, due a second ago."""
+    """A scheduled one-off campaign posting one snippet (heading "Aftercare", `body`) on X, due ten minutes ago.
+
+    Ten minutes, not a second: a test's clock is often made before this setup runs, and on a loaded machine the setup
+    (password hashing, the import) can take seconds, which left the message not yet due by that clock."""
     author = make_user(f"author-{uuid.uuid4().hex[:8]}@example.org", "marketer")
     reviewer = make_user(f"reviewer-{uuid.uuid4().hex[:8]}@example.org", "reviewer")
     snippet = import_seed(seed_article_text).snippets[0]
@@ -65,7 +68,7 @@ def due_x_campaign(
     campaign = draft_campaign(app, author, [snippet.id], send_at, **values)
     approve_and_schedule(app, campaign, author, reviewer, now)
     for message in campaign.messages:
-        message.send_at = now - timedelta(seconds=1)
+        message.send_at = now - timedelta(minutes=10)
     db.session.commit()
     return campaign
 
