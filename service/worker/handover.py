@@ -12,6 +12,7 @@ does it stay uncertain, with the reason, for a person.
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import send_ledger as ledger
@@ -48,12 +49,27 @@ def cancel_and_requeue(session: Session, batch: SendBatch, ctx: WorkerContext) -
             f"It is closer than {_minutes(margin)} to its send time, when SendGrid no longer cancels a batch, "
             "so it could not be cancelled and sent again."
         )
+    limit = int(ctx.config.get("SENDGRID_MAX_CANCELLED_BATCHES", 10))
+    if _cancelled_and_pending(session, ctx.clock()) >= limit:
+        return (
+            f"SendGrid already holds {limit} cancelled batches whose send time has not come, as many as it allows "
+            "at once, so it could not be cancelled and sent again."
+        )
     try:
         ctx.email_channel.cancel_handover(batch.handover_id)
     except CancelRefused as refused:
         return f"It could not be cancelled at SendGrid: {refused}"
     ledger.requeue_cancelled(session, batch, CANCELLED_NOTE, ctx.clock())
     return None
+
+
+def _cancelled_and_pending(session: Session, now: datetime) -> int:
+    """Batches this service had SendGrid cancel whose send time is still ahead (SendGrid counts them until then)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(SendBatch)
+        .where(SendBatch.error == CANCELLED_NOTE, SendBatch.scheduled_for > now)
+    )
 
 
 def _minutes(span: timedelta) -> str:

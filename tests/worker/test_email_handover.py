@@ -199,3 +199,20 @@ def test_pausing_after_hand_over_withdraws_it_and_resuming_hands_it_over_again(
     assert [b.status for b in batches(message.id)] == ["sent", "sent"]
     received = Counter(fake_sendgrid.recipients(at=message.send_at.timestamp()))
     assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
+
+
+def test_no_cancel_is_tried_once_as_many_batches_are_cancelled_as_sendgrid_allows(
+    app, fake_sendgrid, seed_article_text
+):
+    add_subscribers(app, 6)
+    campaign, message = campaign_due_in(app, seed_article_text, 15)
+    app.config["SENDGRID_MAX_CANCELLED_BATCHES"] = 1
+    fake_sendgrid.hang_on_request(2, 0.8)  # batch 1: cancelled and sent again, the one cancel allowed
+    fake_sendgrid.hang_on_request(8, 0.8)  # batch 2's mail send: unanswered too
+
+    run_due_messages(db.session, worker(app))
+
+    first, second = batches(message.id)
+    assert first.status == "sent" and second.status == "uncertain"
+    assert "as many as it allows at once" in second.error
+    assert len(fake_sendgrid.scheduled_send_status) == 1
