@@ -1,6 +1,6 @@
 """Benchmark: one newsletter to N confirmed subscribers through the real `sendgrid` client to a fast fake SendGrid.
 
-    .venv/bin/python bench/fanout.py [--n N] [--db sqlite|postgresql] [--naive-sample S] [--no-10x]
+    .venv/bin/python bench/fanout.py [--n N] [--db sqlite|postgresql] [--naive-sample S] [--no-10x] [--schedule]
 
 For each database (both by default; PostgreSQL only if reachable) it fills a fresh database with N confirmed
 subscribers, then runs the worker's send (`run_due_messages`, exactly as `flask worker` does) in a subprocess, so the
@@ -18,6 +18,11 @@ Prints figures as it goes; the last line is one JSON object for the last databas
 each of its steps (audience query, ledger writes, requests, commits). Goals on a 2-core machine (issue 19, PostgreSQL):
 100,000 recipients in at most 5 s and 1,000,000 in at most 40 s, peak memory within 1.3× of itself at 10× the list
 size. The database is ANALYZEd after loading.
+
+--schedule also measures the hand-over path on a fresh database of N: the message is due 15 minutes ahead, inside the
+hand-over lead, so every request first gets its own batch_id (POST /v3/mail/batch, written to the ledger before the
+request leaves) and carries send_at. It prints its rate beside the direct path's (goal: within 10%), and the JSON gains
+"schedule_recipients_per_second" and "schedule_vs_direct".
 """
 
 import argparse
@@ -80,6 +85,9 @@ BODY = (
 
 
 # -- the worker side (runs in a subprocess) ---------------------------------------------------------------------------
+
+
+SCHEDULE_AHEAD = timedelta(minutes=15)  # inside the default 20-minute hand-over lead
 
 
 def app_for(database_url: str, fake_url: str):
@@ -238,9 +246,12 @@ def composed_issue(sections: int = 1, images: int = 0) -> EmailIssue:
     return issue
 
 
-def fill_database(database_url: str, n: int, *, sections: int = 1, images: int = 0) -> dict[str, int]:
+def fill_database(
+    database_url: str, n: int, *, sections: int = 1, images: int = 0, schedule: bool = False
+) -> dict[str, int]:
     """A fresh database's schema, N confirmed subscribers of one topic, and a campaign whose email message (an issue
-    of `sections` sections and `images` images, see composed_issue) is due now.
+    of `sections` sections and `images` images, see composed_issue) is due now
+    (`schedule`: due SCHEDULE_AHEAD from now, so it is handed over to SendGrid ahead of its send time).
 
     Returns the ids of the due message and of a second message (not due) the naive baseline records its sends on.
     """
@@ -274,7 +285,8 @@ def fill_database(database_url: str, n: int, *, sections: int = 1, images: int =
         db.session.add(campaign)
         db.session.flush()
         issue_id = campaign.issues[0].id
-        due = Message(campaign_id=campaign.id, issue_id=issue_id, channel="email", send_at=now)
+        send_at = now + SCHEDULE_AHEAD if schedule else now
+        due = Message(campaign_id=campaign.id, issue_id=issue_id, channel="email", send_at=send_at)
         later = Message(campaign_id=campaign.id, issue_id=issue_id, channel="email", send_at=now + timedelta(days=30))
         db.session.add_all([due, later])
         db.session.commit()
@@ -360,6 +372,19 @@ def send_to(database_url: str, fake, n: int) -> dict:
     return result
 
 
+def measure_schedule(db_name: str, database_url_for, fake, n: int, direct_rate: float) -> dict:
+    with database_url_for() as url:
+        fill_database(url, n, schedule=True)
+        handed_over = send_to(url, fake, n)
+    rate = n / handed_over["seconds"]
+    print(
+        f"[{db_name}] hand-over (send_at, a batch_id per request): {handed_over['seconds']:.2f}s, {rate:,.0f} "
+        f"recipients/s, {handed_over['requests']} mail requests = {rate / direct_rate:.2f}x the direct path",
+        flush=True,
+    )
+    return {"schedule_recipients_per_second": round(rate), "schedule_vs_direct": round(rate / direct_rate, 3)}
+
+
 def measure(
     db_name: str, database_url_for, fake, n: int, sample: int, tenfold: bool, *, sections: int = 1, images: int = 0
 ) -> dict:
@@ -441,6 +466,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), help="one database only (default: both)")
     parser.add_argument("--naive-sample", type=int, default=2000, help="recipients the naive baseline sends")
     parser.add_argument("--no-10x", action="store_true", help="skip the 10×N run (quicker; no memory comparison)")
+    parser.add_argument("--schedule", action="store_true", help="also measure the hand-over path (send_at, batch_id)")
     args = parser.parse_args()
 
     from tests.fakes.sendgrid_server import FakeSendGrid
@@ -459,7 +485,10 @@ def main() -> None:
                 if name == "postgresql"
                 else (lambda: SQLiteDatabase(Path(folder)))
             )
-            results.append(measure(name, factory, fake, args.n, min(args.naive_sample, args.n), not args.no_10x))
+            result = measure(name, factory, fake, args.n, min(args.naive_sample, args.n), not args.no_10x)
+            if args.schedule:
+                result.update(measure_schedule(name, factory, fake, args.n, result["recipients_per_second"]))
+            results.append(result)
     for result in results:
         print(json.dumps(result))
 

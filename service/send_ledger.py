@@ -8,7 +8,7 @@ deliveries: every change goes through `_move_batch`, `_move_deliveries` (many ro
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, insert, literal, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.models import Delivery, Message, SendBatch, Subscriber
@@ -20,10 +20,13 @@ from service.upserts import one_of
 B, D = BatchStatus, DeliveryStatus
 BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
     B.IN_FLIGHT: frozenset({B.SENT, B.FAILED, B.UNCERTAIN, B.RESEND}),
-    B.UNCERTAIN: frozenset({B.RESEND, B.SENT}),  # a person decides
+    # A person decides, or the worker resends one SendGrid confirmed it cancelled (service/worker/handover.py).
+    B.UNCERTAIN: frozenset({B.RESEND, B.SENT}),
     B.RESEND: frozenset({B.IN_FLIGHT}),
-    B.SENT: frozenset(),
+    # A batch handed over ahead of its send time and cancelled at SendGrid: for good, or to be handed over again.
+    B.SENT: frozenset({B.CANCELLED, B.RESEND}),
     B.FAILED: frozenset(),
+    B.CANCELLED: frozenset(),
 }
 _AFTER_SENDING = frozenset({D.DEFERRED, D.DELIVERED, D.BLOCKED, D.BOUNCED, D.DROPPED})
 DELIVERY_TRANSITIONS: dict[DeliveryStatus | None, frozenset[DeliveryStatus]] = {
@@ -34,8 +37,10 @@ DELIVERY_TRANSITIONS: dict[DeliveryStatus | None, frozenset[DeliveryStatus]] = {
     D.RESEND: frozenset({D.IN_FLIGHT, D.SENT, D.SKIPPED}),
     D.FAILED: frozenset({D.IN_FLIGHT, D.RESEND, D.SKIPPED}),
     D.SKIPPED: frozenset(),
+    D.CANCELLED: frozenset(),
     # SendGrid's events move a sent email's delivery forward only (service/email_events.py decides which).
-    D.SENT: _AFTER_SENDING,
+    # ... or a handed-over batch is cancelled at SendGrid before its send time (withdraw_batch).
+    D.SENT: _AFTER_SENDING | {D.CANCELLED, D.RESEND},
     D.DEFERRED: _AFTER_SENDING - {D.DEFERRED},
     D.DELIVERED: frozenset({D.BLOCKED, D.BOUNCED, D.DROPPED}),
     D.BLOCKED: frozenset({D.DELIVERED, D.BOUNCED, D.DROPPED}),
@@ -87,25 +92,87 @@ def move_delivery(delivery: Delivery, status: DeliveryStatus) -> None:
 
 
 ABANDONED_NOTE = "The worker stopped while this batch was being sent; it may have gone out."
+REFUSED_NOTE = "The worker stopped while waiting to try again after SendGrid refused this batch; sent again."
 SKIPPED_ON_RESEND_NOTE = "No longer in the audience when the batch was resent."
 # What a finished batch makes of its deliveries still in flight.
 _DELIVERY_STATUS_AFTER = {B.SENT: D.SENT, B.UNCERTAIN: D.UNCERTAIN, B.FAILED: D.FAILED}
+# What a batch withdrawn at SendGrid makes of its sent deliveries.
+_WITHDRAWN_DELIVERY = {B.CANCELLED: D.CANCELLED, B.RESEND: D.RESEND}
 
 
-def mark_abandoned_batches_uncertain(session: Session, message: Message) -> int:
-    """Batches of `message` left in flight by a dead worker, and their deliveries, become uncertain (their outcome
-    is unknown, so a person decides). Returns how many batches."""
-    batch_ids = list(
-        session.scalars(select(SendBatch.id).where(SendBatch.message_id == message.id, SendBatch.status == B.IN_FLIGHT))
-    )
+def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[SendBatch], list[SendBatch]]:
+    """Batches of `message` left in flight by a dead worker, with their deliveries: one known not to have gone out
+    (SendGrid had refused it and no request left since, or its hand-over request never left) is queued to be sent
+    again by the worker; any other may have gone out, so it becomes uncertain (the worker may still cancel it at
+    SendGrid, see service/worker/handover.py). Returns (queued again, uncertain)."""
+    # Known not sent: SendGrid refused its last try, or it was to be handed over and has no batch_id yet (the id is
+    # written before the request leaves).
+    not_sent = or_(SendBatch.refused, and_(SendBatch.scheduled_for.is_not(None), SendBatch.handover_id.is_(None)))
+    abandoned = session.execute(
+        select(SendBatch.id, SendBatch.number, not_sent)
+        .where(SendBatch.message_id == message.id, SendBatch.status == B.IN_FLIGHT)
+        .order_by(SendBatch.number)
+    ).all()
+    refused = [batch_id for batch_id, _, was_refused in abandoned if was_refused]
+    unknown = [batch_id for batch_id, _, was_refused in abandoned if not was_refused]
+    _set_abandoned(session, refused, B.RESEND, D.RESEND, REFUSED_NOTE)
+    _set_abandoned(session, unknown, B.UNCERTAIN, D.UNCERTAIN, ABANDONED_NOTE)
+    batches = {
+        batch.id: batch for batch in session.scalars(select(SendBatch).where(SendBatch.message_id == message.id))
+    }
+    return [batches[batch_id] for batch_id in refused], [batches[batch_id] for batch_id in unknown]
+
+
+def _set_abandoned(
+    session: Session, batch_ids: list[int], status: BatchStatus, delivery_status: DeliveryStatus, note: str
+) -> None:
     if not batch_ids:
-        return 0
-    _require(BATCH_TRANSITIONS, B.IN_FLIGHT, B.UNCERTAIN, "abandoned batches")
+        return
+    _require(BATCH_TRANSITIONS, B.IN_FLIGHT, status, "abandoned batches")
+    session.execute(update(SendBatch).where(SendBatch.id.in_(batch_ids)).values(status=status, error=note))
+    _move_deliveries(session, Delivery.batch_id.in_(batch_ids), D.IN_FLIGHT, delivery_status)
+
+
+def record_refusal(session: Session, batch: SendBatch) -> None:
+    """SendGrid answered this batch's request without taking it; the channel is about to wait and try again."""
+    batch.refused = True
+
+
+def record_handover(session: Session, batch: SendBatch, handover_id: str, send_at: datetime) -> None:
+    """The batch's next request goes to SendGrid ahead of `send_at` under this batch_id (committed before it leaves,
+    so a worker that finds the request unanswered knows what to cancel)."""
+    batch.handover_id, batch.scheduled_for = handover_id, send_at
+
+
+def requeue_cancelled(session: Session, batch: SendBatch, note: str, now: datetime) -> None:
+    """SendGrid confirmed it cancelled the batch's handed-over request: the worker sends the batch again (under a
+    new batch_id)."""
+    _move_batch(batch, B.RESEND)
+    batch.error, batch.handover_id, batch.refused = note, None, False
+    for before in (D.IN_FLIGHT, D.UNCERTAIN):
+        _move_deliveries(session, Delivery.batch_id == batch.id, before, D.RESEND, updated_at=now)
+
+
+def withdraw_batch(
+    session: Session, message: Message, batch: SendBatch, status: BatchStatus, note: str, now: datetime
+) -> None:
+    """A sent batch SendGrid still held was cancelled there (its campaign was paused or cancelled): it is no longer
+    sent. `status`: cancelled for good, or resend to be handed over again."""
+    _move_batch(batch, status)
+    batch.error, batch.handover_id = note, None
+    _move_deliveries(session, Delivery.batch_id == batch.id, D.SENT, _WITHDRAWN_DELIVERY[status], updated_at=now)
     session.execute(
-        update(SendBatch).where(SendBatch.id.in_(batch_ids)).values(status=B.UNCERTAIN, error=ABANDONED_NOTE)
+        update(Message)
+        .where(Message.id == message.id)
+        .values(sent_count=Message.sent_count - batch.recipient_count)
+        .execution_options(synchronize_session=False)
     )
-    _move_deliveries(session, Delivery.batch_id.in_(batch_ids), D.IN_FLIGHT, D.UNCERTAIN)
-    return len(batch_ids)
+    session.expire(message, ["sent_count"])
+
+
+def record_request_leaving(session: Session, batch: SendBatch) -> None:
+    """A request for this batch is about to leave: from now on SendGrid may hold it."""
+    batch.refused = False
 
 
 def start_batch(session: Session, message: Message, rows: list, now: datetime) -> SendBatch:
@@ -210,6 +277,7 @@ def start_resend(session: Session, message: Message, batch: SendBatch, now: date
     _move_deliveries(session, Delivery.batch_id == batch.id, D.RESEND, D.IN_FLIGHT, updated_at=now)
     _move_batch(batch, B.IN_FLIGHT)
     batch.recipient_count, batch.started_at, batch.finished_at = len(rows), now, None
+    batch.refused, batch.handover_id = False, None
     return rows
 
 

@@ -146,6 +146,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "SENDGRID_MAX_RETRIES": int(get("SENDGRID_MAX_RETRIES", "4")),
         "SENDGRID_BACKOFF_SECONDS": float(get("SENDGRID_BACKOFF_SECONDS", "1")),
         "SENDGRID_MAX_BACKOFF_SECONDS": float(get("SENDGRID_MAX_BACKOFF_SECONDS", "60")),
+        # Hand-over (SendGrid's scheduled sends): how long before its send time a message is given to SendGrid, and
+        # SendGrid's own numbers (the cancel margin, the horizon of send_at, batches cancelled at once). 0: off.
+        "SENDGRID_SCHEDULE_LEAD_MINUTES": float(get("SENDGRID_SCHEDULE_LEAD_MINUTES", "20")),
+        "SENDGRID_CANCEL_MARGIN_SECONDS": float(get("SENDGRID_CANCEL_MARGIN_SECONDS", "600")),
+        "SENDGRID_SCHEDULE_HORIZON_HOURS": float(get("SENDGRID_SCHEDULE_HORIZON_HOURS", "72")),
+        "SENDGRID_MAX_CANCELLED_BATCHES": int(get("SENDGRID_MAX_CANCELLED_BATCHES", "10")),
         # Signed event webhook: requests whose timestamp is further than this from now are refused (replays).
         "SENDGRID_WEBHOOK_MAX_AGE_SECONDS": int(get("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", "300")),
         "X_CONSUMER_KEY": get("X_CONSUMER_KEY"),
@@ -235,6 +241,9 @@ def validate(config: Mapping) -> None:
         raise SettingsError(f"CLINIC_TIMEZONE {config['CLINIC_TIMEZONE']!r} is not a known IANA time zone") from error
     if config["EMAIL_CHANNEL"] == "sendgrid":
         _require(config, "SENDGRID_API_KEY", "when EMAIL_CHANNEL=sendgrid")
+    lead_seconds = float(config.get("SENDGRID_SCHEDULE_LEAD_MINUTES") or 0) * 60
+    if lead_seconds >= float(config.get("SENDGRID_SCHEDULE_HORIZON_HOURS", 72)) * 3600:
+        raise SettingsError("SENDGRID_SCHEDULE_LEAD_MINUTES must be shorter than SENDGRID_SCHEDULE_HORIZON_HOURS")
     if config["SOCIAL_CHANNEL"] == "x":
         for name in ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
             _require(config, name, "when SOCIAL_CHANNEL=x")

@@ -29,13 +29,17 @@ RESENDABLE_MESSAGE_STATUSES = (M.SENDING, M.SENT, M.PAUSED, M.UNCERTAIN)
 ACCEPTED_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
 
 
+DELIVERED_BY_EVENTS_NOTE = "SendGrid's events show every recipient got it: recorded delivered."
+
+
 class BatchDecisionError(ValueError):
     """The decision cannot be carried out; the message says why, for a person."""
 
 
 @dataclass(frozen=True)
 class BatchToDecide:
-    """An uncertain batch (or one queued for resending), as the campaign page lists it."""
+    """An uncertain batch (or one queued for resending), as the campaign page lists it: what is known of it, what
+    each decision costs, and which one the evidence supports (`safe_choice`: "resend", "mark-delivered" or None)."""
 
     batch: SendBatch
     message: Message
@@ -46,6 +50,38 @@ class BatchToDecide:
     def queued(self) -> bool:
         return self.batch.status == "resend"
 
+    @property
+    def known(self) -> str:
+        if self.batch.refused:
+            return "SendGrid refused it: it did not go out."
+        if self.with_events:
+            return (
+                f"SendGrid's events show {self.with_events} of its {self.batch.recipient_count} recipients got it: "
+                "it went out."
+            )
+        return "Its request went to SendGrid and no answer came: it may or may not have gone out."
+
+    @property
+    def resend_cost(self) -> str:
+        if self.batch.refused:
+            return "Resend: nobody gets it twice."
+        return f"Resend: up to {self.batch.recipient_count} people may get it twice."
+
+    @property
+    def mark_delivered_cost(self) -> str:
+        if self.with_events:
+            missing = self.batch.recipient_count - self.with_events
+            return f"Mark delivered: up to {missing} people may never get it."
+        return f"Mark delivered: up to {self.batch.recipient_count} people may never get it."
+
+    @property
+    def safe_choice(self) -> str | None:
+        if self.batch.refused:
+            return "resend"
+        if self.with_events:
+            return "mark-delivered"
+        return None
+
 
 def batches_to_decide(session: Session, campaign: Campaign) -> list[BatchToDecide]:
     rows = session.execute(
@@ -55,6 +91,25 @@ def batches_to_decide(session: Session, campaign: Campaign) -> list[BatchToDecid
         .order_by(Message.send_at, SendBatch.number)
     ).all()
     return [BatchToDecide(batch, message, _recipients_with_events(session, batch)) for batch, message in rows]
+
+
+def resolve_delivered_batches(session: Session, now: datetime) -> int:
+    """Uncertain batches whose every recipient has a SendGrid event went out: they are recorded delivered, with no
+    one asked. Returns how many; commits nothing by itself."""
+    resolved = 0
+    for batch in session.scalars(select(SendBatch).where(SendBatch.status == "uncertain")).all():
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.batch_id == batch.id, Delivery.status == "uncertain")
+        )
+        if not waiting or _recipients_with_events(session, batch) < waiting:
+            continue
+        message = session.get(Message, batch.message_id)
+        send_ledger.mark_delivered(session, message, batch, DELIVERED_BY_EVENTS_NOTE, now)
+        audit.record(session, "batch:delivered-by-events", campaign=message.campaign, detail=_detail(message, batch))
+        resolved += 1
+    return resolved
 
 
 def campaigns_awaiting_a_person(session: Session) -> set[int]:
@@ -122,6 +177,11 @@ def request_resend(session: Session, campaign: Campaign, batch_id: int, actor: U
     send_ledger.queue_resend(session, batch, now)
     audit.record(session, "batch:resend", actor=actor, campaign=campaign, detail=_detail(message, batch))
     session.flush()
+    # Read again under the campaign's row lock, after the batch is queued: a worker about to record the message (or
+    # the campaign) sent takes the same lock, so either it committed first (then this sees "sent" and reopens it) or
+    # it waits for this commit (then it sees the queued batch, or the message sending again).
+    session.refresh(campaign, with_for_update=True)
+    session.refresh(message)
     _let_worker_continue(session, campaign, message, actor)
     return batch
 

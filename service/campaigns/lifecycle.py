@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import audit
@@ -88,6 +88,29 @@ def transition(
     audit.record(session, f"status:{before}->{status}", actor=actor, campaign=campaign, detail=detail)
 
 
+def transition_if(
+    session: Session,
+    campaign: Campaign,
+    expected: CampaignStatus,
+    status: CampaignStatus,
+    condition: ColumnElement[bool],
+) -> bool:
+    """`transition` as one compare-and-set UPDATE by the worker: only if the campaign is still `expected` and
+    `condition` holds at that moment (another session may change either meanwhile). True if it changed."""
+    if status not in TRANSITIONS[expected]:
+        raise LifecycleError(f"A campaign that is {expected} cannot become {status}.")
+    changed = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status == expected, condition)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount == 1:
+        audit.record(session, f"status:{expected}->{status}", campaign=campaign)
+    session.refresh(campaign, ["status"])
+    return changed.rowcount == 1
+
+
 def mark_edited(session: Session, campaign: Campaign, actor: User) -> None:
     """An edit sends an approved or scheduled campaign back to draft: what was reviewed is no longer what is sent."""
     _require_action(campaign, "edit")
@@ -106,6 +129,9 @@ def submit_for_review(
     problems = [problem for check in checks for problem in check(campaign)]
     if problems:
         raise LifecycleError("Fix these before submitting: " + "; ".join(problems))
+    if campaign.created_by_id is None and actor is not None:
+        # A draft nobody wrote (the blog feed's) is authored by whoever submits it: approval needs an author.
+        campaign.created_by_id = actor.id
     transition(session, campaign, S.IN_REVIEW, actor)
 
 
@@ -113,6 +139,9 @@ def approve(session: Session, campaign: Campaign, reviewer: User, *, allow_self_
     _require_action(campaign, "approve")
     if not reviewer.can_review():
         raise LifecycleError("Only a reviewer or an admin can approve a campaign.")
+    if campaign.created_by_id is None:
+        # Approval is by someone who wrote none of it; with no author on record nobody can be shown to be that.
+        raise LifecycleError("This campaign has no author on record, so its approval cannot be checked; it is refused.")
     if not allow_self_approval:
         if campaign.created_by_id == reviewer.id:
             raise LifecycleError("You wrote this campaign; another reviewer must approve it.")

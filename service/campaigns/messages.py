@@ -18,8 +18,9 @@ TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     # An email goes on once its uncertain batches are decided; a post is resent (planned) or skipped.
     M.UNCERTAIN: frozenset({M.SENDING, M.PLANNED, M.CANCELLED}),
     M.FAILED: frozenset({M.PLANNED}),
-    # A sent email is reopened for a batch a person asked to resend.
-    M.SENT: frozenset({M.SENDING}),
+    # A sent email is reopened for a batch a person asked to resend, or paused with its campaign when its batches
+    # handed over ahead of their send time are cancelled at SendGrid (service/campaigns/withdrawal.py).
+    M.SENT: frozenset({M.SENDING, M.PAUSED}),
     M.CANCELLED: frozenset(),
 }
 

@@ -89,7 +89,7 @@ def seed_command() -> None:
     seed_library(db.session)
     db.session.commit()
     paths = campaign_files(REPO_ROOT / "campaigns")
-    results = load_paths(paths)
+    results = load_paths(paths, users["marketer"])
     for path, result in zip(paths, results, strict=True):
         meta, _ = split_front_matter(path.read_text("utf-8"), path.name)
         if meta.get("demo"):

@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from service.extensions import db
-from service.heartbeat import is_fresh, known_workers, last_seen, worker_alive
+from service.heartbeat import Liveness, forget_dead, is_fresh, known_workers, last_seen, worker_alive
 from service.models import Message
 from service.worker.scheduler import run_worker
 
@@ -36,10 +36,14 @@ def _count(*conditions) -> int:
 
 @group.command("status")
 def status_command() -> None:
-    """One health line, then one line per worker seen in the last day. Exits 1 when no worker is alive."""
+    """One health line, then one line per worker not yet forgotten (alive: seen within two poll intervals; stale:
+    not since, but within its lease). Exits 1 when no worker is alive."""
     now = datetime.now(UTC)
+    liveness = Liveness.from_config(current_app.config)
+    forget_dead(db.session, now, liveness)
+    db.session.commit()
     seen = last_seen(db.session)
-    alive = worker_alive(db.session, now)
+    alive = worker_alive(db.session, now, liveness)
     due = _count(Message.status == "planned", Message.send_at <= now)
     missed = _count(Message.status == "missed")
     state = "alive" if alive else "NOT RUNNING (scheduled sends will not go out)"
@@ -50,7 +54,7 @@ def status_command() -> None:
     click.echo(line)
     for heartbeat in known_workers(db.session):
         click.echo(
-            f"  {heartbeat.worker_id}  {'alive' if is_fresh(heartbeat, now) else 'stale'}  "
+            f"  {heartbeat.worker_id}  {'alive' if is_fresh(heartbeat, now, liveness) else 'stale'}  "
             f"last seen {heartbeat.last_seen.isoformat(timespec='seconds')} ({_ago(now, heartbeat.last_seen)}), "
             f"started {heartbeat.started_at.isoformat(timespec='seconds')}"
         )

@@ -119,8 +119,17 @@ class SendBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     number: Mapped[int]
-    # in_flight -> sent | failed; in_flight left by a dead worker -> uncertain (a person decides).
+    # in_flight -> sent | failed; in_flight left by a dead worker -> uncertain (a person decides), or, when SendGrid
+    # had refused it (`refused`), resend: the next worker sends it again by itself.
     status: Mapped[str] = mapped_column(String(20), default=BatchStatus.IN_FLIGHT)
+    # SendGrid's last answer to this batch's request was a refusal (5xx, 429, unreachable) and no request has left
+    # since: SendGrid does not hold it. Committed before the worker waits to try again, so a worker killed in the
+    # wait leaves a batch the next one can resend without asking anyone.
+    refused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A batch handed over ahead of its send time: SendGrid's batch_id for its request (written before the request
+    # leaves, a new one for each request) and the send_at it was given. Cancellable at SendGrid until shortly before.
+    handover_id: Mapped[str | None] = mapped_column(String(100))
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipient_count: Mapped[int] = mapped_column(default=0)
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)

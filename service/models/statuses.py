@@ -39,6 +39,7 @@ class BatchStatus(StrEnum):
     FAILED = "failed"
     UNCERTAIN = "uncertain"  # its request may or may not have reached the provider: a person decides
     RESEND = "resend"  # a person asked: the worker sends it before the message's next new batch
+    CANCELLED = "cancelled"  # handed over ahead of its send time, then cancelled at SendGrid for good
 
 
 class DeliveryStatus(StrEnum):
@@ -51,6 +52,7 @@ class DeliveryStatus(StrEnum):
     UNCERTAIN = "uncertain"
     RESEND = "resend"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # its batch was cancelled at SendGrid before its send time
     # What SendGrid's events say after an email was sent (they only move it forward).
     DEFERRED = "deferred"
     DELIVERED = "delivered"

@@ -26,6 +26,8 @@ from service.campaigns.listing import (
 from service.campaigns.recipes import new_feed_drafts
 from service.campaigns.schedule import ScheduleError
 from service.campaigns.send_to_self import MAX_TEST_RECIPIENTS
+from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
+from service.channels.registry import email_channel_for_request
 from service.compliance.review import approve_as_seen, review_campaign, submission_check
 from service.composer.preview import preview_email as preview_for
 from service.composer.preview import sample_subscribers
@@ -287,7 +289,17 @@ def act(campaign_id: int, action: str):
         db.session.rollback()
         flash(str(error), "error")
     else:
+        withdrawn = _withdraw_from_sendgrid(campaign) if action in ("pause", "cancel") else ""
         db.session.commit()
-        flash(f"Campaign is now {campaign.status.replace('_', ' ')}.", "success")
+        flash(f"Campaign is now {campaign.status.replace('_', ' ')}. {withdrawn}".strip(), "success")
         notify_after(action, campaign, request.form.get("comment", ""))
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _withdraw_from_sendgrid(campaign: Campaign) -> str:
+    """Email SendGrid holds for a later send time is cancelled there too; returns what to tell the person."""
+    config = current_app.config
+    withdrawal = withdraw_handed_over(
+        db.session, campaign, email_channel_for_request(config), current_user, datetime.now(UTC), cancel_margin(config)
+    )
+    return withdrawal.summary()

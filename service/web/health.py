@@ -2,11 +2,11 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from service.extensions import db
-from service.heartbeat import last_seen, worker_alive
+from service.heartbeat import Liveness, last_seen, worker_alive
 
 blueprint = Blueprint("health", __name__)
 
@@ -19,6 +19,6 @@ def healthz():
     return jsonify(
         status="ok",
         database="ok",
-        worker="ok" if worker_alive(db.session, now) else "missing",
+        worker="ok" if worker_alive(db.session, now, Liveness.from_config(current_app.config)) else "missing",
         worker_last_seen=seen.isoformat() if seen else None,
     )

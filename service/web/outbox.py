@@ -38,7 +38,16 @@ def index():
     emails = []
     for path in sorted(_folder("email").glob("*.eml"), reverse=True)[:PAGE_SIZE]:
         message = _read_email(path)
-        emails.append({"name": path.stem, "subject": message["Subject"], "to": message["To"], "date": message["Date"]})
+        emails.append(
+            {
+                "name": path.stem,
+                "subject": message["Subject"],
+                "to": message["To"],
+                "date": message["Date"],
+                # Handed over ahead of its send time: when it is delivered (see service/channels/email/outbox.py).
+                "send_at": message["X-Tidings-Send-At"],
+            }
+        )
     posts = [
         json.loads(path.read_text("utf-8"))
         for path in sorted(_folder("posts").glob("*.json"), reverse=True)[:PAGE_SIZE]

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from service.campaigns.guardrails import Thresholds, dormant_list_warning
 from service.campaigns.home import home_for
 from service.extensions import db
-from service.heartbeat import worker_alive
+from service.heartbeat import Liveness, worker_alive
 from service.timezones import utc_to_local
 
 blueprint = Blueprint("pages", __name__)
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     def shared_context():
         if not current_user.is_authenticated:
             return {"worker_missing": False}
-        return {"worker_missing": not worker_alive(db.session, datetime.now(UTC))}
+        return {"worker_missing": not worker_alive(db.session, datetime.now(UTC), Liveness.from_config(app.config))}
 
     @app.template_filter("local")
     def local_time(instant: datetime | None, fmt: str = "%a %b %-d, %Y %-I:%M %p") -> str:

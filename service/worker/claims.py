@@ -59,15 +59,15 @@ def _claimable(now: datetime, missed_before: datetime) -> ColumnElement[bool]:
     )
 
 
-def _due(now: datetime, missed_before: datetime, exclude: Collection[int]):
+def _due(now: datetime, missed_before: datetime, exclude: Collection[int], handover_lead: timedelta):
+    # An email message is handed over to SendGrid ahead of its send time (see service/worker/handover.py).
+    due = Message.send_at <= now
+    if handover_lead:
+        due = or_(due, and_(Message.channel == "email", Message.send_at <= now + handover_lead))
     query = (
         select(Message.id)
         .join(Campaign, Campaign.id == Message.campaign_id)
-        .where(
-            Campaign.status.in_(RUNNING_CAMPAIGN_STATUSES),
-            Message.send_at <= now,
-            _claimable(now, missed_before),
-        )
+        .where(Campaign.status.in_(RUNNING_CAMPAIGN_STATUSES), due, _claimable(now, missed_before))
         .order_by(Message.send_at, Message.id)
     )
     return query.where(Message.id.not_in(exclude)) if exclude else query
@@ -93,10 +93,12 @@ def claim_next_message(
     missed_before: datetime,
     exclude: Collection[int] = (),
     lease: timedelta = LEASE,
+    handover_lead: timedelta = timedelta(0),
 ) -> int | None:
-    """Claim the oldest due message for this worker and commit the claim. None when nothing is left to claim."""
+    """Claim the oldest due message for this worker and commit the claim. None when nothing is left to claim.
+    `handover_lead`: how long before its send time an email message is due (it is handed over ahead)."""
     for _attempt in range(20):
-        message_id = _select_next_due(session, _due(now, missed_before, exclude))
+        message_id = _select_next_due(session, _due(now, missed_before, exclude, handover_lead))
         if message_id is None:
             session.rollback()
             return None

@@ -1,15 +1,16 @@
 """One tick of the worker: mark what was missed, claim each due message, send it, keep the campaign's status in step."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns import lifecycle
+from service.campaigns.batches import resolve_delivered_batches
 from service.campaigns.recovery import WAITING_MESSAGE_STATUSES
-from service.models import Campaign, Message
-from service.models.statuses import CampaignStatus, MessageStatus
+from service.models import Campaign, Message, SendBatch
+from service.models.statuses import BatchStatus, CampaignStatus, MessageStatus
 from service.outgoing.posts import thread_parts_for
 from service.subscribers.audience import audience_size
 from service.worker.claims import (
@@ -20,6 +21,7 @@ from service.worker.claims import (
 )
 from service.worker.context import WorkerContext
 from service.worker.email_send import send_email_message
+from service.worker.handover import schedule_lead
 from service.worker.post_send import send_post_message
 
 log = logging.getLogger(__name__)
@@ -46,13 +48,23 @@ def run_due_messages(session: Session, ctx: WorkerContext) -> int:
 
 
 def _dispatch(session: Session, ctx: WorkerContext) -> int:
+    finish_handed_over_campaigns(session, ctx.clock())
+    if resolve_delivered_batches(session, ctx.clock()):
+        log.info("uncertain batches whose every recipient has a SendGrid event were recorded delivered")
+    session.commit()
     for message_id in mark_missed_messages(session, missed_before(ctx, ctx.clock())):
         log.warning("message %s was missed (due longer ago than the grace); a person decides", message_id)
     handled: list[int] = []
     while not ctx.stopping.is_set():
         now = ctx.clock()
         message_id = claim_next_message(
-            session, ctx.worker_id, now, missed_before(ctx, now), exclude=handled, lease=ctx.lease
+            session,
+            ctx.worker_id,
+            now,
+            missed_before(ctx, now),
+            exclude=handled,
+            lease=ctx.lease,
+            handover_lead=schedule_lead(ctx.config, ctx.email_channel.hands_over),
         )
         if message_id is None:
             break
@@ -63,7 +75,7 @@ def _dispatch(session: Session, ctx: WorkerContext) -> int:
         log.info("sending message %s (%s, campaign %s)", message.id, message.channel, message.campaign_id)
         outcome = SENDERS[message.channel](session, message, ctx)
         log.info("message %s: %s", message.id, outcome)
-        update_campaign_status(session, message.campaign)
+        update_campaign_status(session, message.campaign, ctx.clock())
         session.commit()
     return len(handled)
 
@@ -86,9 +98,53 @@ def _mark_campaign_sending(session: Session, campaign: Campaign) -> None:
         session.commit()
 
 
-def update_campaign_status(session: Session, campaign: Campaign) -> None:
-    """A sending campaign goes back to scheduled while later messages wait, and to sent when none are left."""
-    session.refresh(campaign, ["status"])
+def _held_by_sendgrid(session: Session, campaign: Campaign, now: datetime) -> bool:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SendBatch)
+            .join(Message, Message.id == SendBatch.message_id)
+            .where(
+                Message.campaign_id == campaign.id, SendBatch.status == BatchStatus.SENT, SendBatch.scheduled_for > now
+            )
+        )
+        > 0
+    )
+
+
+def finish_handed_over_campaigns(session: Session, now: datetime) -> None:
+    """Campaigns left scheduled only because SendGrid held their email for its send time are sent once it came."""
+    for campaign in session.scalars(select(Campaign).where(Campaign.status == CampaignStatus.SCHEDULED)).all():
+        if _handed_over_any(session, campaign) and not _held_by_sendgrid(session, campaign, now):
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.campaign_id == campaign.id, Message.status.in_(WAITING_MESSAGE_STATUSES))
+            )
+            if not waiting:
+                lifecycle.transition(session, campaign, CampaignStatus.SENT, None, "SendGrid's send time came")
+    session.commit()
+
+
+def _handed_over_any(session: Session, campaign: Campaign) -> bool:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SendBatch)
+            .join(Message, Message.id == SendBatch.message_id)
+            .where(Message.campaign_id == campaign.id, SendBatch.scheduled_for.is_not(None))
+        )
+        > 0
+    )
+
+
+def update_campaign_status(session: Session, campaign: Campaign, now: datetime | None = None) -> None:
+    """A sending campaign goes back to scheduled while later messages wait, and to sent when none are left.
+
+    The campaign is read under a row lock and changed only if no message is sending at the moment of the change: a
+    person may reopen a message (a resend) meanwhile, and holds the same lock while doing so (see
+    service/campaigns/batches.py), so a reopened message never belongs to a campaign marked sent."""
+    session.refresh(campaign, ["status"], with_for_update=True)
     if campaign.status != CampaignStatus.SENDING:
         return
     counts = dict(
@@ -99,4 +155,10 @@ def update_campaign_status(session: Session, campaign: Campaign) -> None:
     if counts.get(MessageStatus.SENDING):
         return
     waiting = any(counts.get(status) for status in WAITING_MESSAGE_STATUSES)
-    lifecycle.transition(session, campaign, CampaignStatus.SCHEDULED if waiting else CampaignStatus.SENT, None)
+    # Email SendGrid holds for a later send time can still be paused or cancelled: not sent before that time.
+    held = _held_by_sendgrid(session, campaign, now or datetime.now(UTC))
+    new_status = CampaignStatus.SCHEDULED if waiting or held else CampaignStatus.SENT
+    sending = (
+        select(Message.id).where(Message.campaign_id == campaign.id, Message.status == MessageStatus.SENDING).exists()
+    )
+    lifecycle.transition_if(session, campaign, CampaignStatus.SENDING, new_status, ~sending)

@@ -1,8 +1,10 @@
 """Sending one email message to its audience, batch by batch, exactly once or flagged.
 
 Each batch is written as in flight (batch row + one delivery per recipient) and committed before the request; the
-result is committed after. A worker killed in between leaves the batch in flight; whoever takes the message over
-marks it uncertain for a person to decide, and never sends it again by itself.
+result is committed after. When SendGrid refuses a try (5xx, 429, unreachable), that is committed before the channel
+waits to try again (`SendBatch.refused`). A worker killed in between leaves the batch in flight; whoever takes the
+message over sends a refused batch again by itself, and marks any other uncertain for a person to decide (its
+request may have been taken), never sending it again on its own.
 
 The audience is walked in subscriber-id order from `Message.audience_cursor`, one batch at a time, so memory does
 not grow with the list and a paused, stopped or taken-over message continues where it stopped.
@@ -10,9 +12,9 @@ not grow with the list and a paused, stopped or taken-over message continues whe
 When a request fails:
 - permanently (SendGrid refused it: a 4xx other than 429): the batch and the message fail, with SendGrid's reason;
 - otherwise (no answer in time, which the channel never retries because SendGrid may have accepted the request; or
-  a 5xx, 429 or unreachable SendGrid that outlasted the channel's retries): the batch is marked uncertain and the
-  message stops (status "uncertain") until a person resends the batch or marks it delivered on the campaign page;
-  then the rest of the audience goes out (see service/campaigns/batches.py);
+  a 5xx, 429 or unreachable SendGrid that outlasted the channel's retries): the batch is marked uncertain, a warning
+  names it and why, and the rest of the audience goes on; only that batch waits until a person resends it or marks
+  it delivered on the campaign page (see service/campaigns/batches.py);
 - SendGrid has not taken the batch and this worker will not wait to try again (it is stopping, or the wait would
   outlast its lease): the batch is undone as if never tried and the message handed back, held until SendGrid's
   wait is over (see `_take_back`). So a stop never waits out a rate limit, and no other worker takes over a batch
@@ -31,7 +33,8 @@ from sqlalchemy.orm import Session, scoped_session
 from service import audit
 from service import send_ledger as ledger
 from service.campaigns.messages import move_message
-from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
+from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
+from service.channels.email.base import EmailSendError, HandOver, OutgoingEmail, RequestObserver, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.composer.placeholders import first_name_default
 from service.media.urls import media_base_url
@@ -42,6 +45,7 @@ from service.outgoing.email import outgoing_email_for, recipients_for, with_batc
 from service.subscribers.audience import audience_batch
 from service.worker.claims import email_sends_held, hand_back, release, renew_lease
 from service.worker.context import WorkerContext
+from service.worker.handover import cancel_and_requeue, handover_time
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,12 @@ def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str 
         halted = message.campaign.status == CampaignStatus.PAUSED
         move_message(message, MessageStatus.PAUSED if halted else MessageStatus.CANCELLED)
         release(message)
+        # Batches this worker handed over since the person's request cancelled the others at SendGrid.
+        withdrawal = withdraw_handed_over(
+            session, message.campaign, ctx.email_channel, None, ctx.clock(), cancel_margin(ctx.config), message
+        )
+        if withdrawal.summary():
+            log.info("message %s: %s", message.id, withdrawal.summary())
         session.commit()
         return message.status
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
@@ -84,7 +94,10 @@ def _send_batch(
     try:
         default = first_name_default(message.issue.subject or message.campaign.email_subject)
         recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message.id)
-        provider_id = ctx.email_channel.send_batch(with_batch_id(email, batch.id), recipients)
+        handover = _hand_over(session, batch, ctx)
+        provider_id = ctx.email_channel.send_batch(
+            with_batch_id(email, batch.id), recipients, _LedgerObserver(session, batch), handover
+        )
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
@@ -92,6 +105,33 @@ def _send_batch(
     ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock(), provider_message_id=provider_id)
     session.commit()
     return None
+
+
+def _hand_over(session: Session, batch: SendBatch, ctx: WorkerContext) -> HandOver | None:
+    """For a batch to be handed over: a batch_id of its own for this request, committed before the request leaves
+    (a batch in flight with a send time but no batch_id was therefore never sent)."""
+    if batch.scheduled_for is None:
+        return None
+    handover = HandOver(ctx.email_channel.new_handover_id(), batch.scheduled_for)
+    ledger.record_handover(session, batch, handover.batch_id, handover.send_at)
+    session.commit()
+    return handover
+
+
+class _LedgerObserver(RequestObserver):
+    """Commits what the channel learns between tries, before it waits: a worker killed in the wait then leaves a
+    batch known to be refused, which the next worker sends again without asking anyone."""
+
+    def __init__(self, session: Session, batch: SendBatch):
+        self.session, self.batch = session, batch
+
+    def refused(self, reason: str) -> None:
+        ledger.record_refusal(self.session, self.batch)
+        self.session.commit()
+
+    def retrying(self) -> None:
+        ledger.record_request_leaving(self.session, self.batch)
+        self.session.commit()
 
 
 def _take_back(
@@ -129,22 +169,34 @@ def _record_failure(
         audit.record(session, "message:failed", campaign=message.campaign, detail=f"message {message.id}: {error}")
         session.commit()
         return "failed"
-    ledger.finish_batch(session, message, batch, BatchStatus.UNCERTAIN, ctx.clock(), error=str(error))
-    move_message(message, MessageStatus.UNCERTAIN)
-    message.stopped_at_batch = batch.number
-    message.error = (
-        f"Stopped at batch {batch.number}: {error} Resend that batch or mark it delivered on the campaign page; "
-        "the rest of the audience goes out after that."
+    if not error.refused and batch.handover_id is not None:
+        why_not = cancel_and_requeue(session, batch, ctx)
+        if why_not is None:
+            session.commit()
+            log.info(
+                "message %s: batch %s went unanswered; cancelled at SendGrid, sent again", message.id, batch.number
+            )
+            return None
+        error = EmailSendError(f"{error} {why_not}", permanent=False)
+    ledger.finish_batch(
+        session, message, batch, BatchStatus.UNCERTAIN, ctx.clock(), error=str(error), refused=error.refused
     )
-    release(message)
     audit.record(
         session,
         "batches:uncertain",
         campaign=message.campaign,
-        detail=f"message {message.id}: batch {batch.number} stopped the send: {error}",
+        detail=f"message {message.id}: batch {batch.number} waits for a person: {error}",
     )
     session.commit()
-    return "uncertain"
+    # Only this batch waits for a person; the rest of the audience goes on.
+    log.warning(
+        "message %s: batch %s (%s recipients) waits for a person: %s",
+        message.id,
+        batch.number,
+        batch.recipient_count,
+        error,
+    )
+    return None
 
 
 def send_email_message(session: Session, message: Message, ctx: WorkerContext) -> str:
@@ -152,14 +204,24 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     problem = send_time_problem(ctx.config)
     if problem:
         return _refuse(session, message, problem)
-    abandoned = ledger.mark_abandoned_batches_uncertain(session, message)
+    requeued, unknown = ledger.settle_abandoned_batches(session, message)
+    abandoned = []
+    for batch in unknown:
+        why_not = cancel_and_requeue(session, batch, ctx) if batch.handover_id else ""
+        if why_not is None:
+            requeued.append(batch)
+        else:
+            batch.error = f"{batch.error} {why_not}".strip()
+            abandoned.append(batch)
+    if requeued:
+        detail = f"message {message.id}: batch(es) {_numbers(requeued)} known not to have gone out, sent again"
+        audit.record(session, "batches:requeued", campaign=message.campaign, detail=detail)
+        log.info("%s", detail)
     if abandoned:
-        audit.record(
-            session,
-            "batches:uncertain",
-            campaign=message.campaign,
-            detail=f"message {message.id}: {abandoned} batch(es)",
-        )
+        reasons = "; ".join(f"batch {batch.number}: {batch.error}" for batch in abandoned)
+        detail = f"message {message.id}: batch(es) {_numbers(abandoned)} wait for a person ({reasons})"
+        audit.record(session, "batches:uncertain", campaign=message.campaign, detail=detail)
+        log.warning("%s", detail)
     session.commit()
     with _loaded_objects_kept(session):
         return _send_remaining(session, message, ctx)
@@ -192,17 +254,44 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 )
             )
             if not rows:
-                move_message(message, MessageStatus.SENT)
-                message.finished_at, message.error = ctx.clock(), None
-                release(message)
-                session.commit()
-                return "sent"
+                if _finish_unless_a_resend_came(session, message, ctx):
+                    return "sent"
+                continue
             cursor_before = message.audience_cursor
             batch = ledger.start_batch(session, message, rows, ctx.clock())
+        batch.scheduled_for = handover_time(message, ctx)
         session.commit()
         outcome = _send_batch(session, message, batch, rows, email, ctx, cursor_before)
         if outcome:
             return outcome
+
+
+def _finish_unless_a_resend_came(session: Session, message: Message, ctx: WorkerContext) -> bool:
+    """Record the message sent; False (the message stays this worker's) if a person queued a resend meanwhile.
+
+    A person may press Resend between this worker's last look for queued batches and its commit. Both sides take
+    the campaign's row lock before deciding (see service/campaigns/batches.py), and this side writes the message
+    before it looks again (SQLite's one writer), so one of the two always sees the other: either the person's
+    request finds the message sent and reopens it, or this worker finds the queued batch and sends it.
+    """
+    session.commit()
+    session.refresh(message.campaign, ["status"], with_for_update=True)
+    move_message(message, MessageStatus.SENT)
+    message.finished_at, message.error = ctx.clock(), None
+    release(message)
+    session.flush()
+    if ledger.next_batch_to_resend(session, message) is None:
+        session.commit()
+        return True
+    move_message(message, MessageStatus.SENDING)
+    message.claimed_by, message.lease_until = ctx.worker_id, ctx.clock() + ctx.lease
+    session.commit()
+    log.info("message %s: a resend was queued as it finished; sending it", message.id)
+    return False
+
+
+def _numbers(batches: list[SendBatch]) -> str:
+    return ", ".join(str(batch.number) for batch in batches)
 
 
 def _refuse(session: Session, message: Message, problem: str) -> str:

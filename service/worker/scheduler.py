@@ -22,7 +22,7 @@ from flask import Flask
 
 from service.articles.feed import check_blog_feed
 from service.extensions import db
-from service.heartbeat import beat, farewell
+from service.heartbeat import Liveness, beat, farewell
 from service.subscribers import uploads
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.import_jobs import release_claims, run_next_import
@@ -33,7 +33,6 @@ from service.worker.dispatch import run_due_messages
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 BLOG_FEED_SECONDS = 30 * 60
@@ -64,9 +63,15 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     # of running instances" warning, and its job-added chatter, would fill the log; its errors still show.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    # A worker beats at every poll interval and counts as alive for two (see service/heartbeat.py).
+    liveness = Liveness.from_config(app.config)
     jobs = (
         ("dispatch-due-messages", lambda: run_due_messages(db.session, ctx), app.config["WORKER_POLL_SECONDS"]),
-        ("heartbeat", lambda: beat(db.session, ctx.worker_id, ctx.clock()), HEARTBEAT_SECONDS),
+        (
+            "heartbeat",
+            lambda: beat(db.session, ctx.worker_id, ctx.clock(), liveness),
+            app.config["WORKER_POLL_SECONDS"],
+        ),
         (
             "send-unsent-confirmations",
             lambda: send_unsent_confirmations(db.session, ctx.email_channel, app.config, ctx.clock()),
@@ -120,7 +125,7 @@ def run_worker(app: Flask) -> bool:
     """Run until SIGTERM or SIGINT. True if the batch in hand was finished and recorded within the stop timeout."""
     with app.app_context():
         ctx = WorkerContext.from_config(app.config)
-        beat(db.session, ctx.worker_id, ctx.clock())
+        beat(db.session, ctx.worker_id, ctx.clock(), Liveness.from_config(app.config))
         db.session.remove()
 
     def stop(signum, frame) -> None:

@@ -48,8 +48,8 @@ def author(app):
 # --- what is checked -------------------------------------------------------------------------------------
 
 
-def test_every_sample_campaign_passes_review(app, db, runner):
-    result = runner.invoke(args=["campaigns", "load", str(REPO_ROOT / "campaigns")])
+def test_every_sample_campaign_passes_review(app, db, runner, author):
+    result = runner.invoke(args=["campaigns", "load", str(REPO_ROOT / "campaigns"), "--as", author.email])
     assert result.exit_code == 0, result.output
     campaigns = db.session.scalars(select(Campaign)).all()
     assert len(campaigns) >= 3

@@ -75,6 +75,7 @@ class FakeHTTPServer:
         self._planned: deque[Reply] = deque()
         self._planned_by_number: dict[int, Reply] = {}
         self._hangs: deque[float] = deque()
+        self._hangs_by_number: dict[int, float] = {}
         self._request_count = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -153,6 +154,11 @@ class FakeHTTPServer:
         with self._lock:
             self._hangs.extend([seconds] * times)
 
+    def hang_on_request(self, k: int, seconds: float) -> None:
+        """Like hang_next, for the k-th request the server receives (1-based, counting every request)."""
+        with self._lock:
+            self._hangs_by_number[k] = seconds
+
     def _fault_reply(self, status: int, headers: dict[str, str] | None, body: object) -> Reply:
         if body is None:
             body = self.error_body(status, HTTPStatus(status).phrase)
@@ -188,6 +194,7 @@ class FakeHTTPServer:
             if planned is None and self._planned:
                 planned = self._planned.popleft()
             hang = self._hangs.popleft() if self._hangs else 0.0
+            hang = self._hangs_by_number.pop(number, hang)
         return number, planned, hang
 
     def _answer_safely(self, request: Request) -> Reply:

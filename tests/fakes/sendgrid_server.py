@@ -4,6 +4,14 @@ It checks what SendGrid checks (a Bearer key, the published request schema, the 
 SendGrid (202 + X-Message-Id, or 4xx with SendGrid's error JSON), and records what it accepted so tests can assert
 exactly-once delivery. Bodies it rejects for being malformed are also kept in `violations`, so a test can assert
 that our code never built an invalid request: `assert fake_sendgrid.violations == []`.
+
+Scheduled sends, as SendGrid documents them (Cancel Scheduled Sends): `POST /v3/mail/batch` makes a batch id; a mail
+send with `send_at` (at most 72 hours ahead) and `batch_id` is held until `send_at`; `POST /v3/user/scheduled_sends`
+(`{"batch_id", "status": "cancel" | "pause"}`, 201) cancels or pauses a batch, refused (400) later than 10 minutes
+before its `send_at`, for a batch already cancelled or paused, or when 10 batches are paused or cancelled at once;
+`GET /v3/user/scheduled_sends/{batch_id}` says a batch's status. A mail counts as received (`recipients()`) only once
+its `send_at` has come, unless its batch was cancelled or is paused. The numbers are constructor arguments, and the
+fake's clock can be given, so a test can shrink time as it shrinks the service's settings.
 """
 
 import copy
@@ -21,6 +29,8 @@ from referencing.jsonschema import DRAFT202012
 from tests.fakes.http_fake import FakeHTTPServer, Reply, Request
 
 MAIL_SEND_PATH = "/v3/mail/send"
+MAIL_BATCH_PATH = "/v3/mail/batch"
+SCHEDULED_SENDS_PATH = "/v3/user/scheduled_sends"
 MAX_PERSONALIZATIONS = 1000
 _SPEC_URI = "urn:tidings:sendgrid-mail-v3"
 _REQUEST_SCHEMA_POINTER = "#/components/requestBodies/PostMailSend/content/application~1json/schema"
@@ -35,6 +45,8 @@ class AcceptedMail:
     headers: dict[str, str]  # lower-case names
     message_id: str
     personalization_count: int
+    send_at: int | None = None  # Unix seconds; None: at once
+    batch_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,19 @@ class FakeSendGrid(FakeHTTPServer):
         api_key: str | None = None,
         validate: bool = True,
         record_bodies: bool = True,
+        cancel_margin_seconds: float = 600,
+        max_cancelled_batches: int = 10,
+        schedule_horizon_seconds: float = 72 * 3600,
+        clock=time.time,
     ) -> None:
         super().__init__()
+        self.cancel_margin_seconds = cancel_margin_seconds
+        self.max_cancelled_batches = max_cancelled_batches
+        self.schedule_horizon_seconds = schedule_horizon_seconds
+        self.clock = clock
+        self.batch_ids: set[str] = set()
+        # batch_id -> "cancel" | "pause", as set by POST /v3/user/scheduled_sends
+        self.scheduled_send_status: dict[str, str] = {}
         self._validator = mail_send_validator(Path(spec_path))
         self.api_key = api_key
         self.validate = validate
@@ -71,18 +94,28 @@ class FakeSendGrid(FakeHTTPServer):
         self.violations: list[Violation] = []
         self.accepted_personalizations = 0
 
-    def recipients(self) -> list[str]:
-        """Every `to` address of every accepted request, in order, repeats kept (for exactly-once asserts)."""
+    def recipients(self, at: float | None = None) -> list[str]:
+        """Every `to` address that has received a mail by `at` (Unix seconds, default now), in order, repeats kept
+        (for exactly-once asserts): a scheduled mail only from its send_at, and never if its batch was cancelled."""
+        return [address for mail in self.received(at) for address in _addresses(mail)]
+
+    def received(self, at: float | None = None) -> list[AcceptedMail]:
+        """Accepted mails delivered by `at`: due, and not in a cancelled or paused batch."""
+        at = self.clock() if at is None else at
         with self._lock:
-            accepted = list(self.requests)
+            accepted, held = list(self.requests), dict(self.scheduled_send_status)
         if any(mail.body is None for mail in accepted):
             raise RuntimeError("recipients() needs the fake to run with record_bodies=True")
         return [
-            recipient["email"]
+            mail
             for mail in accepted
-            for personalization in mail.body["personalizations"]
-            for recipient in personalization["to"]
+            if (mail.send_at is None or mail.send_at <= at) and held.get(mail.batch_id or "") is None
         ]
+
+    def cancelled_mails(self) -> list[AcceptedMail]:
+        """Accepted mails whose batch was cancelled: SendGrid discards them at their send_at."""
+        with self._lock:
+            return [mail for mail in self.requests if self.scheduled_send_status.get(mail.batch_id or "") == "cancel"]
 
     def rate_limit_next(self, reset_in_seconds: float, times: int = 1, *, limit: int = 600) -> None:
         """Answer the next `times` requests with 429 and SendGrid's X-RateLimit-* headers."""
@@ -99,21 +132,83 @@ class FakeSendGrid(FakeHTTPServer):
         return _errors([(None, message)])
 
     def answer(self, request: Request) -> Reply:
+        known = (MAIL_SEND_PATH, MAIL_BATCH_PATH, SCHEDULED_SENDS_PATH)
+        if not request.path.startswith(known):
+            return Reply(404, self.error_body(404, "not found"))
+        refusal = self._refuse_credentials(request)
+        if refusal:
+            return Reply(401, self.error_body(401, refusal))
+        if request.path == MAIL_BATCH_PATH and request.method == "POST":
+            return self._new_batch_id()
+        if request.path == SCHEDULED_SENDS_PATH and request.method == "POST":
+            return self._set_scheduled_send(request)
+        if request.path.startswith(SCHEDULED_SENDS_PATH + "/") and request.method == "GET":
+            return self._scheduled_send(request.path.removeprefix(SCHEDULED_SENDS_PATH + "/"))
         if request.path != MAIL_SEND_PATH:
             return Reply(404, self.error_body(404, "not found"))
         if request.method != "POST":
             return Reply(405, self.error_body(405, "method not allowed"))
-        refusal = self._refuse_credentials(request)
-        if refusal:
-            return Reply(401, self.error_body(401, refusal))
         try:
             body = json.loads(request.body)
         except ValueError:
             return self._reject(request, [(None, "The request body is not valid JSON.")])
-        problems = self._problems(body)
+        problems = self._problems(body) or self._schedule_problems(body)
         if problems:
             return self._reject(request, problems)
         return self._accept(request, body)
+
+    # -- scheduled sends --------------------------------------------------------------------------------------
+
+    def _new_batch_id(self) -> Reply:
+        batch_id = secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+        with self._lock:
+            self.batch_ids.add(batch_id)
+        return Reply(201, {"batch_id": batch_id})
+
+    def _schedule_problems(self, body: dict) -> list[tuple[str | None, str]]:
+        send_at, batch_id = body.get("send_at"), body.get("batch_id")
+        if batch_id is not None and batch_id not in self.batch_ids:
+            return [("batch_id", "invalid batch id")]
+        if send_at is not None and send_at > self.clock() + self.schedule_horizon_seconds:
+            return [("send_at", "The send_at parameter cannot be more than 72 hours in the future.")]
+        return []
+
+    def _set_scheduled_send(self, request: Request) -> Reply:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return Reply(400, _errors([(None, "The request body is not valid JSON.")]))
+        batch_id, status = body.get("batch_id"), body.get("status")
+        if status not in ("cancel", "pause"):
+            return Reply(400, _errors([("status", "status must be one of: pause, cancel")]))
+        with self._lock:
+            if batch_id not in self.batch_ids:
+                return Reply(400, _errors([("batch_id", "invalid batch id")]))
+            if batch_id in self.scheduled_send_status:
+                return Reply(400, _errors([("batch_id", "a status is already set for this batch id")]))
+            if self._held_count() >= self.max_cancelled_batches:
+                message = f"You can't pause or cancel more than {self.max_cancelled_batches} batches at one time."
+                return Reply(400, _errors([("batch_id", message)]))
+            scheduled = [mail.send_at for mail in self.requests if mail.batch_id == batch_id]
+            if any(at is None or at - self.clock() < self.cancel_margin_seconds for at in scheduled):
+                message = "You can't pause or cancel a batch later than 10 minutes before its send_at time."
+                return Reply(400, _errors([("batch_id", message)]))
+            self.scheduled_send_status[batch_id] = status
+        return Reply(201, {"batch_id": batch_id, "status": status})
+
+    def _held_count(self) -> int:
+        """Batches paused or cancelled that are still waiting for their send_at (SendGrid's limit counts these)."""
+        now = self.clock()
+        pending = {mail.batch_id for mail in self.requests if mail.send_at is not None and mail.send_at > now}
+        return sum(1 for batch_id in self.scheduled_send_status if batch_id in pending or not self._has_mail(batch_id))
+
+    def _has_mail(self, batch_id: str) -> bool:
+        return any(mail.batch_id == batch_id for mail in self.requests)
+
+    def _scheduled_send(self, batch_id: str) -> Reply:
+        with self._lock:
+            status = self.scheduled_send_status.get(batch_id)
+        return Reply(200, [{"batch_id": batch_id, "status": status}] if status else [])
 
     def _refuse_credentials(self, request: Request) -> str | None:
         scheme, _, key = (request.header("authorization") or "").partition(" ")
@@ -144,11 +239,19 @@ class FakeSendGrid(FakeHTTPServer):
             headers=request.headers,
             message_id=secrets.token_urlsafe(16),  # 22 characters, like SendGrid's ids
             personalization_count=count,
+            send_at=body.get("send_at"),
+            batch_id=body.get("batch_id"),
         )
         with self._lock:
             self.requests.append(mail)
             self.accepted_personalizations += count
         return Reply(202, None, {"X-Message-Id": mail.message_id})
+
+
+def _addresses(mail: AcceptedMail) -> list[str]:
+    return [
+        recipient["email"] for personalization in mail.body["personalizations"] for recipient in personalization["to"]
+    ]
 
 
 def _errors(problems: list[tuple[str | None, str]]) -> dict:

@@ -16,9 +16,9 @@ class StopAfterOneBatch(OutboxEmailChannel):
 
     ctx: WorkerContext
 
-    def send_batch(self, email, recipients):
+    def send_batch(self, email, recipients, observer=None, handover=None):
         self.ctx.stopping.set()
-        return super().send_batch(email, recipients)
+        return super().send_batch(email, recipients, observer, handover)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import os
 import random
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -192,3 +193,55 @@ def assert_thread_is_whole(fake_x) -> None:
         select(Delivery.part_index, Delivery.status).where(Delivery.channel == "x").order_by(Delivery.part_index)
     )
     assert parts == [(index, "sent") for index in range(THREAD_PARTS)]
+
+
+HANDOVER_AHEAD = timedelta(minutes=15)  # inside the 20-minute lead, and far more than the 10-minute cancel margin
+
+
+def inject_handover_faults(fake_sendgrid, rng: random.Random) -> None:
+    """429s, 500s, timeouts (taken after the client gave up) and a slow provider, on every kind of request."""
+    fake_sendgrid.hang_next(0.1, times=10_000)
+    picks = rng.sample(range(2, 90), 9)
+    for k in picks[:3]:
+        fake_sendgrid.fail_on_request(k, 500)
+    fake_sendgrid.fail_on_request(picks[3], 429, headers={"X-RateLimit-Reset": str(int(time.time()) + 1)})
+    for k in picks[4:]:
+        fake_sendgrid.hang_on_request(k, 1.6)  # past SENDGRID_TIMEOUT_SECONDS: the answer is lost
+
+
+def test_kills_and_faults_during_hand_over_leave_every_recipient_once_and_nobody_to_ask(
+    app, provider_settings, fake_sendgrid, seed_article_text, tmp_path
+):
+    seed = int(os.environ.get("CHAOS_SEED", random.randrange(1_000_000)))
+    print(f"chaos (hand-over) seed: {seed} (replay with CHAOS_SEED={seed})")
+    rng = random.Random(seed)
+    addresses = add_subscribers(app, RECIPIENTS)
+    campaign = due_x_campaign(app, seed_article_text, send_email=True)
+    campaign.send_post = False
+    for message in list(campaign.messages):
+        if message.channel != "email":
+            db.session.delete(message)
+    [message] = [m for m in campaign.messages if m.channel == "email"]
+    send_at = (datetime.now(UTC) + HANDOVER_AHEAD).replace(microsecond=0)
+    message.send_at = send_at
+    db.session.commit()
+    inject_handover_faults(fake_sendgrid, rng)
+    settings = {**provider_settings, "SENDGRID_TIMEOUT_SECONDS": 1}
+    env = worker_env(app.config, **settings, WORKER_POLL_SECONDS=0.3, WORKER_LEASE_SECONDS=3)
+
+    with WorkerPool(tmp_path) as pool:
+        run_the_storm(pool, env, rng)
+        last = pool.start(env)
+        wait_until(all_messages_settled, timeout=90, what="every message to settle", workers=pool)
+        stop_gently(last)
+
+    to_decide = read(select(SendBatch.number, SendBatch.error).where(SendBatch.status == "uncertain"))
+    print(f"chaos (hand-over) seed {seed}: {len(to_decide)} batches for a person to decide: {to_decide}")
+    assert to_decide == [], "every batch whose answer was lost was cancelled at SendGrid and sent again"
+    assert fake_sendgrid.recipients(at=send_at.timestamp() - 1) == [], "nobody before send_at"
+    received = Counter(fake_sendgrid.recipients(at=send_at.timestamp()))
+    assert sorted(received) == sorted(addresses), "everyone at send_at"
+    assert set(received.values()) == {1}, "exactly once"
+    assert {mail.send_at for mail in fake_sendgrid.requests} == {int(send_at.timestamp())}
+    assert fake_sendgrid.violations == []
+    assert_ledger_is_consistent()

@@ -1,6 +1,7 @@
 """The whole path on both databases: article -> campaign -> schedule -> worker tick -> outbox."""
 
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from sqlalchemy import select
 
@@ -28,12 +29,18 @@ def test_a_scheduled_campaign_lands_in_the_outbox_when_due(app, marketer, review
     campaign = draft_campaign(app, marketer, [snippet.id], send_at)
     approve_and_schedule(app, campaign, marketer, reviewer, now)
 
-    clock = {"now": send_at - timedelta(seconds=30)}
+    lead = timedelta(minutes=app.config["SENDGRID_SCHEDULE_LEAD_MINUTES"])
+    clock = {"now": send_at - lead - timedelta(seconds=30)}
     ctx = WorkerContext.from_config(app.config, clock=lambda: clock["now"])
-    assert run_due_messages(db.session, ctx) == 0, "nothing is due before its time"
+    assert run_due_messages(db.session, ctx) == 0, "nothing is due before its time, or its hand-over"
+
+    clock["now"] = send_at - timedelta(seconds=30)
+    assert run_due_messages(db.session, ctx) == 1, "the email is handed over ahead of its time; the post waits"
+    assert {message["X-Tidings-Send-At"] for message in outbox.emails} == {format_datetime(send_at)}
+    assert outbox.posts == []
 
     clock["now"] = send_at + timedelta(seconds=1)
-    assert run_due_messages(db.session, ctx) == 2  # the email and the post
+    assert run_due_messages(db.session, ctx) == 1  # the post
 
     emails = outbox.emails
     assert sorted(message.to for message in emails) == ["ana@example.org", "ben@example.org"]

@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,28 @@ class Recipient:
     substitutions: dict[str, str] = field(default_factory=dict)
 
 
-class EmailSendError(Exception):
-    """A batch could not be sent. `permanent` errors are not retried; the message is for the campaign page."""
+@dataclass(frozen=True)
+class HandOver:
+    """A batch given to the provider ahead of its send time: held until `send_at`, and cancellable until shortly
+    before it by `batch_id` (one per request, so one request can be cancelled and sent again)."""
 
-    def __init__(self, message: str, *, permanent: bool):
+    batch_id: str
+    send_at: datetime
+
+
+class CancelRefused(Exception):
+    """The provider did not confirm that a handed-over batch is cancelled; the message says why, for a person."""
+
+
+class EmailSendError(Exception):
+    """A batch could not be sent. `permanent` errors are not retried; the message is for the campaign page.
+    `refused`: the provider answered (or could not be reached) and surely did not take the batch; False when that is
+    not known (no answer came)."""
+
+    def __init__(self, message: str, *, permanent: bool, refused: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.refused = refused or permanent
 
 
 class SendAbandoned(EmailSendError):
@@ -40,17 +57,47 @@ class SendAbandoned(EmailSendError):
     as if it had never been tried. `retry_after`: the seconds the provider asked to wait, when that is why."""
 
     def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message, permanent=False)
+        super().__init__(message, permanent=False, refused=True)
         self.retry_after = retry_after
 
 
+class RequestObserver:
+    """Told by a channel what it learns between tries of one batch's request, so the caller can write it down
+    before the channel waits (a process killed in the wait must not lose it). The default does nothing."""
+
+    def refused(self, reason: str) -> None:
+        """The provider answered and did not take the batch; the channel is about to wait and try again."""
+
+    def retrying(self) -> None:
+        """The channel is about to send the request again: from now on the provider may take the batch."""
+
+
 class EmailChannel(ABC):
+    # Whether batches can be handed over ahead of their send time (new_handover_id, cancel_handover).
+    hands_over = False
+
     @abstractmethod
-    def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:
+    def send_batch(
+        self,
+        email: OutgoingEmail,
+        recipients: list[Recipient],
+        observer: RequestObserver | None = None,
+        handover: HandOver | None = None,
+    ) -> str | None:
         """Send one email to every recipient, each getting their own copy. Returns the provider's id, if any.
 
-        Raises EmailSendError when the batch was not accepted (after the channel's own retries).
+        Raises EmailSendError when the batch was not accepted (after the channel's own retries). `observer` hears of
+        each refusal before the channel waits to retry, and of each retry before it leaves. With `handover`, the
+        provider holds the batch until its send time.
         """
+
+    def new_handover_id(self) -> str:
+        """A new id for one handed-over request (raises EmailSendError when the provider gives none)."""
+        raise NotImplementedError
+
+    def cancel_handover(self, batch_id: str) -> None:
+        """Cancel a handed-over batch and wait for the provider to confirm it. Raises CancelRefused otherwise."""
+        raise NotImplementedError
 
 
 def apply_substitutions(text: str, substitutions: dict[str, str]) -> str:

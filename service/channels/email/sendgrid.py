@@ -12,6 +12,11 @@ What a failure means for the batch (the worker records it):
   accepted it, and a retry could deliver the batch twice, so it is NOT retried: EmailSendError(permanent=False) at
   once, and the worker flags the batch uncertain for a person.
 - Any other 4xx: EmailSendError(permanent=True) with SendGrid's error text (addresses in it are masked).
+
+Hand-over (SendGrid's scheduled sends): a batch handed over carries `batch_id` (made by `POST /v3/mail/batch`) and
+`send_at`; SendGrid holds it until then. `cancel_handover` asks SendGrid to cancel it (`POST /v3/user/scheduled_sends`,
+status cancel) and reads the status back (`GET /v3/user/scheduled_sends/{batch_id}`): only a status read back as
+"cancel" counts as cancelled.
 """
 
 import http.client
@@ -43,10 +48,13 @@ from sendgrid.helpers.mail import (
 from sendgrid.helpers.mail.exceptions import ApiKeyIncludedException
 
 from service.channels.email.base import (
+    CancelRefused,
     EmailChannel,
     EmailSendError,
+    HandOver,
     OutgoingEmail,
     Recipient,
+    RequestObserver,
     SendAbandoned,
     apply_substitutions,
 )
@@ -61,6 +69,8 @@ _ADDRESS = re.compile(r"[^\s<>\[\]()\"',;:]+@[^\s<>\[\]()\"',;:]+")
 
 
 class SendGridEmailChannel(EmailChannel):
+    hands_over = True
+
     def __init__(
         self,
         api_key: str,
@@ -110,8 +120,68 @@ class SendGridEmailChannel(EmailChannel):
             give_up_after=give_up_after,
         )
 
-    def send_batch(self, email: OutgoingEmail, recipients: list[Recipient]) -> str | None:
-        return self._post(self.request_body(email, recipients))
+    def send_batch(
+        self,
+        email: OutgoingEmail,
+        recipients: list[Recipient],
+        observer: RequestObserver | None = None,
+        handover: HandOver | None = None,
+    ) -> str | None:
+        body = self.request_body(email, recipients)
+        if handover is not None:
+            body["batch_id"] = handover.batch_id
+            body["send_at"] = int(handover.send_at.timestamp())
+        return self._post(body, observer or RequestObserver())
+
+    # -- hand-over ------------------------------------------------------------------------------------------------
+
+    def new_handover_id(self) -> str:
+        """Raises SendAbandoned when SendGrid gives none: nothing was sent, so the batch goes out at a later try."""
+        try:
+            response = self.client.client.mail.batch.post()
+            return json.loads(response.body)["batch_id"]
+        except HTTPError as error:
+            problem = f"{error.status_code} {_reason(error.status_code)}"
+        except (OSError, http.client.HTTPException, ValueError, KeyError) as error:
+            problem = _describe(error)
+        raise SendAbandoned(f"SendGrid gave no batch id ({problem}); nothing was sent.", self.retry.cap_seconds / 2)
+
+    def cancel_handover(self, batch_id: str) -> None:
+        refusal = None
+        for attempt in range(self._tries):
+            if attempt:
+                self.sleep(self.retry.backoff(attempt))
+            try:
+                self.client.client.user.scheduled_sends.post(request_body={"batch_id": batch_id, "status": "cancel"})
+                refusal = None
+                break
+            except HTTPError as error:
+                # A 400 is final (too late, too many, or already cancelled: read back below); 429 and 5xx are not.
+                refusal = f"SendGrid refused to cancel it ({error.status_code}): {error_text(error.body)}"
+                if error.status_code != 429 and error.status_code < 500:
+                    break
+            except (OSError, http.client.HTTPException) as error:
+                # No answer: it may have been cancelled; a second cancel is refused if so, and the read-back tells.
+                refusal = f"SendGrid did not answer the cancel ({_describe(error)})"
+        if self._confirmed_status(batch_id) != "cancel":
+            raise CancelRefused(refusal or "SendGrid did not confirm the cancel.")
+
+    def _confirmed_status(self, batch_id: str) -> str | None:
+        for attempt in range(self._tries):
+            if attempt:
+                self.sleep(self.retry.backoff(attempt))
+            status = self._scheduled_send_status(batch_id)
+            if status is not None:
+                return status
+        return None
+
+    def _scheduled_send_status(self, batch_id: str) -> str | None:
+        try:
+            response = self.client.client.user.scheduled_sends._(batch_id).get()
+            statuses = json.loads(response.body or b"[]")
+        except (HTTPError, OSError, http.client.HTTPException, ValueError):
+            return None
+        return next((item.get("status") for item in statuses if item.get("batch_id") == batch_id), None)
 
     # -- the request ----------------------------------------------------------------------------------------------
 
@@ -161,9 +231,11 @@ class SendGridEmailChannel(EmailChannel):
 
     # -- sending, with retries --------------------------------------------------------------------------------------
 
-    def _post(self, body: dict) -> str | None:
+    def _post(self, body: dict, observer: RequestObserver) -> str | None:
         retries, first_try = 0, self.clock()
         while True:
+            if retries:
+                observer.retrying()
             try:
                 response = self.client.send(body)
             except HTTPError as error:
@@ -174,6 +246,7 @@ class SendGridEmailChannel(EmailChannel):
                             f"SendGrid answered {status} {_reason(status)} to {retries + 1} tries; the batch was not "
                             "accepted. Resend it when SendGrid is available again.",
                             permanent=False,
+                            refused=True,
                         ) from None
                     retries += 1
                     wait = (
@@ -182,6 +255,7 @@ class SendGridEmailChannel(EmailChannel):
                         else self.retry.backoff(retries)
                     )
                     log.warning("SendGrid answered %s; try %s of %s in %.1fs", status, retries + 1, self._tries, wait)
+                    observer.refused(f"SendGrid answered {status} {_reason(status)}")
                     self._wait_to_retry(wait, first_try)
                     continue
                 raise EmailSendError(
@@ -196,12 +270,14 @@ class SendGridEmailChannel(EmailChannel):
                         f"Could not reach SendGrid ({_describe(error.reason)}) in {retries + 1} tries; the batch was "
                         "not sent. Resend it when SendGrid is reachable again.",
                         permanent=False,
+                        refused=True,
                     ) from None
                 retries += 1
                 wait = self.retry.backoff(retries)
                 log.warning(
                     "SendGrid unreachable (%s); try %s of %s in %.1fs", error.reason, retries + 1, self._tries, wait
                 )
+                observer.refused(f"Could not reach SendGrid ({_describe(error.reason)})")
                 self._wait_to_retry(wait, first_try)
                 continue
             except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:
