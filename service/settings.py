@@ -195,6 +195,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # A CSV file larger than this is checked and imported by the worker (a progress bar shows on its page).
         "SUBSCRIBER_IMPORT_INLINE_MAX_BYTES": int(get("SUBSCRIBER_IMPORT_INLINE_MAX_BYTES", str(2 * MB))),
         "ARTICLE_UPLOAD_MAX_BYTES": int(get("ARTICLE_UPLOAD_MAX_BYTES", str(4 * MB))),
+        # An image upload's whole request: above the media library's 10 MB per image, so a slightly larger file is
+        # read far enough to be refused with the library's own words.
+        "MEDIA_UPLOAD_MAX_BYTES": int(get("MEDIA_UPLOAD_MAX_BYTES", str(12 * MB))),
         # An article longer than this is refused with a message: previews and the claims check must stay quick.
         "ARTICLE_MAX_BYTES": int(get("ARTICLE_MAX_BYTES", str(1 * MB))),
         # How many proxies (load balancer, platform router) stand in front of the web process. Their

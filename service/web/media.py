@@ -14,6 +14,7 @@ from service.media.images import MAX_UPLOAD_BYTES
 from service.media.library import MediaUploadError, library_images, store_upload
 from service.media.urls import MEDIA_URL_PATH, media_base_url
 from service.web.auth import roles_required
+from service.web.body_limits import body_limit
 
 blueprint = Blueprint("media", __name__)
 
@@ -38,6 +39,7 @@ def index():
 
 
 @blueprint.post("/media-library")
+@body_limit("MEDIA_UPLOAD_MAX_BYTES")
 @roles_required(*UPLOADERS)
 def upload():
     request.max_content_length = MAX_REQUEST_BYTES
