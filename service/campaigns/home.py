@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.campaigns.batches import campaigns_awaiting_a_person
 from service.campaigns.guardrails import Thresholds
 from service.campaigns.report import EmailFigures, figures_by_message
-from service.heartbeat import last_seen, worker_alive
+from service.heartbeat import Liveness, last_seen, worker_alive
 from service.models import AuditEntry, Campaign, Message, Subscriber, User
 
 STALE_DRAFT_AGE = timedelta(days=14)
@@ -77,7 +77,7 @@ class Home:
         return len(self.sent_back) + len(self.to_review) + len(self.needs_decision) + len(self.stale_drafts)
 
 
-def home_for(session: Session, user: User, thresholds: Thresholds, now: datetime) -> Home:
+def home_for(session: Session, user: User, thresholds: Thresholds, now: datetime, liveness: Liveness) -> Home:
     recent = recent_sends(session)
     return Home(
         sent_back=sent_back_to(session, user),
@@ -87,7 +87,7 @@ def home_for(session: Session, user: User, thresholds: Thresholds, now: datetime
         upcoming=upcoming_messages(session, now),
         recent=recent,
         health=list_health(session, recent, thresholds, now),
-        worker_alive=worker_alive(session, now),
+        worker_alive=worker_alive(session, now, liveness),
         worker_last_seen=last_seen(session),
     )
 

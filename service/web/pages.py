@@ -20,7 +20,7 @@ def home():
     thresholds, now = Thresholds.from_config(current_app.config), datetime.now(UTC)
     return render_template(
         "home.html",
-        home=home_for(db.session, current_user, thresholds, now),
+        home=home_for(db.session, current_user, thresholds, now, Liveness.from_config(current_app.config)),
         dormant_warning=dormant_list_warning(db.session, thresholds, now),
     )
 
