@@ -40,6 +40,7 @@ NOT_STAFF_PAGES = {
     "auth.login",
     "auth.code",
     "account.two_factor",  # only reached while setting up two-factor login
+    "clicks.follow",  # a counted link's redirect, followed by readers from an email
 }
 # Pages merged from other branches while this sweep was written, with what the sweep found on them: each needs its
 # fix (or a fixture value) and then its line removed here. Listed, not silently passed.
@@ -140,7 +141,7 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(live_server, one_of_each, 
     page.fill("input[name=email]", one_of_each["admin"])
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/campaigns")
+    page.wait_for_url(f"{base}/")  # login lands on the home page
     paths, problems = staff_pages(live_server.app, one_of_each["values"], one_of_each["query"])
     assert len(paths) > 20, paths
     axe = AXE.read_text()
