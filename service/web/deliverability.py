@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
@@ -19,11 +18,12 @@ from service.campaigns.guardrails import (
 from service.extensions import db
 from service.models import SendHold
 from service.web.auth import roles_required
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("deliverability", __name__, url_prefix="/deliverability")
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(BoundaryForm):
     acknowledgement = TextAreaField(
         "What you checked, and why sending may go on (kept in the audit log)", validators=[DataRequired()]
     )

@@ -6,7 +6,6 @@ the result.
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
@@ -29,12 +28,13 @@ from service.compliance.library import (
 from service.extensions import db
 from service.models import Campaign, LibraryClaim, LibraryClaimVersion
 from service.web.auth import roles_required
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("library", __name__, url_prefix="/library")
 REVIEW_ROLES = ("admin", "reviewer")
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(BoundaryForm):
     title = StringField("Name (how reviewers will know it)", validators=[Length(max=200)])
     wording = TextAreaField("Approved wording (the sentence as it may go out)")
     variants = TextAreaField("Accepted variants (one per line)")

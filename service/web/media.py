@@ -4,7 +4,6 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import TextAreaField
@@ -15,6 +14,7 @@ from service.media.library import MediaUploadError, library_images, store_upload
 from service.media.urls import MEDIA_URL_PATH, media_base_url
 from service.web.auth import roles_required
 from service.web.body_limits import body_limit
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("media", __name__)
 
@@ -27,7 +27,7 @@ STORED_NAME = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|gif)$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BoundaryForm):
     image = FileField("Image (JPEG, PNG, WebP or GIF, at most 10 MB)")
     alt_text = TextAreaField("Alt text: what the image shows, for people who cannot see it")
 

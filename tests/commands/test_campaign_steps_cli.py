@@ -10,9 +10,10 @@ CAMPAIGN_FILE = (
 )
 
 
-def _load(runner, tmp_path) -> int:
+def _load(runner, tmp_path, author) -> int:
+    """Load the campaign file as written by `author` (campaign files have an author, who cannot approve them)."""
     (tmp_path / "spring.md").write_text(CAMPAIGN_FILE)
-    result = runner.invoke(args=["campaigns", "load", str(tmp_path / "spring.md")])
+    result = runner.invoke(args=["campaigns", "load", str(tmp_path / "spring.md"), "--as", author.email])
     assert result.exit_code == 0, result.output
     return int(result.output.split("\t")[0])
 
@@ -21,17 +22,17 @@ def _step(runner, *args):
     return runner.invoke(args=["campaigns", *[str(a) for a in args]])
 
 
-def test_campaigns_load_prints_the_id_of_each_campaign(runner, db, tmp_path):
-    campaign_id = _load(runner, tmp_path)
+def test_campaigns_load_prints_the_id_of_each_campaign(runner, db, tmp_path, marketer):
+    campaign_id = _load(runner, tmp_path, marketer)
     assert db.session.get(Campaign, campaign_id).name == "Spring news"
-    again = runner.invoke(args=["campaigns", "load", str(tmp_path / "spring.md")])
+    again = runner.invoke(args=["campaigns", "load", str(tmp_path / "spring.md"), "--as", marketer.email])
     assert again.output.startswith(f"{campaign_id}\t") and "already loaded" in again.output
 
 
 def test_a_campaign_goes_from_draft_to_cancelled_by_the_command_line_with_each_actor_in_the_audit_log(
     runner, db, tmp_path, marketer, reviewer
 ):
-    campaign_id = _load(runner, tmp_path)
+    campaign_id = _load(runner, tmp_path, marketer)
     steps = [
         ("submit", marketer, "in review"),
         ("approve", reviewer, "approved"),
@@ -59,7 +60,7 @@ def test_a_campaign_goes_from_draft_to_cancelled_by_the_command_line_with_each_a
 
 
 def test_the_command_line_refuses_what_the_web_refuses_and_changes_nothing(runner, db, tmp_path, marketer):
-    campaign_id = _load(runner, tmp_path)
+    campaign_id = _load(runner, tmp_path, marketer)
     assert _step(runner, "submit", campaign_id, "--as", marketer.email).exit_code == 0
     refused = _step(runner, "approve", campaign_id, "--as", marketer.email)
     assert refused.exit_code != 0
@@ -69,7 +70,7 @@ def test_the_command_line_refuses_what_the_web_refuses_and_changes_nothing(runne
 
 
 def test_an_unknown_account_or_campaign_is_named_plainly(runner, db, tmp_path, marketer):
-    campaign_id = _load(runner, tmp_path)
+    campaign_id = _load(runner, tmp_path, marketer)
     assert "No active account" in _step(runner, "submit", campaign_id, "--as", "nobody@example.org").output
     assert "no campaign 999" in _step(runner, "submit", 999, "--as", marketer.email).output
     assert "no such batch" in _step(runner, "resend", campaign_id, 5, "--as", marketer.email).output
