@@ -174,7 +174,7 @@ def test_cancelling_the_campaign_after_hand_over_cancels_it_at_sendgrid_and_nobo
     handed_over = {b.handover_id for b in batches(message.id)}
     assert len(handed_over) == 2
 
-    response = marketer_client.post(f"/campaigns/{campaign.id}/cancel", follow_redirects=True)
+    response = marketer_client.post(f"/campaigns/{campaign.id}/cancel", data={"confirm": "yes"}, follow_redirects=True)
 
     assert "cancelled there for 5" in response.get_data(as_text=True)
     assert fake_sendgrid.scheduled_send_status == dict.fromkeys(handed_over, "cancel")
