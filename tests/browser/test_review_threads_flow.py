@@ -44,6 +44,7 @@ def test_one_reason_for_every_occurrence_without_a_reload_then_a_comment_thread(
     for index in range(2):
         assert "The footer names the side effects." in rows.nth(index).locator("p.accepted").inner_text()
     assert page.locator("form.accept").count() == 0
+    assert "accepted in all 2 places" in first.locator(".flash[role=status]").inner_text()
     assert page.locator("[data-accepted-count]").inner_text() == "2"
     assert page.evaluate("window.stillTheSamePage === true"), "accepted in place, without a reload"
 

@@ -33,9 +33,14 @@
     var row = document.querySelector("tr[data-fingerprint='" + accepted.fingerprint + "']");
     var form = row && row.querySelector("form[data-accept-form]");
     if (!form) { return; }
-    var note = element("p", "accepted", "Accepted by " + accepted.by + ", " + accepted.at + ": \u201c" + accepted.reason + "\u201d");
-    note.setAttribute("role", "status");
-    form.replaceWith(note);
+    form.replaceWith(element("p", "accepted", "Accepted by " + accepted.by + ", " + accepted.at + ": \u201c" + accepted.reason + "\u201d"));
+  }
+
+  // What the server says (as its flash message would), beside the finding the reader is at.
+  function say(cell, message) {
+    var status = element("p", "flash success", message);
+    status.setAttribute("role", "status");
+    cell.appendChild(status);
   }
 
   function submit(event) {
@@ -48,7 +53,9 @@
       .then(function (response) { return response.json().then(function (data) { return { ok: response.ok, data: data }; }); })
       .then(function (answer) {
         if (!answer.ok) { button.disabled = false; showError(form, answer.data.error || "The warning could not be accepted."); return; }
+        var cell = form.parentNode;
         answer.data.accepted.forEach(showAccepted);
+        say(cell, answer.data.message);
         var count = document.querySelector("[data-accepted-count]");
         if (count) { count.textContent = answer.data.accepted_count; }
       })
