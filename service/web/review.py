@@ -114,6 +114,8 @@ def _render(
             seen.add(key)
             findings.append(item)
     by_issue = {index: list(pieces) for index, pieces in groupby(review.pieces, key=lambda piece: piece.issue_index)}
+    threads = threads_by_target(threads_of(db.session, campaign))
+    shown = {f"finding:{item.fingerprint}" for item in findings} | {f"section:{part.id}" for part in campaign.sections}
     settled = settled_fingerprints(db.session, campaign)
     # Where else each open warning is, for the "this reason for every occurrence" choice.
     occurrences = {
@@ -135,7 +137,9 @@ def _render(
             accept_error=accept_error or {},
             link_error=link_error or {},
             occurrences=occurrences,
-            threads=threads_by_target(threads_of(db.session, campaign)),
+            threads=threads,
+            # Threads on words since changed (their finding is gone): still read here, beside nothing.
+            earlier_threads=[thread for target, group in threads.items() if target not in shown for thread in group],
             comment_error=comment_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],

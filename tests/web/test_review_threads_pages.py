@@ -196,3 +196,12 @@ def test_a_reply_to_another_campaigns_comment_is_refused(app, db, campaign, mark
     )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(ReviewComment)) == 1
+
+
+def test_a_thread_on_words_since_changed_stays_readable_on_the_review_page(db, campaign, warnings, marketer_client):
+    marketer_client.post(f"/campaigns/{campaign.id}/review/comments", data={"finding": warnings[0], "body": "Hm."})
+    campaign.sections[0].body = CLEAN_SENTENCE  # the flagged words are gone
+    db.session.commit()
+    page = BeautifulSoup(marketer_client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True), "html.parser")
+    earlier = page.find("section", class_="earlier-comments")
+    assert _comments_in(earlier) == ["Hm."] and "Email 1 body: safety-minimised" in earlier.get_text()
