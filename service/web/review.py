@@ -205,7 +205,6 @@ def comment(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     form = CommentForm()
     fingerprint, section = form.finding.data or "", form.section.data or ""
-    target = f"finding:{fingerprint}" if fingerprint else f"section:{section}"
     review = review_with_library(db.session, campaign, current_app.config)
 
     def add():
@@ -215,7 +214,8 @@ def comment(campaign_id: int):
             raise CommentError("Choose the finding or section the comment is about.")
         return comment_on_section(db.session, campaign, int(section), form.body.data, current_user)
 
-    return _comment(campaign, form, add, target, target, review)
+    key = f"finding:{fingerprint}" if fingerprint else f"section:{section}"
+    return _comment(campaign, form, add, key, review)
 
 
 @blueprint.post("/<int:campaign_id>/review/comments/<int:comment_id>/replies")
@@ -223,18 +223,17 @@ def comment(campaign_id: int):
 def reply(campaign_id: int, comment_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     form = CommentForm()
-    return _comment(
-        campaign,
-        form,
-        lambda: reply_to(db.session, campaign, comment_id, form.body.data, current_user),
-        f"reply:{comment_id}",
-        None,
-    )
+
+    def add():
+        return reply_to(db.session, campaign, comment_id, form.body.data, current_user)
+
+    return _comment(campaign, form, add, f"reply:{comment_id}")
 
 
-def _comment(campaign: Campaign, form: CommentForm, add, key: str, target: str | None, review=None):
-    """Record a comment or reply and go back to where it is shown; refused, the page again with the error beside
-    the box that was typed in, and what was typed."""
+def _comment(campaign: Campaign, form: CommentForm, add, key: str, review: CampaignReview | None = None):
+    """Record a comment or reply (`add()`) and go back to where its thread is shown; refused, the page again with
+    the error beside the box `key` names ("finding:<fingerprint>", "section:<id>", "reply:<comment id>") and what
+    was typed in it."""
     try:
         if not form.validate():
             raise CommentError("; ".join(f"{field.label.text}: {error}" for field in form for error in field.errors))
@@ -245,7 +244,7 @@ def _comment(campaign: Campaign, form: CommentForm, add, key: str, target: str |
         return _render(campaign, review, status=422, comment_error=typed)
     db.session.commit()
     flash("Reply added." if added.parent_id else "Comment added; it is in the audit log.", "success")
-    return redirect(url_for("review.show", campaign_id=campaign.id, _anchor=anchor_for(target or added.target)))
+    return redirect(url_for("review.show", campaign_id=campaign.id, _anchor=anchor_for(added.target)))
 
 
 @blueprint.post("/<int:campaign_id>/review/link")
