@@ -70,3 +70,9 @@ def test_one_reason_for_every_occurrence_without_a_reload_then_a_comment_thread(
     ]
     page.goto(f"{base}/campaigns/{campaign_id}")
     assert "It links to the article, which does." in page.locator(".review-comments").inner_text()
+
+    # Findings with their threads and forms still fit a phone (the page sweep's campaign has no findings).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(review_url)
+    page.locator("tr.finding-row.warn summary:has-text('Reply')").first.click()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
