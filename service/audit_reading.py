@@ -16,6 +16,8 @@ ACTION_LABELS = {
     "campaign:drafted-from-feed": "Made a draft from a new blog post",
     "snippet:edited": "Edited a snippet's text",
     "finding:accepted": "Accepted a warning",
+    "comment:added": "Commented on a finding or section",
+    "comment:replied": "Replied to a review comment",
     "findings:acceptances-cleared": "Accepted warnings cleared (their text changed)",
     "approval:self": "Approved their own campaign (self-approval is allowed)",
     "batches:uncertain": "Batches marked uncertain",

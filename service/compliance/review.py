@@ -173,6 +173,22 @@ class CampaignReview:
     def warning(self, fingerprint: str) -> ReviewedFinding | None:
         return next((item for item in self.warnings if item.fingerprint == fingerprint), None)
 
+    def occurrences(self, fingerprint: str, settled: Iterable[str] = ()) -> list[ReviewedFinding]:
+        """Every warning that is the same warning as `fingerprint`'s: the same rule matching the same words (case
+        and spacing aside) anywhere in the campaign, emails and posts alike; one per fingerprint, that one first,
+        leaving out those `settled` names (accepted, or backed by a library link). Empty when it is no warning."""
+        item = self.warning(fingerprint)
+        if item is None:
+            return []
+        settled, seen, same = set(settled), set(), []
+        for other in (item, *self.warnings):
+            if other.fingerprint in seen or not _same_warning(other, item):
+                continue
+            seen.add(other.fingerprint)
+            if other.fingerprint not in settled and not other.backed():
+                same.append(other)
+        return same
+
     def unsettled_blocking(self, linked: Iterable[str] = ()) -> list[ReviewedFinding]:
         linked = set(linked)
         return [item for item in self.blocking if not item.backed(linked)]
@@ -343,10 +359,39 @@ def accepted_fingerprints(session: Session, campaign: Campaign) -> dict[str, Fin
     return {row.fingerprint: row for row in rows}
 
 
+def _same_warning(one: ReviewedFinding, other: ReviewedFinding) -> bool:
+    def words(item: ReviewedFinding) -> str:
+        return " ".join(item.finding.text.casefold().split())
+
+    return one.finding.rule == other.finding.rule and words(one) == words(other)
+
+
+def settled_fingerprints(session: Session, campaign: Campaign) -> set[str]:
+    """Findings needing no more decision: accepted with a reason, or backed by a live library link."""
+    return set(accepted_fingerprints(session, campaign)) | set(live_links(session, campaign))
+
+
 def accept_warning(
     session: Session, campaign: Campaign, review: CampaignReview, fingerprint: str, reason: str, actor: User
 ) -> FindingAcceptance:
     """Record that `actor` accepts a warn finding of the campaign's current text, and why (audit-logged)."""
+    reason, item = _acceptable(campaign, review, fingerprint, reason)
+    return _accept(session, campaign, item, reason, actor)
+
+
+def accept_every_occurrence(
+    session: Session, campaign: Campaign, review: CampaignReview, fingerprint: str, reason: str, actor: User
+) -> list[FindingAcceptance]:
+    """Accept, with one reason, the warning `fingerprint` and every other occurrence of it in the campaign not yet
+    settled (`CampaignReview.occurrences`: in each email and each post); one audit entry per finding accepted.
+    Refused as a whole (ReviewError, nothing accepted) for an empty reason or a warning no longer in the text."""
+    reason, item = _acceptable(campaign, review, fingerprint, reason)
+    occurrences = review.occurrences(fingerprint, settled_fingerprints(session, campaign) - {fingerprint})
+    note = f" (one reason for {len(occurrences)} occurrences)" if len(occurrences) > 1 else ""
+    return [_accept(session, campaign, other, reason, actor, note) for other in occurrences]
+
+
+def _acceptable(campaign: Campaign, review: CampaignReview, fingerprint: str, reason: str):
     if "submit" not in lifecycle.allowed_actions(campaign):
         raise ReviewError("Warnings are accepted while the campaign is a draft, before it is submitted.")
     reason = " ".join(reason.split())
@@ -355,6 +400,13 @@ def accept_warning(
     item = review.warning(fingerprint)
     if item is None:
         raise ReviewError("That warning is no longer in the campaign's text; review the page again.")
+    return reason, item
+
+
+def _accept(
+    session: Session, campaign: Campaign, item: ReviewedFinding, reason: str, actor: User, note: str = ""
+) -> FindingAcceptance:
+    fingerprint = item.fingerprint
     acceptance = session.scalar(
         select(FindingAcceptance).where(
             FindingAcceptance.campaign_id == campaign.id, FindingAcceptance.fingerprint == fingerprint
@@ -368,7 +420,7 @@ def accept_warning(
     acceptance.at = utcnow()
     session.add(acceptance)
     audit.record(
-        session, "finding:accepted", actor=actor, campaign=campaign, detail=f"{item.problem}; reason: {reason}"
+        session, "finding:accepted", actor=actor, campaign=campaign, detail=f"{item.problem}; reason: {reason}{note}"
     )
     return acceptance
 

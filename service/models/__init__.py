@@ -11,7 +11,7 @@ from service.models.imports import ImportJob
 from service.models.media import Media
 from service.models.message_links import MessageLink
 from service.models.posts import PostDraft
-from service.models.reviews import FindingAcceptance
+from service.models.reviews import FindingAcceptance, ReviewComment
 from service.models.send_holds import SendHold
 from service.models.subscribers import (
     AudienceCount,
@@ -49,6 +49,7 @@ __all__ = [
     "Section",
     "PostDraft",
     "RecoveryCode",
+    "ReviewComment",
     "SendBatch",
     "SendHold",
     "Snippet",

@@ -4,6 +4,7 @@ from flask import Flask
 
 from service.campaigns.lifecycle import allowed_actions
 from service.campaigns.send_back_notes import open_send_back
+from service.compliance.review_comments import threads_of
 from service.extensions import db
 from service.web import (
     account,
@@ -83,3 +84,5 @@ def register(app: Flask) -> None:
     # Templates ask the lifecycle which buttons a campaign gets, rather than listing statuses of their own.
     app.jinja_env.globals["allowed_actions"] = allowed_actions
     app.jinja_env.globals["open_send_back"] = lambda campaign: open_send_back(db.session, campaign)
+    app.jinja_env.globals["review_threads"] = lambda campaign: threads_of(db.session, campaign)
+    app.jinja_env.globals["comment_anchor"] = review.anchor_for

@@ -1,16 +1,20 @@
 """The review page: what a campaign sends with the claims check's findings marked inline, and the decisions on it.
 
-Marketers accept warnings with a reason, fix the text (in the composer) and submit; reviewers approve or send back.
-Every decision goes through service.campaigns.lifecycle and service.compliance.review, which audit-log it.
+Marketers accept warnings with a reason (one warning, or every occurrence of it at once), fix the text (in the
+composer) and submit; reviewers approve or send back; anyone comments on a finding or a section and answers in its
+thread. Every decision goes through service.campaigns.lifecycle and service.compliance.review (comments through
+service.compliance.review_comments), which audit-log it. Accepting answers JSON when asked for it (the page's
+review-accept.js); without script every form posts and comes back to the finding it was sent from.
 """
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import groupby
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
+from wtforms import HiddenField, TextAreaField
 
 from service import audit
 from service.campaigns import lifecycle
@@ -22,21 +26,45 @@ from service.compliance.library import all_claims, clinic_today, live_links, liv
 from service.compliance.review import (
     CampaignReview,
     ReviewError,
+    accept_every_occurrence,
     accept_warning,
     accepted_fingerprints,
     approve_as_seen,
     link_finding,
     review_with_library,
     set_references_option,
+    settled_fingerprints,
     submission_check,
+)
+from service.compliance.review_comments import (
+    CommentError,
+    comment_on_finding,
+    comment_on_section,
+    reply_to,
+    threads_by_target,
+    threads_of,
 )
 from service.composer.snapshot import changes_since_approval
 from service.extensions import db
 from service.models import Campaign, LibraryClaim
-from service.web.forms import FormTextError, form_text
+from service.web.forms import BoundaryForm, FormTextError, form_text
 from service.web.staff_notices import notify_after
 
 blueprint = Blueprint("review", __name__, url_prefix="/campaigns")
+
+
+class CommentForm(BoundaryForm):
+    """A comment on a finding (its fingerprint) or a section (its id), or a reply (the comment id is in the URL)."""
+
+    body = TextAreaField("Comment")
+    finding = HiddenField()
+    section = HiddenField()
+
+
+def anchor_for(target: str) -> str:
+    """The id of the page element a finding ("finding:<fingerprint>") or section ("section:<id>") is shown in."""
+    kind, _, key = target.partition(":")
+    return f"{kind}-{key[:16]}"
 
 
 def highlight(text: str, findings: Sequence[Finding]) -> Markup:
@@ -66,7 +94,13 @@ def highlight(text: str, findings: Sequence[Finding]) -> Markup:
 
 
 def _render(
-    campaign: Campaign, review: CampaignReview | None = None, *, status: int = 200, accept_error=None, link_error=None
+    campaign: Campaign,
+    review: CampaignReview | None = None,
+    *,
+    status: int = 200,
+    accept_error=None,
+    link_error=None,
+    comment_error=None,
 ):
     review = review or review_with_library(db.session, campaign, current_app.config)
     today = clinic_today()
@@ -80,6 +114,14 @@ def _render(
             seen.add(key)
             findings.append(item)
     by_issue = {index: list(pieces) for index, pieces in groupby(review.pieces, key=lambda piece: piece.issue_index)}
+    threads = threads_by_target(threads_of(db.session, campaign))
+    shown = {f"finding:{item.fingerprint}" for item in findings} | {f"section:{part.id}" for part in campaign.sections}
+    settled = settled_fingerprints(db.session, campaign)
+    # Where else each open warning is, for the "this reason for every occurrence" choice.
+    occurrences = {
+        item.fingerprint: [other.piece.label for other in review.occurrences(item.fingerprint, settled)]
+        for item in findings
+    }
     return (
         render_template(
             "review/show.html",
@@ -94,6 +136,11 @@ def _render(
             live_claims=live_claims,
             accept_error=accept_error or {},
             link_error=link_error or {},
+            occurrences=occurrences,
+            threads=threads,
+            # Threads on words since changed (their finding is gone): still read here, beside nothing.
+            earlier_threads=[thread for target, group in threads.items() if target not in shown for thread in group],
+            comment_error=comment_error or {},
             highlight=highlight,
             allow_self_approval=current_app.config["ALLOW_SELF_APPROVAL"],
             editors=editors_since_last_approval(db.session, campaign),
@@ -112,21 +159,92 @@ def show(campaign_id: int):
     return _render(db.get_or_404(Campaign, campaign_id))
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
 @blueprint.post("/<int:campaign_id>/review/accept")
 @login_required
 def accept(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     fingerprint = request.form.get("fingerprint", "")
+    every = request.form.get("every") == "on"
     review = review_with_library(db.session, campaign, current_app.config)
     try:
         reason = form_text("reason", "Reason")
-        accept_warning(db.session, campaign, review, fingerprint, reason, current_user)
+        if every:
+            accepted = accept_every_occurrence(db.session, campaign, review, fingerprint, reason, current_user)
+        else:
+            accepted = [accept_warning(db.session, campaign, review, fingerprint, reason, current_user)]
     except (ReviewError, FormTextError) as error:
         db.session.rollback()
-        return _render(campaign, review, status=422, accept_error={"fingerprint": fingerprint, "message": str(error)})
+        if _wants_json():
+            return jsonify(error=str(error), fingerprint=fingerprint), 422
+        typed = {"fingerprint": fingerprint, "message": str(error), "reason": request.form.get("reason", "")}
+        return _render(campaign, review, status=422, accept_error=typed | {"every": every})
     db.session.commit()
-    flash("Warning accepted; your reason is in the audit log.", "success")
-    return _back(campaign)
+    message = "Warning accepted; your reason is in the audit log."
+    if len(accepted) > 1:
+        message = f"Warning accepted in all {len(accepted)} places with one reason; it is in the audit log."
+    if _wants_json():
+        settled = accepted_fingerprints(db.session, campaign)
+        count = sum(1 for item in review.warnings if item.fingerprint in settled)  # as the page's summary counts
+        return jsonify(message=message, accepted=[_accepted_json(row) for row in accepted], accepted_count=count)
+    flash(message, "success")
+    return redirect(url_for("review.show", campaign_id=campaign.id, _anchor=anchor_for(f"finding:{fingerprint}")))
+
+
+def _accepted_json(row) -> dict:
+    local = current_app.jinja_env.filters["local"]  # the page's own way of showing a time
+    return {"fingerprint": row.fingerprint, "by": row.accepted_by_label, "at": local(row.at), "reason": row.reason}
+
+
+@blueprint.post("/<int:campaign_id>/review/comments")
+@login_required
+def comment(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = CommentForm()
+    fingerprint, section = form.finding.data or "", form.section.data or ""
+    review = review_with_library(db.session, campaign, current_app.config)
+
+    def add():
+        if fingerprint:
+            return comment_on_finding(db.session, campaign, review, fingerprint, form.body.data, current_user)
+        if not section.isdigit() or len(section) > 9:
+            raise CommentError("Choose the finding or section the comment is about.")
+        return comment_on_section(db.session, campaign, int(section), form.body.data, current_user)
+
+    key = f"finding:{fingerprint}" if fingerprint else f"section:{section}"
+    return _comment(campaign, form, add, key, review)
+
+
+@blueprint.post("/<int:campaign_id>/review/comments/<int:comment_id>/replies")
+@login_required
+def reply(campaign_id: int, comment_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = CommentForm()
+
+    def add():
+        return reply_to(db.session, campaign, comment_id, form.body.data, current_user)
+
+    return _comment(campaign, form, add, f"reply:{comment_id}")
+
+
+def _comment(campaign: Campaign, form: CommentForm, add, key: str, review: CampaignReview | None = None):
+    """Record a comment or reply (`add()`) and go back to where its thread is shown; refused, the page again with
+    the error beside the box `key` names ("finding:<fingerprint>", "section:<id>", "reply:<comment id>") and what
+    was typed in it."""
+    try:
+        if not form.validate():
+            raise CommentError("; ".join(f"{field.label.text}: {error}" for field in form for error in field.errors))
+        added = add()
+    except CommentError as error:
+        db.session.rollback()
+        typed = {"key": key, "message": str(error), "body": form.body.data or ""}
+        return _render(campaign, review, status=422, comment_error=typed)
+    db.session.commit()
+    flash("Reply added." if added.parent_id else "Comment added; it is in the audit log.", "success")
+    return redirect(url_for("review.show", campaign_id=campaign.id, _anchor=anchor_for(added.target)))
 
 
 @blueprint.post("/<int:campaign_id>/review/link")

@@ -14,6 +14,7 @@ import pytest
 from flask import url_for
 
 from service.articles.store import import_article
+from service.compliance.review_comments import comment_on_section, reply_to
 from service.extensions import db
 from service.models import User
 from service.timezones import local_to_utc, utc_to_local
@@ -85,6 +86,10 @@ def one_of_each(live_server):
             every_days=7,
         )
         approve_and_schedule(app, campaign, admin, reviewer, datetime.now(UTC))
+        # A comment thread, so the review and campaign pages are swept showing one.
+        comment = comment_on_section(db.session, campaign, campaign.sections[0].id, "Name the nurse?", reviewer)
+        reply_to(db.session, campaign, comment.id, "In the next step.", admin)
+        db.session.commit()
         subscriber = add_subscriber(app, "alma@example.org", first_name="Alma")
         send_at = campaign.messages[0].send_at.isoformat()
         values = {
