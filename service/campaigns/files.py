@@ -104,6 +104,7 @@ def campaign_input_from(meta: dict, snippet_ids: list[int], today: date, name: s
         raise CampaignFileError(f"{name}: schedule.weekday must be a day name, not {weekday!r}")
     weekday_index = WEEKDAY_NAMES.index(str(weekday).lower()) if weekday is not None else None
     kind = str(schedule.get("kind") or "once")
+    start = _start_date(schedule.get("start", "+1"), today, name, weekday_index if kind == "recurring" else None)
     return CampaignInput(
         name=str(meta.get("name") or ""),
         snippet_ids=snippet_ids,
@@ -115,7 +116,7 @@ def campaign_input_from(meta: dict, snippet_ids: list[int], today: date, name: s
         link_url=str(meta.get("link") or ""),
         post_template=str(meta.get("post_template") or DEFAULT_POST_TEMPLATE),
         schedule_kind=kind,
-        start_date=_start_date(schedule.get("start", "+1"), today, name, weekday_index if kind == "recurring" else None),
+        start_date=start,
         send_time=_send_time(schedule.get("time", "09:00"), name),
         every_days=schedule.get("every_days"),
         weekday=weekday_index,
