@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import lifecycle
 from service.campaigns.edits import record_content_edit
-from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
+from service.campaigns.schedule import PlannedSend, ScheduleError, plan_entered_schedule, schedule_of
 from service.composer.issues import copied_issues, issues_from_snippets
 from service.composer.placeholders import PlaceholderError, check_placeholders
 from service.models import Campaign, PostDraft, Snippet, User
@@ -82,14 +82,21 @@ def validate(data: CampaignInput, ctx: EditContext, campaign: Campaign | None = 
     if campaign is None and not data.snippet_ids:
         errors["snippet_ids"] = "Choose at least one snippet."
     try:
-        if campaign is not None:
-            steps = len(campaign.issues)
-        else:
-            steps = 1 if data.schedule_kind == "once" else len(data.snippet_ids)
-        plan_send_times(schedule_of(data), max(steps, 1), ctx.tz_name, ctx.now)
+        planned_sends(data, ctx, campaign)
     except ScheduleError as error:
         errors.setdefault(error.field, error.message)
     return errors
+
+
+def planned_sends(data: CampaignInput, ctx: EditContext, campaign: Campaign | None = None) -> list[PlannedSend]:
+    """The sends (UTC) `data`'s schedule plans, checked as saving it checks them; `campaign` is the one being
+    edited (its emails are the steps), None for a new one (one step per chosen snippet, one for a one-off).
+    Raises ScheduleError."""
+    if campaign is not None:
+        steps = len(campaign.issues)
+    else:
+        steps = 1 if data.schedule_kind == "once" else len(data.snippet_ids)
+    return plan_entered_schedule(schedule_of(data), max(steps, 1), ctx.tz_name, ctx.now)
 
 
 def _validate_content(data: CampaignInput, known_topics: list[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@
     schedule:                                      # in the clinic's time zone
       kind: drip                                   # once | drip | recurring
       start: +7                                    # a date (2027-01-05) or +N days from the day it is loaded
+                                                   # (recurring: +N is the first chosen weekday from then on)
       time: "09:00"
       every_days: 7                                # drip
       weekday: tuesday                             # recurring
@@ -65,14 +66,23 @@ def split_front_matter(text: str, name: str) -> tuple[dict, str]:
     return meta, body.lstrip("\n")
 
 
-def _start_date(value, today: date, name: str) -> date:
+def _days_ahead(value) -> int | None:
+    """N of a relative start ("+N"), None for a date."""
+    if isinstance(value, int) and not isinstance(value, bool):  # YAML reads "+7" as the number 7
+        return value
+    text = str(value).strip()
+    return int(text[1:]) if text.startswith("+") and text[1:].isdigit() else None
+
+
+def _start_date(value, today: date, name: str, weekday: int | None) -> date:
     if isinstance(value, date):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):  # YAML reads "+7" as the number 7
-        return today + timedelta(days=value)
+    days = _days_ahead(value)
+    if days is not None:
+        start = today + timedelta(days=days)
+        # A weekly campaign starts on its weekday: "+3" means the first such day from three days on.
+        return start if weekday is None else start + timedelta(days=(weekday - start.weekday()) % 7)
     text = str(value).strip()
-    if text.startswith("+") and text[1:].isdigit():
-        return today + timedelta(days=int(text[1:]))
     try:
         return date.fromisoformat(text)
     except ValueError as error:
@@ -92,6 +102,9 @@ def campaign_input_from(meta: dict, snippet_ids: list[int], today: date, name: s
     weekday = schedule.get("weekday")
     if weekday is not None and str(weekday).lower() not in WEEKDAY_NAMES:
         raise CampaignFileError(f"{name}: schedule.weekday must be a day name, not {weekday!r}")
+    weekday_index = WEEKDAY_NAMES.index(str(weekday).lower()) if weekday is not None else None
+    kind = str(schedule.get("kind") or "once")
+    start = _start_date(schedule.get("start", "+1"), today, name, weekday_index if kind == "recurring" else None)
     return CampaignInput(
         name=str(meta.get("name") or ""),
         snippet_ids=snippet_ids,
@@ -102,11 +115,11 @@ def campaign_input_from(meta: dict, snippet_ids: list[int], today: date, name: s
         hashtags=str(meta.get("hashtags") or ""),
         link_url=str(meta.get("link") or ""),
         post_template=str(meta.get("post_template") or DEFAULT_POST_TEMPLATE),
-        schedule_kind=str(schedule.get("kind") or "once"),
-        start_date=_start_date(schedule.get("start", "+1"), today, name),
+        schedule_kind=kind,
+        start_date=start,
         send_time=_send_time(schedule.get("time", "09:00"), name),
         every_days=schedule.get("every_days"),
-        weekday=WEEKDAY_NAMES.index(str(weekday).lower()) if weekday is not None else None,
+        weekday=weekday_index,
         occurrences=schedule.get("occurrences"),
     )
 

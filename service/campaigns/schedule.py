@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from service.timezones import local_to_utc
 
 MAX_OCCURRENCES = 104
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class ScheduleError(ValueError):
@@ -69,6 +70,22 @@ def _check(schedule: Schedule) -> None:
             raise ScheduleError("occurrences", f"A recurring campaign sends 1 to {MAX_OCCURRENCES} times.")
 
 
+def check_weekly_start(schedule: Schedule) -> None:
+    """Refuse a weekly schedule whose start date is not its weekday: said plainly, rather than silently moved to
+    the next such day (which is what planning a saved schedule does, so older campaigns still plan)."""
+    if schedule.kind != "recurring" or schedule.start_date is None or schedule.weekday is None:
+        return
+    if schedule.start_date.weekday() == schedule.weekday:
+        return
+    start = schedule.start_date
+    weekday = WEEKDAY_NAMES[schedule.weekday]
+    raise ScheduleError(
+        "start_date",
+        f"{start:%B} {start.day}, {start.year} is a {WEEKDAY_NAMES[start.weekday()]}, but this campaign sends on "
+        f"{weekday}s. Choose a {weekday} as the first send date, or change the weekday.",
+    )
+
+
 def local_send_dates(schedule: Schedule, snippet_count: int) -> list[tuple[int, date]]:
     """(snippet index, local date) pairs, in send order."""
     _check(schedule)
@@ -92,3 +109,11 @@ def plan_send_times(schedule: Schedule, snippet_count: int, tz_name: str, now: d
     if planned[0].send_at <= now:
         raise ScheduleError("start_date", "The first send time is in the past. Choose a time in the future.")
     return planned
+
+
+def plan_entered_schedule(schedule: Schedule, snippet_count: int, tz_name: str, now: datetime) -> list[PlannedSend]:
+    """plan_send_times for a schedule a person is entering (saving a campaign, or its live preview): the same
+    checks, plus a weekly start date on its weekday. Raises ScheduleError naming the field to fix."""
+    _check(schedule)
+    check_weekly_start(schedule)
+    return plan_send_times(schedule, snippet_count, tz_name, now)

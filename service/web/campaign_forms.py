@@ -31,7 +31,52 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(BoundaryForm):
+class ScheduleFields(BoundaryForm):
+    """A campaign's schedule as entered: the campaign form's, and the live preview's of its planned sends."""
+
+    schedule_kind = RadioField(
+        "Schedule",
+        choices=[
+            SelectChoice("once", "One-off"),
+            SelectChoice("drip", "Drip: one snippet every N days"),
+            SelectChoice("recurring", "Weekly"),
+        ],
+        default="once",
+    )
+    start_date = DateField("First send date", validators=[Optional()])
+    send_time = TimeField("Time of day", validators=[Optional()])
+    every_days = IntegerField("Every N days (drip)", validators=[Optional(), NumberRange(min=1, max=365)], default=7)
+    weekday = SelectField(
+        "Weekday (weekly)", choices=[SelectChoice(i, day) for i, day in enumerate(WEEKDAYS)], coerce=int, default=1
+    )
+    occurrences = IntegerField("How many weeks (weekly)", validators=[Optional(), NumberRange(min=1, max=104)])
+
+    def schedule_values(self) -> dict:
+        """The schedule as CampaignInput's keyword arguments; fields of the other kinds are left out."""
+        kind = self.schedule_kind.data
+        return {
+            "schedule_kind": kind,
+            "start_date": self.start_date.data,
+            "send_time": self.send_time.data,
+            "every_days": self.every_days.data if kind == "drip" else None,
+            "weekday": self.weekday.data if kind == "recurring" else None,
+            "occurrences": self.occurrences.data if kind == "recurring" else None,
+        }
+
+
+class SchedulePreviewForm(ScheduleFields):
+    """The query of the live "planned sends" list: the schedule fields, and the snippets a new campaign has ticked
+    (their number is its steps) or the campaign being edited. Read-only (GET), so no CSRF token; it is not
+    validated as a form: the domain's schedule check gives the messages, the same as saving gives."""
+
+    class Meta:
+        csrf = False
+
+    snippet_ids = SelectMultipleField(coerce=int)
+    campaign_id = IntegerField(validators=[Optional()])
+
+
+class CampaignForm(ScheduleFields):
     name = StringField("Campaign name", validators=[DataRequired(message="Give the campaign a name."), Length(max=200)])
     # A new campaign's first content; afterwards the composer edits the campaign's own sections.
     snippet_ids = MultiCheckboxField("Snippets to start with, in order", coerce=int)
@@ -50,27 +95,14 @@ class CampaignForm(BoundaryForm):
         default="letter",
     )
     post_template = SelectField("Post template for X", choices=post_template_choices, default=DEFAULT_POST_TEMPLATE)
-    schedule_kind = RadioField(
-        "Schedule",
-        choices=[
-            SelectChoice("once", "One-off"),
-            SelectChoice("drip", "Drip: one snippet every N days"),
-            SelectChoice("recurring", "Weekly"),
-        ],
-        default="once",
-    )
-    start_date = DateField("First send date", validators=[Optional()])
-    send_time = TimeField("Time of day", validators=[Optional()])
-    every_days = IntegerField("Every N days (drip)", validators=[Optional(), NumberRange(min=1, max=365)], default=7)
-    weekday = SelectField(
-        "Weekday (weekly)", choices=[SelectChoice(i, day) for i, day in enumerate(WEEKDAYS)], coerce=int, default=1
-    )
-    occurrences = IntegerField("How many weeks (weekly)", validators=[Optional(), NumberRange(min=1, max=104)])
     # Only the send-back form uses this, kept here to share one form class per page.
     comment = TextAreaField("Comment")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel_errors: list[str] = []
+
     def to_input(self) -> CampaignInput:
-        kind = self.schedule_kind.data
         return CampaignInput(
             name=self.name.data or "",
             snippet_ids=list(self.snippet_ids.data or []),
@@ -82,16 +114,15 @@ class CampaignForm(BoundaryForm):
             link_url=self.link_url.data or "",
             post_template=self.post_template.data or DEFAULT_POST_TEMPLATE,
             email_layout=self.email_layout.data or "letter",
-            schedule_kind=kind,
-            start_date=self.start_date.data,
-            send_time=self.send_time.data,
-            every_days=self.every_days.data if kind == "drip" else None,
-            weekday=self.weekday.data if kind == "recurring" else None,
-            occurrences=self.occurrences.data if kind == "recurring" else None,
+            **self.schedule_values(),
         )
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        """Each message beside its field; "channels" (no field of its own) beside the channels fieldset."""
         for name, message in errors.items():
+            if name == "channels":
+                self.channel_errors = [*self.channel_errors, message]
+                continue
             field = getattr(self, name, None) or self.name
             if message not in field.errors:
                 field.errors = [*field.errors, message]

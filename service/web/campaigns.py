@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -24,7 +24,7 @@ from service.campaigns.listing import (
     unarchive_campaign,
 )
 from service.campaigns.recipes import new_feed_drafts
-from service.campaigns.schedule import ScheduleError
+from service.campaigns.schedule import PlannedSend, ScheduleError
 from service.campaigns.send_to_self import MAX_TEST_RECIPIENTS
 from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
 from service.channels.registry import email_channel_for_request
@@ -37,8 +37,8 @@ from service.models.statuses import CampaignStatus
 from service.outgoing.post_preview import XAccount, campaign_thread_preview
 from service.rendering.post_length import MAX_POST_LENGTH
 from service.subscribers.audience import audience_size
-from service.timezones import DST_RULE
-from service.web.campaign_forms import CampaignForm
+from service.timezones import DST_RULE, utc_to_local
+from service.web.campaign_forms import CampaignForm, SchedulePreviewForm
 from service.web.forms import FormTextError, form_text
 from service.web.security_headers import embedded_email_headers
 from service.web.staff_notices import notify_after
@@ -70,6 +70,44 @@ def _form(campaign: Campaign | None = None) -> CampaignForm:
     return form
 
 
+def _planned(data: editing.CampaignInput, campaign: Campaign | None) -> dict:
+    """The planned sends of a schedule being entered, in the clinic's time, as the form and its live list show
+    them: {"sends": [{"at", "text", "step"}], "error", "field"}."""
+    try:
+        sends = editing.planned_sends(data, _edit_context(), campaign)
+    except ScheduleError as error:
+        return {"sends": [], "error": error.message, "field": error.field}
+    return {"sends": _planned_view(sends, data.schedule_kind), "error": None, "field": None}
+
+
+def _planned_view(sends: list[PlannedSend], kind: str) -> list[dict]:
+    tz_name, shown, seen = current_app.config["CLINIC_TIMEZONE"], [], set()
+    for send in sends:
+        if send.send_at in seen:
+            continue  # a one-off sends every step at once: one time to show
+        seen.add(send.send_at)
+        local = utc_to_local(send.send_at, tz_name)
+        shown.append(
+            {
+                "at": local.strftime("%Y-%m-%dT%H:%M"),
+                "text": local.strftime("%a %b %-d, %Y, %-I:%M %p"),
+                "step": None if kind == "once" else send.snippet_index + 1,
+            }
+        )
+    return shown
+
+
+@blueprint.get("/planned-sends.json")
+@login_required
+def planned_sends():
+    """The planned sends of the schedule in the query (the campaign form's schedule fields, plus the ticked
+    `snippet_ids` of a new campaign or the `campaign_id` being edited), checked as saving checks them."""
+    form = SchedulePreviewForm(formdata=request.args)
+    campaign = db.get_or_404(Campaign, form.campaign_id.data) if form.campaign_id.data else None
+    data = editing.CampaignInput(name="", snippet_ids=list(form.snippet_ids.data or []), **form.schedule_values())
+    return jsonify(timezone=current_app.config["CLINIC_TIMEZONE"], **_planned(data, campaign))
+
+
 def _render_form(form: CampaignForm, campaign: Campaign | None):
     size = audience_size(db.session, form.topics.data or [])
     return render_template(
@@ -77,6 +115,7 @@ def _render_form(form: CampaignForm, campaign: Campaign | None):
         form=form,
         campaign=campaign,
         audience_size=size,
+        planned=_planned(form.to_input(), campaign),
         dst_rule=DST_RULE,
         timezone=current_app.config["CLINIC_TIMEZONE"],
     )

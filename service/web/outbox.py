@@ -3,19 +3,23 @@
 It shows every recipient's address and link (confirmation links included), so only admins see it, and it is not
 mounted at all in production (see service.web.register)."""
 
-import json
+from datetime import datetime
 from email import policy
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
 
+from service.channels.social.outbox import OutboxSocialChannel
 from service.web.auth import roles_required
 from service.web.security_headers import embedded_email_headers
 
 blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
 
 PAGE_SIZE = 100
+# Headers holding a time: shown in the clinic's time as well.
+TIME_HEADERS = ("Date", "X-Tidings-Send-At")
 
 
 def _folder(kind: str) -> Path:
@@ -25,6 +29,14 @@ def _folder(kind: str) -> Path:
 def _read_email(path: Path):
     with path.open("rb") as handle:
         return BytesParser(policy=policy.default).parse(handle)
+
+
+def _instant(header) -> datetime | None:
+    """An email date header as an aware datetime; None when absent or unreadable."""
+    try:
+        return parsedate_to_datetime(str(header)) if header else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _part(message, subtype: str) -> str:
@@ -43,16 +55,15 @@ def index():
                 "name": path.stem,
                 "subject": message["Subject"],
                 "to": message["To"],
-                "date": message["Date"],
+                "date": _instant(message["Date"]),
                 # Handed over ahead of its send time: when it is delivered (see service/channels/email/outbox.py).
-                "send_at": message["X-Tidings-Send-At"],
+                "send_at": _instant(message["X-Tidings-Send-At"]),
             }
         )
-    posts = [
-        json.loads(path.read_text("utf-8"))
-        for path in sorted(_folder("posts").glob("*.json"), reverse=True)[:PAGE_SIZE]
-    ]
-    return render_template("outbox/index.html", emails=emails, posts=posts)
+    threads = OutboxSocialChannel(current_app.config["OUTBOX_DIR"]).threads(limit=PAGE_SIZE)
+    return render_template(
+        "outbox/index.html", emails=emails, threads=threads, timezone=current_app.config["CLINIC_TIMEZONE"]
+    )
 
 
 def _email_path(name: str) -> Path:
@@ -67,8 +78,14 @@ def _email_path(name: str) -> Path:
 @roles_required("admin")
 def show_email(name: str):
     message = _read_email(_email_path(name))
-    headers = [(key, value) for key, value in message.items()]
-    return render_template("outbox/email.html", name=name, headers=headers, text=_part(message, "plain"))
+    headers = [(key, value, _instant(value) if key in TIME_HEADERS else None) for key, value in message.items()]
+    return render_template(
+        "outbox/email.html",
+        name=name,
+        headers=headers,
+        text=_part(message, "plain"),
+        timezone=current_app.config["CLINIC_TIMEZONE"],
+    )
 
 
 @blueprint.get("/email/<name>/body.html")

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from service.campaigns.schedule import Schedule, ScheduleError, plan_send_times
+from service.campaigns.schedule import Schedule, ScheduleError, plan_entered_schedule, plan_send_times
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -43,3 +43,36 @@ def test_an_impossible_schedule_names_the_field_to_fix(schedule, field):
     with pytest.raises(ScheduleError) as error:
         plan_send_times(schedule, 1, "America/Phoenix", NOW)
     assert error.value.field == field
+
+
+def test_an_entered_weekly_schedule_plans_from_a_start_on_its_weekday():
+    schedule = Schedule("recurring", date(2026, 12, 8), time(10, 0), weekday=1, occurrences=2)  # a Tuesday
+
+    planned = plan_entered_schedule(schedule, 1, "America/Phoenix", NOW)
+
+    assert [p.send_at for p in planned] == [
+        datetime(2026, 12, 8, 17, 0, tzinfo=UTC),
+        datetime(2026, 12, 15, 17, 0, tzinfo=UTC),
+    ]
+
+
+def test_an_entered_weekly_start_date_off_its_weekday_is_said_plainly():
+    schedule = Schedule("recurring", date(2026, 12, 2), time(10, 0), weekday=1, occurrences=2)  # a Wednesday
+
+    with pytest.raises(ScheduleError) as error:
+        plan_entered_schedule(schedule, 1, "America/Phoenix", NOW)
+
+    assert error.value.field == "start_date"
+    assert error.value.message == (
+        "December 2, 2026 is a Wednesday, but this campaign sends on Tuesdays. "
+        "Choose a Tuesday as the first send date, or change the weekday."
+    )
+
+
+def test_an_entered_schedule_names_a_missing_field_before_the_weekday():
+    schedule = Schedule("recurring", date(2026, 12, 2), time(10, 0), weekday=1, occurrences=None)
+
+    with pytest.raises(ScheduleError) as error:
+        plan_entered_schedule(schedule, 1, "America/Phoenix", NOW)
+
+    assert error.value.field == "occurrences"

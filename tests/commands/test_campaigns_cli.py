@@ -1,5 +1,7 @@
 """`flask campaigns load PATH --as EMAIL` and the sample campaigns in campaigns/."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,6 +9,7 @@ from service.campaigns import lifecycle
 from service.campaigns.lifecycle import LifecycleError
 from service.models import Campaign
 from service.settings import REPO_ROOT
+from service.timezones import utc_to_local
 from tests.factories import make_user
 
 AUTHOR = "writer@example.org"
@@ -83,3 +86,28 @@ def test_a_campaign_without_an_author_cannot_be_approved(runner, db):
     with pytest.raises(LifecycleError, match="no author on record"):
         lifecycle.approve(db.session, campaign, reviewer, allow_self_approval=True)
     assert campaign.status == "in_review"
+
+
+WEEKLY_FILE = "---\nname: Weekly\nsubject: Hello\nschedule: {kind: recurring, start: %s, time: '09:00', weekday: tuesday, occurrences: 2}\n---\n# T\n## H\nBody.\n"  # noqa: E501
+
+
+def test_a_weekly_file_starting_in_n_days_starts_on_its_weekday_from_then(app, runner, db, tmp_path):
+    (tmp_path / "weekly.md").write_text(WEEKLY_FILE % "+3")
+
+    result = runner.invoke(args=["campaigns", "load", str(tmp_path), "--as", AUTHOR])
+
+    assert result.exit_code == 0, result.output
+    campaign = db.session.scalar(select(Campaign))
+    assert campaign.start_date.weekday() == 1
+    clinic_today = utc_to_local(datetime.now(UTC), app.config["CLINIC_TIMEZONE"]).date()
+    assert 3 <= (campaign.start_date - clinic_today).days <= 9
+
+
+def test_a_weekly_file_dated_off_its_weekday_is_refused_plainly(runner, db, tmp_path):
+    (tmp_path / "weekly.md").write_text(WEEKLY_FILE % "2031-05-07")  # a Wednesday
+
+    result = runner.invoke(args=["campaigns", "load", str(tmp_path), "--as", AUTHOR])
+
+    assert result.exit_code != 0
+    assert "May 7, 2031 is a Wednesday, but this campaign sends on Tuesdays" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0

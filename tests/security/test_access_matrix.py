@@ -41,6 +41,7 @@ MATRIX: dict[str, tuple | dict] = {
     "campaigns.edit": STAFF,
     "campaigns.index": STAFF,
     "campaigns.new": STAFF,
+    "campaigns.planned_sends": STAFF,
     "campaigns.preview": STAFF,
     "campaigns.preview_email": STAFF,
     "campaigns.show": STAFF,
