@@ -46,6 +46,9 @@ NOT_STAFF_PAGES = {
     "account.two_factor",  # only reached while setting up two-factor login
     "clicks.follow",  # a counted link's redirect, followed by readers from an email
 }
+# Pages merged from other branches before their sweep fix, each with what the sweep found on it: listed, never
+# silently passed. Each line goes once its page is fixed (or given a fixture value). Empty: every page is swept.
+NOT_YET_SWEPT: dict[str, str] = {}
 ARTICLE = """# After your session
 
 ## Resting afterwards
@@ -140,7 +143,7 @@ def staff_pages(app, values: dict, values_for: dict, query: dict) -> tuple[list[
     over `values` for it."""
     paths, problems = [], []
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
-        if "GET" not in rule.methods or rule.endpoint in NOT_STAFF_PAGES:
+        if "GET" not in rule.methods or rule.endpoint in NOT_STAFF_PAGES or rule.endpoint in NOT_YET_SWEPT:
             continue
         known = {**values, **values_for.get(rule.endpoint, {})}
         unknown = sorted(set(rule.arguments) - set(known))
