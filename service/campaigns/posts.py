@@ -41,7 +41,7 @@ def save_post_draft(
 ) -> PostDraft | None:
     """Save the thread as typed (blank parts are dropped). Returns the saved edit, or None when it is the template's
     draft again. Raises PostDraftError, or LifecycleError when the campaign can no longer be edited."""
-    kept = [PartInput(" ".join(part.text.split()), list(part.media_ids)) for part in parts if part.text.strip()]
+    kept = kept_parts(parts)
     _check(session, campaign, section, kept)
     lifecycle.mark_edited(session, campaign, editor)
     draft = post_draft_for(session, campaign, section)
@@ -56,6 +56,11 @@ def save_post_draft(
     draft.updated_by_id = editor.id
     session.flush()
     return draft
+
+
+def kept_parts(parts: list[PartInput]) -> list[PartInput]:
+    """The parts as saving keeps them: blank ones dropped, each text's runs of spaces and line breaks one space."""
+    return [PartInput(" ".join(part.text.split()), list(part.media_ids)) for part in parts if part.text.strip()]
 
 
 def _check(session: Session, campaign: Campaign, section: Section, parts: list[PartInput]) -> None:

@@ -5,6 +5,7 @@ The campaign's post template writes the first draft (`drafted_parts`); a markete
 here, so the preview, the claims check and X get the same text and images.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def post_draft_for(session: Session, campaign: Campaign, section: Section) -> Po
     )
 
 
+def posts_from_parts(parts: Iterable[tuple[str, Sequence[int]]], media: Mapping[int, Media]) -> list[ComposedPost]:
+    """The posts of an edit, from its (text, media ids) parts in order; an id not in `media` (an image no longer in
+    the library) is left out. A saved edit goes out through this, and the editor's preview of an unsaved one."""
+    return [ComposedPost(text, tuple(media[i] for i in media_ids if i in media)) for text, media_ids in parts]
+
+
 def composed_posts(campaign: Campaign, section: Section, clinic: ClinicInfo) -> list[ComposedPost]:
     """The posts this section goes out as in this campaign, in order: the saved edit, or the template's draft."""
     session = object_session(campaign)
@@ -71,10 +78,7 @@ def composed_posts(campaign: Campaign, section: Section, clinic: ClinicInfo) -> 
         return [ComposedPost(text) for text in drafted_parts(campaign, section, clinic)]
     media_ids = {media_id for part in draft.parts for media_id in part.get("media_ids", [])}
     media = {m.id: m for m in session.scalars(select(Media).where(Media.id.in_(media_ids)))} if media_ids else {}
-    return [
-        ComposedPost(part["text"], tuple(media[i] for i in part.get("media_ids", []) if i in media))
-        for part in draft.parts
-    ]
+    return posts_from_parts(((part["text"], part.get("media_ids", [])) for part in draft.parts), media)
 
 
 def thread_parts_for(campaign: Campaign, section: Section, clinic: ClinicInfo) -> list[str]:

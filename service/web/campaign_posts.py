@@ -5,15 +5,22 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from service.campaigns.lifecycle import LifecycleError
-from service.campaigns.posts import MAX_PARTS, PartInput, PostDraftError, reset_post_draft, save_post_draft
+from service.campaigns.posts import (
+    MAX_PARTS,
+    PartInput,
+    PostDraftError,
+    kept_parts,
+    reset_post_draft,
+    save_post_draft,
+)
 from service.channels.social.base import MAX_IMAGES_PER_POST
 from service.extensions import db
 from service.media.library import library_images
 from service.media.urls import media_base_url
 from service.models import Campaign, Section
 from service.models.users import EDITOR_ROLES
-from service.outgoing.post_preview import XAccount, preview_posts
-from service.outgoing.posts import ComposedPost, composed_posts, post_draft_for
+from service.outgoing.post_preview import PreviewPost, XAccount, preview_posts
+from service.outgoing.posts import composed_posts, post_draft_for, posts_from_parts
 from service.rendering.clinic import ClinicInfo
 from service.rendering.post_length import MAX_POST_LENGTH
 from service.web.auth import roles_required
@@ -52,6 +59,27 @@ def edit(campaign_id: int, position: int):
     return _render(campaign, section, position, form, parts, errors)
 
 
+@blueprint.post("/<int:campaign_id>/posts/<int:position>/preview")
+@roles_required(*EDITOR_ROLES)
+def live_preview(campaign_id: int, position: int):
+    """The editor's form as it is now (the same fields as a save, nothing saved) -> the "As it will look on X"
+    thread, as an HTML fragment the page's script puts in place while the marketer types."""
+    campaign, section = _target(campaign_id, position)
+    by_id = {image.id: image for image in library_images(db.session)}
+    return render_template(
+        "campaigns/_post_editor_preview.html",
+        thread=_thread(section, _typed_parts(), by_id),
+        account=XAccount.from_config(current_app.config),
+        max_length=MAX_POST_LENGTH,
+    )
+
+
+def _thread(section: Section, parts: list[PartInput], library: dict) -> list[PreviewPost]:
+    """The thread as it will go out once these parts are saved, as X would show it."""
+    posts = posts_from_parts(((part.text, part.media_ids) for part in kept_parts(parts)), library)
+    return preview_posts(posts, section=section, config=current_app.config)
+
+
 def _typed_parts() -> list[PartInput]:
     """The parts as posted (part-<n>-text, part-<n>-media), blank ones dropped, in the order of their numbers."""
     numbers = sorted(
@@ -68,8 +96,6 @@ def _typed_parts() -> list[PartInput]:
 
 def _render(campaign, section, position, form, parts: list[PartInput], errors: dict, status: int = 200):
     images = library_images(db.session)
-    by_id = {image.id: image for image in images}
-    typed = [ComposedPost(p.text, tuple(by_id[i] for i in p.media_ids if i in by_id)) for p in parts]
     page = render_template(
         "campaigns/posts.html",
         campaign=campaign,
@@ -81,7 +107,7 @@ def _render(campaign, section, position, form, parts: list[PartInput], errors: d
         edited=post_draft_for(db.session, campaign, section) is not None,
         images=images,
         media_base=media_base_url(current_app.config),
-        thread=preview_posts(typed, section=section, config=current_app.config),
+        thread=_thread(section, parts, {image.id: image for image in images}),
         account=XAccount.from_config(current_app.config),
         max_length=MAX_POST_LENGTH,
         max_images=MAX_IMAGES_PER_POST,

@@ -35,6 +35,7 @@ MATRIX: dict[str, tuple | dict] = {
     "calendar.move_form": STAFF,
     "calendar.sends": STAFF,
     "campaign_posts.edit": EDITORS,
+    "campaign_posts.live_preview": EDITORS,
     "campaigns.act": STAFF,
     "campaigns.archive": STAFF,
     "campaigns.duplicate": STAFF,

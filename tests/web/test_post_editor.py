@@ -127,3 +127,49 @@ def test_an_email_only_campaign_has_no_x_section_and_no_post_editor(app, markete
 
     assert "Post on X" not in page and "x-thread" not in page
     assert marketer_client.get(_url(campaign)).status_code == 404
+
+
+def _x_thread(page: str) -> str:
+    """The X thread in a page or fragment: from its <ol class="x-thread"> to the list's end."""
+    start = page.index('<ol class="x-thread"')
+    return page[start : page.index("</ol>", start) + len("</ol>")]
+
+
+def test_the_live_preview_shows_the_thread_as_typed_and_saves_nothing(app, marketer_client, campaign):
+    media = store_upload(db.session, image_bytes("PNG"), "room.png", "A quiet room", media_dir=app.config["MEDIA_DIR"])
+    campaign.status = "approved"
+    db.session.commit()
+    typed = {
+        "part-0-text": "Side  effects\n are <b>mild</b>. 1/2",
+        "part-1-text": "  ",
+        "part-2-text": "Ask us. 2/2",
+        "part-2-media": [str(media.id)],
+    }
+
+    response = marketer_client.post(f"{_url(campaign)}/preview", data=typed)
+
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    fragment = response.get_data(as_text=True)
+    assert "<main" not in fragment, "a fragment for the page to put in place, not a page"
+    assert "Side effects are &lt;b&gt;mild&lt;/b&gt;. 1/2" in fragment, "escaped, and spaced as saving keeps it"
+    assert fragment.index("1/2") < fragment.index("Ask us. 2/2") and fragment.count('class="x-post') == 2
+    assert f'src="https://tidings.test/media/{media.file_1x}"' in fragment and 'alt="A quiet room"' in fragment
+    assert db.session.query(PostDraft).count() == 0
+    assert db.session.get(Campaign, campaign.id).status == "approved", "a preview is no edit"
+
+
+def test_the_live_preview_is_the_thread_the_campaign_sends_once_saved(app, marketer_client, campaign):
+    typed = {"part-0-text": "Rest after your session: https://daytryphealth.com/rest #KAP 1/2", "part-1-text": "2/2"}
+
+    live = marketer_client.post(f"{_url(campaign)}/preview", data=typed).get_data(as_text=True)
+    marketer_client.post(_url(campaign), data=typed)
+    sent = marketer_client.get(f"/campaigns/{campaign.id}/preview/0").get_data(as_text=True)
+
+    assert _parts(app, campaign) == [typed["part-0-text"], "2/2"]
+    assert _x_thread(live) == _x_thread(sent)
+
+
+def test_the_live_preview_of_empty_boxes_says_there_is_nothing_to_post(app, marketer_client, campaign):
+    response = marketer_client.post(f"{_url(campaign)}/preview", data={"part-0-text": " "})
+
+    assert response.status_code == 200 and "Nothing to post yet" in response.get_data(as_text=True)

@@ -1,0 +1,54 @@
+"""The post editor's "As it will look on X" follows the typing (a moment after it stops), before anything is saved."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from service.articles.store import import_article
+from service.extensions import db
+from service.models import PostDraft, User
+from tests.browser.logins import log_in_as
+from tests.factories import draft_campaign
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = """# After your session
+
+## Resting afterwards
+You rest in a quiet room until you feel steady.
+"""
+
+
+@pytest.fixture
+def campaign_id(live_app, live_users) -> int:
+    with live_app.app_context():
+        author = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
+        article = import_article(db.session, ARTICLE, filename="after.md").article
+        db.session.commit()
+        when = datetime.now(UTC) + timedelta(days=1)
+        return draft_campaign(live_app, author, [article.snippets[0].id], when, name="Rest").id
+
+
+def previewed_posts(page) -> list[str]:
+    return page.locator(".x-preview .x-post .x-text").all_inner_texts()
+
+
+def test_the_x_preview_changes_while_typing_without_saving(live_server, live_users, page, campaign_id):
+    log_in_as(page, live_server.url, live_users["marketer"])
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/posts/0")
+    drafted = previewed_posts(page)
+    assert len(drafted) == 1 and drafted[0].startswith("Resting afterwards")
+    page.wait_for_selector(".x-preview .hint:has-text('Updates as you type.')")
+
+    page.fill("#part-0-text", "A calm evening <b>at home</b> after your session. 1/2")
+    page.wait_for_function("() => document.querySelector('.x-preview .x-text').textContent.includes('calm evening')")
+    assert previewed_posts(page) == ["A calm evening <b>at home</b> after your session. 1/2"], "text, never HTML"
+
+    page.fill("#part-1-text", "Someone drives you home. 2/2")
+    page.wait_for_function("() => document.querySelectorAll('.x-preview .x-post').length === 2")
+    assert previewed_posts(page)[1] == "Someone drives you home. 2/2"
+    assert page.locator(".x-preview .x-post .post-counter").nth(1).inner_text() == "28/280"
+
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PostDraft)) == 0, "nothing is saved by previewing"
