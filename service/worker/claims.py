@@ -111,7 +111,13 @@ def claim_next_message(
 
 
 def renew_lease(session: Session, message: Message, worker_id: str, now: datetime, lease: timedelta = LEASE) -> bool:
-    """Extend the lease; False if another worker took the message over (this one must stop touching it)."""
+    """Extend the lease; False if another worker took the message over (this one must stop touching it).
+
+    It is also the check that this worker still holds the message: a compare-and-set on the row, which on PostgreSQL
+    keeps the row locked (and on SQLite the database) until the transaction ends. So whatever the worker writes of
+    the message in the same transaction (its status, its claim's release) cannot cross another worker's claim; call
+    it first in every transaction that writes the message after a provider call, which may have outlasted the lease.
+    """
     result = session.execute(
         update(Message)
         .where(Message.id == message.id, Message.claimed_by == worker_id, Message.status == M.SENDING)

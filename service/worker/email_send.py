@@ -50,10 +50,17 @@ from service.worker.handover import cancel_and_requeue, handover_time
 log = logging.getLogger(__name__)
 
 MAX_BATCH_SIZE = 1000  # SendGrid's limit of personalizations per request
+ACCEPTED_LATE_NOTE = (
+    "SendGrid accepted its request after the worker that sent it had lost the message to another worker; sent."
+)
 
 
 def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str | None:
     """Why this worker must stop before the next batch (and the message's state is then recorded), or None."""
+    # First, in the transaction that may write the message: the last batch's request may have outlasted the lease.
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        session.rollback()
+        return "lost"
     if ctx.stopping.is_set() or email_sends_held(session):
         # Held: left sending and unclaimed, so it resumes at its audience cursor once an admin releases the hold.
         return hand_back(session, message)
@@ -70,9 +77,6 @@ def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str 
             log.info("message %s: %s", message.id, withdrawal.summary())
         session.commit()
         return message.status
-    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
-        session.rollback()
-        return "lost"
     return None
 
 
@@ -96,12 +100,14 @@ def _send_batch(
         recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message.id)
         handover = _hand_over(session, batch, ctx)
         provider_id = ctx.email_channel.send_batch(
-            with_batch_id(email, batch.id), recipients, _LedgerObserver(session, batch), handover
+            with_batch_id(email, batch.id), recipients, _LedgerObserver(session, message, batch, ctx), handover
         )
     except SendAbandoned as abandoned:
         return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
     except EmailSendError as error:
         return _record_failure(session, message, batch, error, ctx)
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        return _record_after_losing_claim(session, message, batch, ctx, accepted=provider_id or "")
     ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock(), provider_message_id=provider_id)
     session.commit()
     return None
@@ -120,16 +126,24 @@ def _hand_over(session: Session, batch: SendBatch, ctx: WorkerContext) -> HandOv
 
 class _LedgerObserver(RequestObserver):
     """Commits what the channel learns between tries, before it waits: a worker killed in the wait then leaves a
-    batch known to be refused, which the next worker sends again without asking anyone."""
+    batch known to be refused, which the next worker sends again without asking anyone.
 
-    def __init__(self, session: Session, batch: SendBatch):
-        self.session, self.batch = session, batch
+    A worker whose message was taken over during the wait (its tries outlasted the lease) tries no more: the new
+    owner sends the refused batch again itself, and a second try here could deliver it twice."""
+
+    def __init__(self, session: Session, message: Message, batch: SendBatch, ctx: WorkerContext):
+        self.session, self.message, self.batch, self.ctx = session, message, batch, ctx
 
     def refused(self, reason: str) -> None:
-        ledger.record_refusal(self.session, self.batch)
+        if _batch_as_left(self.session, self.batch) == BatchStatus.IN_FLIGHT:
+            ledger.record_refusal(self.session, self.batch)
         self.session.commit()
 
     def retrying(self) -> None:
+        ctx = self.ctx
+        if not renew_lease(self.session, self.message, ctx.worker_id, ctx.clock(), ctx.lease):
+            self.session.rollback()
+            raise SendAbandoned("Another worker took the message over during the wait; this one tries no more.")
         ledger.record_request_leaving(self.session, self.batch)
         self.session.commit()
 
@@ -149,6 +163,8 @@ def _take_back(
     they are then: someone who unsubscribed meanwhile is left out). A batch being resent is queued again. When
     SendGrid asked for a wait, the message stays unclaimed but held until the wait is over (a sending message is
     taken once its lease has run out, see claims), so no worker asks SendGrid again at every poll meanwhile."""
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        return _record_after_losing_claim(session, message, batch, ctx, refusal="SendGrid did not take it")
     ledger.undo_batch(session, message, batch, cursor_before)
     release(message)
     if retry_after:
@@ -160,7 +176,12 @@ def _take_back(
 
 def _record_failure(
     session: Session, message: Message, batch: SendBatch, error: EmailSendError, ctx: WorkerContext
-) -> str:
+) -> str | None:
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        # SendGrid refused it (a 4xx, or every try a 5xx or 429): not sent. Otherwise nobody knows, not even this
+        # worker, so the new owner settles it as a batch its worker left (or already has).
+        refusal = str(error) if error.permanent or error.refused else None
+        return _record_after_losing_claim(session, message, batch, ctx, refusal=refusal)
     if error.permanent:
         ledger.finish_batch(session, message, batch, BatchStatus.FAILED, ctx.clock(), error=str(error))
         move_message(message, MessageStatus.FAILED)
@@ -197,6 +218,58 @@ def _record_failure(
         error,
     )
     return None
+
+
+def _record_after_losing_claim(
+    session: Session,
+    message: Message,
+    batch: SendBatch,
+    ctx: WorkerContext,
+    *,
+    accepted: str | None = None,
+    refusal: str | None = None,
+) -> str:
+    """Another worker took the message over while this one's request was out (it outlasted the lease). The
+    message's status and claim are the new owner's; this worker records only what its request taught about its own
+    batch, for the new owner and for a person, and only while the batch is still that request's (see
+    `_batch_as_left`). `accepted`: SendGrid took it (its message id, maybe empty); `refusal`: SendGrid answered
+    without taking it. Neither: nobody knows whether it went out, which the new owner settles by its own rules."""
+    status = _batch_as_left(session, batch)
+    if status is None:
+        recorded = "the batch is another request's by now, so nothing was recorded"
+    elif accepted is not None and status == BatchStatus.IN_FLIGHT:
+        ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock(), provider_message_id=accepted)
+        recorded = "SendGrid accepted it: recorded sent"
+    elif accepted is not None and status == BatchStatus.UNCERTAIN:
+        # The new owner found it in flight and could not know; now it is known.
+        ledger.mark_delivered(session, message, batch, ACCEPTED_LATE_NOTE, ctx.clock())
+        batch.provider_message_id = accepted
+        recorded = "SendGrid accepted it: the uncertain batch was recorded sent"
+    elif refusal is not None and status in (BatchStatus.IN_FLIGHT, BatchStatus.UNCERTAIN):
+        # Known not sent: the new owner sends a refused batch left in flight again by itself, and a person resending
+        # an uncertain one is told nobody gets it twice.
+        ledger.record_refusal(session, batch)
+        if status == BatchStatus.UNCERTAIN:
+            batch.error = f"{batch.error or ''} {refusal}".strip()
+        recorded = f"SendGrid refused it ({refusal}): recorded not sent"
+    else:
+        recorded = f"nothing more is known of it, so it stays {status}"
+    session.commit()
+    log.warning(
+        "message %s: another worker took it over while batch %s's request was out; %s; the message is left to it",
+        message.id,
+        batch.number,
+        recorded,
+    )
+    return "lost"
+
+
+def _batch_as_left(session: Session, batch: SendBatch) -> str | None:
+    """The batch's status read again under a row lock, if it is still the request this worker made (same start,
+    same batch_id at SendGrid); None once it was sent again since."""
+    request = (batch.started_at, batch.handover_id)
+    session.refresh(batch, with_for_update=True)
+    return batch.status if (batch.started_at, batch.handover_id) == request else None
 
 
 def send_email_message(session: Session, message: Message, ctx: WorkerContext) -> str:
