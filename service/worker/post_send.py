@@ -15,6 +15,7 @@ Part statuses: in_flight, sent, pending (refused before posting: post it next ti
 decides), resend (a person asked: look for it first, post it if it is not there), skipped.
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -27,9 +28,11 @@ from service.models import Delivery, Message
 from service.models.statuses import CampaignStatus, DeliveryStatus, MessageStatus
 from service.outgoing.posts import composed_posts, post_images
 from service.rendering.post import same_post_text
-from service.send_ledger import move_delivery
+from service.send_ledger import DELIVERY_TRANSITIONS, move_delivery
 from service.worker.claims import hand_back, release, renew_lease
 from service.worker.context import WorkerContext
+
+log = logging.getLogger(__name__)
 
 # How long after a request that got no answer its post is looked for: long enough for a slow X to have made it.
 RECONCILE_AFTER = timedelta(seconds=60)
@@ -61,18 +64,20 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
     for index, post in enumerate(posts):
         text = post.text
         if ctx.stopping.is_set():
-            return hand_back(session, message)
+            return hand_back(session, message) if _still_ours(session, message, ctx) else _lost(session, message)
         part = _part_name(index, len(posts))
         delivery = recorded.get(index)
         if delivery is not None and delivery.status == DeliveryStatus.UNCERTAIN:
             return _stop(
-                session, message, MessageStatus.UNCERTAIN, f"{part} may or may not be posted: resend it or skip"
+                session, message, ctx, MessageStatus.UNCERTAIN, f"{part} may or may not be posted: resend it or skip"
             )
         if delivery is not None and delivery.status in LOOK_FIRST_STATUSES:
             try:
                 found = _published_id(text, ctx, has_images=bool(post.images))
             except SocialPostError as error:
                 return _after_error(session, message, None, error, f"looking for {part} among the posts", ctx)
+            if not _still_ours(session, message, ctx):
+                return _record_part_after_losing_claim(session, message, delivery, part, post_id=found)
             if found is not None:
                 move_delivery(delivery, DeliveryStatus.SENT)
                 delivery.provider_id, delivery.error = found, None
@@ -85,6 +90,7 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
                 return _stop(
                     session,
                     message,
+                    ctx,
                     MessageStatus.UNCERTAIN,
                     f"{part} may or may not be posted (not found among the account's recent posts): resend it or skip",
                 )
@@ -94,7 +100,7 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             previous_id = delivery.provider_id
             continue
         if _campaign_halted(session, message):
-            return _halt(session, message)
+            return _halt(session, message, ctx)
         if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
             session.rollback()
             return "lost"
@@ -102,7 +108,7 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             images = post_images(post, ctx.config["MEDIA_DIR"])
         except OSError as error:
             unreadable = f"{part}: an image's stored file cannot be read ({error.strerror})"
-            return _stop(session, message, MessageStatus.FAILED, unreadable)
+            return _stop(session, message, ctx, MessageStatus.FAILED, unreadable)
         delivery = delivery or Delivery(message_id=message.id, part_index=index, channel="x")
         move_delivery(delivery, DeliveryStatus.IN_FLIGHT)
         delivery.error = None
@@ -112,6 +118,8 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             post_id = ctx.social_channel.post(text, in_reply_to=previous_id, images=images)
         except SocialPostError as error:
             return _after_error(session, message, delivery, error, part, ctx)
+        if not _still_ours(session, message, ctx):
+            return _record_part_after_losing_claim(session, message, delivery, part, post_id=post_id)
         move_delivery(delivery, DeliveryStatus.SENT)
         delivery.provider_id = post_id
         message.sent_count = index + 1
@@ -119,31 +127,38 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
         previous_id = post_id
     message.finished_at = ctx.clock()
     message.error = None
-    return _stop(session, message, MessageStatus.SENT)
+    return _stop(session, message, ctx, MessageStatus.SENT)
 
 
 def _after_error(
     session: Session, message: Message, delivery: Delivery | None, error: SocialPostError, part: str, ctx: WorkerContext
 ) -> str:
     """Record what a refusal means. `delivery`: the part just posted (None when only looking for a part)."""
+    if not _still_ours(session, message, ctx):
+        # Refused (not unknown): X did not make the post, which the new owner needs to know to post it.
+        refusal = None if error.unknown_outcome else str(error)
+        return _record_part_after_losing_claim(session, message, delivery, part, refusal=refusal)
     if error.unknown_outcome:
         # The part stays in flight: the next run looks for it before anything else.
         when = ctx.clock() + RECONCILE_AFTER
-        return _reschedule(session, message, when, f"{part}: {error}. It is looked for among the account's posts")
+        note = f"{part}: {error}. It is looked for among the account's posts"
+        return _reschedule(session, message, when, note, ctx)
     if error.retry_at is not None:
         if delivery is not None:
             move_delivery(delivery, DeliveryStatus.PENDING)  # refused, so not posted
             delivery.error = str(error)
         when = datetime.fromtimestamp(error.retry_at, UTC)
-        return _reschedule(session, message, when, f"{part}: {error}")
+        return _reschedule(session, message, when, f"{part}: {error}", ctx)
     if delivery is not None:
         move_delivery(delivery, DeliveryStatus.FAILED)
         delivery.error = str(error)
-    return _stop(session, message, MessageStatus.FAILED, f"{part}: {error}")
+    return _stop(session, message, ctx, MessageStatus.FAILED, f"{part}: {error}")
 
 
-def _reschedule(session: Session, message: Message, when: datetime, note: str) -> str:
+def _reschedule(session: Session, message: Message, when: datetime, note: str, ctx: WorkerContext) -> str:
     """Back to planned for `when`; the worker goes on with other messages meanwhile."""
+    if not _still_ours(session, message, ctx):
+        return _lost(session, message)
     move_message(message, MessageStatus.PLANNED)
     message.send_at = when
     message.error = f"{note}; trying again at {when.isoformat(timespec='seconds')}."
@@ -158,8 +173,10 @@ def _campaign_halted(session: Session, message: Message) -> bool:
     return message.campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED)
 
 
-def _halt(session: Session, message: Message) -> str:
+def _halt(session: Session, message: Message, ctx: WorkerContext) -> str:
     """The campaign was paused or cancelled mid-thread: stop before the next part (resume continues from there)."""
+    if not _still_ours(session, message, ctx):
+        return _lost(session, message)
     halted = message.campaign.status == CampaignStatus.PAUSED
     move_message(message, MessageStatus.PAUSED if halted else MessageStatus.CANCELLED)
     release(message)
@@ -167,7 +184,9 @@ def _halt(session: Session, message: Message) -> str:
     return message.status
 
 
-def _stop(session: Session, message: Message, status: MessageStatus, detail: str = "") -> str:
+def _stop(session: Session, message: Message, ctx: WorkerContext, status: MessageStatus, detail: str = "") -> str:
+    if not _still_ours(session, message, ctx):
+        return _lost(session, message)
     move_message(message, status)
     if status != "sent":
         message.error = detail
@@ -175,3 +194,54 @@ def _stop(session: Session, message: Message, status: MessageStatus, detail: str
     release(message)
     session.commit()
     return status
+
+
+def _still_ours(session: Session, message: Message, ctx: WorkerContext) -> bool:
+    """Whether this worker still holds the message (a compare-and-set that also renews its lease): first in every
+    transaction writing the message, since a request to X may have outlasted the lease."""
+    return renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease)
+
+
+def _lost(session: Session, message: Message) -> str:
+    """Another worker took the message over: its status and claim are that worker's."""
+    session.rollback()
+    log.warning("message %s: another worker took it over; this one leaves it", message.id)
+    return "lost"
+
+
+def _record_part_after_losing_claim(
+    session: Session,
+    message: Message,
+    delivery: Delivery | None,
+    part: str,
+    *,
+    post_id: str | None = None,
+    refusal: str | None = None,
+) -> str:
+    """Another worker took the message over while this one's request was out. The message's status and claim are
+    the new owner's; this worker records only what its request taught about the part, where the new owner has not
+    yet learned it: `post_id`, X made the post; `refusal`, X did not (to be posted next). Neither: the new owner
+    looks for the part among the account's posts, as for any part left in flight."""
+    session.rollback()
+    recorded = "nothing more is known of it"
+    if delivery is not None and (post_id or refusal):
+        session.refresh(delivery, with_for_update=True)
+        before = DeliveryStatus(delivery.status) if delivery.status else None
+        if post_id and before != DeliveryStatus.SENT and DeliveryStatus.SENT in DELIVERY_TRANSITIONS[before]:
+            move_delivery(delivery, DeliveryStatus.SENT)
+            delivery.provider_id, delivery.error = post_id, None
+            recorded = f"X made it ({post_id}): recorded posted"
+        elif refusal and before == DeliveryStatus.IN_FLIGHT:
+            move_delivery(delivery, DeliveryStatus.PENDING)
+            delivery.error = refusal
+            recorded = "X refused it: recorded not posted"
+        else:
+            recorded = f"the new owner has it as {before}, which stays"
+    session.commit()
+    log.warning(
+        "message %s: another worker took it over while the request for %s was out; %s; the message is left to it",
+        message.id,
+        part,
+        recorded,
+    )
+    return "lost"
