@@ -108,10 +108,13 @@ def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[S
     # Known not sent: SendGrid refused its last try, or it was to be handed over and has no batch_id yet (the id is
     # written before the request leaves).
     not_sent = or_(SendBatch.refused, and_(SendBatch.scheduled_for.is_not(None), SendBatch.handover_id.is_(None)))
+    # Locked (PostgreSQL): a worker that lost the message may be recording its late answer for one of them (see
+    # service/worker/email_send.py); its batch is then read as it left it, not settled over it.
     abandoned = session.execute(
         select(SendBatch.id, SendBatch.number, not_sent)
         .where(SendBatch.message_id == message.id, SendBatch.status == B.IN_FLIGHT)
         .order_by(SendBatch.number)
+        .with_for_update(of=SendBatch)
     ).all()
     refused = [batch_id for batch_id, _, was_refused in abandoned if was_refused]
     unknown = [batch_id for batch_id, _, was_refused in abandoned if not was_refused]
