@@ -21,6 +21,12 @@ When a request fails:
   still wanted.
 A batch a person asked to resend (status "resend") is sent before the next new batch, to those of its recipients
 who are still in the audience.
+
+A request (with its retries) may outlast the worker's lease, and another worker take the message over meanwhile.
+So every transaction that writes the message after a request first checks that this worker still holds it
+(`renew_lease`, a compare-and-set). One that lost it leaves the message's status and claim to the new owner and
+records only what its request taught about its own batch (SendGrid took it, or refused it), and only while the
+batch is still that request's; it tries SendGrid no more (see `_record_after_losing_claim`).
 """
 
 import logging
@@ -327,8 +333,9 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 )
             )
             if not rows:
-                if _finish_unless_a_resend_came(session, message, ctx):
-                    return "sent"
+                finished = _finish_unless_a_resend_came(session, message, ctx)
+                if finished:
+                    return finished
                 continue
             cursor_before = message.audience_cursor
             batch = ledger.start_batch(session, message, rows, ctx.clock())
@@ -339,8 +346,9 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
             return outcome
 
 
-def _finish_unless_a_resend_came(session: Session, message: Message, ctx: WorkerContext) -> bool:
-    """Record the message sent; False (the message stays this worker's) if a person queued a resend meanwhile.
+def _finish_unless_a_resend_came(session: Session, message: Message, ctx: WorkerContext) -> str | None:
+    """Record the message sent ("sent"); None (the message stays this worker's) if a person queued a resend
+    meanwhile; "lost" if another worker took the message over.
 
     A person may press Resend between this worker's last look for queued batches and its commit. Both sides take
     the campaign's row lock before deciding (see service/campaigns/batches.py), and this side writes the message
@@ -349,18 +357,21 @@ def _finish_unless_a_resend_came(session: Session, message: Message, ctx: Worker
     """
     session.commit()
     session.refresh(message.campaign, ["status"], with_for_update=True)
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        session.rollback()
+        return "lost"
     move_message(message, MessageStatus.SENT)
     message.finished_at, message.error = ctx.clock(), None
     release(message)
     session.flush()
     if ledger.next_batch_to_resend(session, message) is None:
         session.commit()
-        return True
+        return "sent"
     move_message(message, MessageStatus.SENDING)
     message.claimed_by, message.lease_until = ctx.worker_id, ctx.clock() + ctx.lease
     session.commit()
     log.info("message %s: a resend was queued as it finished; sending it", message.id)
-    return False
+    return None
 
 
 def _numbers(batches: list[SendBatch]) -> str:

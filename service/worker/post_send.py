@@ -11,6 +11,10 @@ What the channel's refusals do to the message:
 - anything else (permanent, credentials, or still failing after the channel's retries): failed, with the channel's
   words on the campaign page. A person may resend it (service/campaigns/post_recovery.py).
 
+A request to X may outlast the worker's lease, and another worker take the message over meanwhile: every write of the
+message first checks this worker still holds it (`_still_ours`). One that lost it leaves the message to the new owner
+and records only what X told it about its part (see `_record_part_after_losing_claim`).
+
 Part statuses: in_flight, sent, pending (refused before posting: post it next time), failed, uncertain (a person
 decides), resend (a person asked: look for it first, post it if it is not there), skipped.
 """
