@@ -41,7 +41,7 @@ def show(campaign_id: int):
         funnel=steps,
         charts=charts,
         links=links if counting else None,
-        posts=published_posts(db.session, campaign),
+        threads=published_posts(db.session, campaign),
     )
 
 
