@@ -45,7 +45,11 @@ def recent_posts(session: Session, now: datetime) -> list[tuple[int, str]]:
 
 
 def fetch_post_metrics(session: Session, channel: SocialChannel, now: datetime) -> int:
-    """Read and store the metrics of the recent posts. Returns how many posts X gave totals for."""
+    """Read and store the metrics of the recent posts. Returns how many posts X gave totals for.
+
+    With a channel that counts nothing (the outbox) it does nothing."""
+    if not channel.keeps_public_metrics:
+        return 0
     posts = recent_posts(session, now)
     counted = 0
     for start in range(0, len(posts), MAX_POSTS_PER_LOOKUP):

@@ -129,3 +129,12 @@ def test_posts_are_asked_for_100_ids_a_request_and_only_for_a_week(app, fake_x, 
 
     assert [len(ids) for ids in fake_x.lookups] == [100, 55]  # and nothing asked a week after the send
     assert sorted(sum(fake_x.lookups, [])) == sorted(thread + more)
+
+
+def test_with_the_outbox_channel_nothing_is_read_and_no_post_is_marked_gone(app, fake_x, thread):
+    outbox = WorkerContext.from_config({**app.config, "SOCIAL_CHANNEL": "outbox"}).social_channel
+
+    assert fetch_post_metrics(db.session, outbox, datetime.now(UTC)) == 0
+
+    assert stored() == {}
+    assert fake_x.lookups == []

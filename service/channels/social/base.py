@@ -63,6 +63,10 @@ class SocialPostError(Exception):
 
 
 class SocialChannel(ABC):
+    # Whether `public_metrics` asks a provider that counts (X): the outbox counts nothing, which says nothing of
+    # whether its posts still exist.
+    keeps_public_metrics: bool = False
+
     @abstractmethod
     def post(self, text: str, *, in_reply_to: str | None = None, images: Sequence[PostImage] = ()) -> str:
         """Publish one post (a reply when in_reply_to is given), with up to four images and their alt text.
@@ -76,5 +80,5 @@ class SocialChannel(ABC):
         """The public totals of each of `post_ids` (at most MAX_POSTS_PER_LOOKUP) the provider still shows; a post
         it does not know (deleted, or never made there) is left out. Raises SocialPostError.
 
-        A channel that counts nothing (the outbox) returns no totals."""
+        A channel that counts nothing (`keeps_public_metrics` false: the outbox) returns no totals."""
         return {}

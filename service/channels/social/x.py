@@ -56,6 +56,8 @@ MAX_TIMELINE_PAGE = 100
 
 
 class XSocialChannel(SocialChannel):
+    keeps_public_metrics = True
+
     def __init__(
         self,
         *,
