@@ -188,7 +188,7 @@ class PublishedThread:
         return max((post.fetched_at for post in self.posts if post.fetched_at), default=None)
 
 
-def published_posts(session: Session, campaign: Campaign) -> list[PublishedThread]:
+def published_threads(session: Session, campaign: Campaign) -> list[PublishedThread]:
     """The campaign's posts on X that went out, by message (in sending order) and part, with their public totals as
     the worker last read them (service/worker/post_metrics.py)."""
     rows = session.execute(
