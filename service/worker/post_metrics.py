@@ -8,6 +8,7 @@ the next run, an hour later, reads them all again.
 """
 
 import logging
+import threading
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
@@ -44,15 +45,20 @@ def recent_posts(session: Session, now: datetime) -> list[tuple[int, str]]:
     )
 
 
-def fetch_post_metrics(session: Session, channel: SocialChannel, now: datetime) -> int:
+def fetch_post_metrics(
+    session: Session, channel: SocialChannel, now: datetime, stopping: threading.Event | None = None
+) -> int:
     """Read and store the metrics of the recent posts. Returns how many posts X gave totals for.
 
-    With a channel that counts nothing (the outbox) it does nothing."""
+    With a channel that counts nothing (the outbox) it does nothing. Once `stopping` is set (the worker's SIGTERM)
+    it asks for no more batches: the worker's stop does not wait for X."""
     if not channel.keeps_public_metrics:
         return 0
     posts = recent_posts(session, now)
     counted = 0
     for start in range(0, len(posts), MAX_POSTS_PER_LOOKUP):
+        if stopping is not None and stopping.is_set():
+            break
         batch = posts[start : start + MAX_POSTS_PER_LOOKUP]
         try:
             metrics = channel.public_metrics([post_id for _, post_id in batch])

@@ -86,7 +86,7 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
         ),
         (
             "fetch-post-metrics",
-            lambda: fetch_post_metrics(db.session, ctx.social_channel, ctx.clock()),
+            lambda: fetch_post_metrics(db.session, ctx.social_channel, ctx.clock(), ctx.stopping),
             POST_METRICS_SECONDS,
         ),
         (

@@ -1,6 +1,7 @@
 """The worker's hourly read of the posts' public metrics, with the real tweepy client against the fake X (SQLite and
 PostgreSQL): the latest totals per post, 100 ids a request, a week back; a refusal or a deleted post stops nothing."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -137,4 +138,13 @@ def test_with_the_outbox_channel_nothing_is_read_and_no_post_is_marked_gone(app,
     assert fetch_post_metrics(db.session, outbox, datetime.now(UTC)) == 0
 
     assert stored() == {}
+    assert fake_x.lookups == []
+
+
+def test_a_stopping_worker_asks_x_for_no_more_batches(app, fake_x, thread):
+    stopping = threading.Event()
+    stopping.set()
+
+    assert fetch_post_metrics(db.session, channel(app), datetime.now(UTC), stopping) == 0
+
     assert fake_x.lookups == []
