@@ -296,3 +296,8 @@ def test_a_lookup_fails_on_demand(fake_x, x_client):
     with pytest.raises(tweepy.TwitterServerError):
         x_client.get_tweets(["42"], user_auth=True)
     assert x_client.get_tweets(["42"], user_auth=True).data is None
+
+
+def test_a_lookup_of_an_id_that_is_not_a_number_is_a_bad_request(fake_x, x_client):
+    with pytest.raises(tweepy.BadRequest, match=r"does not match \^\[0-9\]\{1,19\}\$"):
+        x_client.get_tweets(["12a"], user_auth=True)

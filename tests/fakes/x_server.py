@@ -21,6 +21,7 @@ import hmac
 import io
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,7 @@ REQUIRED_OAUTH_PARAMS = (
 MAX_WEIGHTED_LENGTH = 280
 _FIRST_POST_ID = 1_860_000_000_000_000_000  # snowflake-sized, so ids look and sort like X's
 MAX_LOOKUP_IDS = 100
+POST_ID_PATTERN = "^[0-9]{1,19}$"  # X's words when an id is not one
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
 DELETED_PARENT_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you."
@@ -446,9 +448,11 @@ class FakeX(FakeHTTPServer):
             return self._invalid(
                 request, f"The number of values in the `ids` query parameter list [{len(ids)}] is not between 1 and 100"
             )
-        malformed = [value for value in ids if not value.isdigit()]
+        malformed = [value for value in ids if not re.fullmatch(POST_ID_PATTERN, value)]
         if malformed:
-            return self._invalid(request, f"The `ids` query parameter value [{malformed[0]}] is not valid")
+            return self._invalid(
+                request, f"The `ids` query parameter value [{malformed[0]}] does not match {POST_ID_PATTERN}"
+            )
         with self._lock:
             by_id = {post.id: post for post in self._timeline}
             self.lookups.append(ids)
