@@ -14,7 +14,7 @@ class PostMetrics(db.Model):
 
     Each fetch replaces them (service/worker/post_metrics.py). `impressions` is None when X gives none. `gone_at`:
     the last fetch found the post no longer on X (deleted, or hidden from the account); the totals are the last it
-    gave, zero if none had been fetched yet.
+    gave (none: zeros, and no impressions).
     """
 
     __tablename__ = "post_metrics"
