@@ -4,7 +4,7 @@ One row per posted part (a delivery of an X message), replaced at each fetch by 
 longer shows the post.
 
 Revision ID: eddcadabe3da
-Revises: c18a0f5e2b71
+Revises: 0f3602c95a81
 Create Date: 2026-12-02 00:01:27.118026
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'eddcadabe3da'
-down_revision = 'c18a0f5e2b71'
+down_revision = '0f3602c95a81'
 branch_labels = None
 depends_on = None
 
