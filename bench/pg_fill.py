@@ -143,13 +143,14 @@ def fill_subscribers(connection: psycopg.Connection, n: int, secret_key: str, *,
 
 
 def fill_sent_deliveries(connection: psycopg.Connection, message_id: int, n: int) -> None:
-    """Deliveries of `message_id` to subscribers 1..N, sent."""
+    """Deliveries of `message_id` to subscribers 1..N, sent, and the message's counts as the worker leaves them."""
     connection.execute(
         "INSERT INTO deliveries (message_id, subscriber_id, channel, status, created_at, updated_at) "
         "SELECT %s, g, 'email', 'sent', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC' "
         "FROM generate_series(1, %s) AS g",
         (message_id, n),
     )
+    connection.execute("UPDATE messages SET sent_count = %s, total_count = %s WHERE id = %s", (n, n, message_id))
 
 
 def analyze(connection: psycopg.Connection) -> None:
