@@ -20,9 +20,9 @@ from service.campaigns import lifecycle
 from service.campaigns.messages import move_message
 from service.campaigns.recovery import OPEN_CAMPAIGN_STATUSES
 from service.models import Campaign, Delivery, EmailEvent, Message, SendBatch, User
-from service.models.statuses import CampaignStatus, MessageStatus
+from service.models.statuses import BatchStatus, CampaignStatus, DeliveryStatus, MessageStatus
 
-M = MessageStatus
+B, M = BatchStatus, MessageStatus
 # Message statuses in which a resent batch can still go out (the worker takes the message again).
 RESENDABLE_MESSAGE_STATUSES = (M.SENDING, M.SENT, M.PAUSED, M.UNCERTAIN)
 # Events that show SendGrid accepted the email for a recipient.
@@ -48,7 +48,7 @@ class BatchToDecide:
 
     @property
     def queued(self) -> bool:
-        return self.batch.status == "resend"
+        return self.batch.status == B.RESEND
 
     @property
     def known(self) -> str:
@@ -87,7 +87,7 @@ def batches_to_decide(session: Session, campaign: Campaign) -> list[BatchToDecid
     rows = session.execute(
         select(SendBatch, Message)
         .join(Message, Message.id == SendBatch.message_id)
-        .where(Message.campaign_id == campaign.id, SendBatch.status.in_(("uncertain", "resend")))
+        .where(Message.campaign_id == campaign.id, SendBatch.status.in_((B.UNCERTAIN, B.RESEND)))
         .order_by(Message.send_at, SendBatch.number)
     ).all()
     return [BatchToDecide(batch, message, _recipients_with_events(session, batch)) for batch, message in rows]
@@ -97,11 +97,11 @@ def resolve_delivered_batches(session: Session, now: datetime) -> int:
     """Uncertain batches whose every recipient has a SendGrid event went out: they are recorded delivered, with no
     one asked. Returns how many; commits nothing by itself."""
     resolved = 0
-    for batch in session.scalars(select(SendBatch).where(SendBatch.status == "uncertain")).all():
+    for batch in session.scalars(select(SendBatch).where(SendBatch.status == B.UNCERTAIN)).all():
         waiting = session.scalar(
             select(func.count())
             .select_from(Delivery)
-            .where(Delivery.batch_id == batch.id, Delivery.status == "uncertain")
+            .where(Delivery.batch_id == batch.id, Delivery.status == DeliveryStatus.UNCERTAIN)
         )
         if not waiting or _recipients_with_events(session, batch) < waiting:
             continue
@@ -115,11 +115,11 @@ def resolve_delivered_batches(session: Session, now: datetime) -> int:
 def campaigns_awaiting_a_person(session: Session) -> set[int]:
     """Ids of campaigns with something only a person can settle: a missed, uncertain or failed message, or an
     uncertain email batch (a message can be sent to everyone else while one of its batches is still in doubt)."""
-    by_message = select(Message.campaign_id).where(Message.status.in_(("missed", "uncertain", "failed")))
+    by_message = select(Message.campaign_id).where(Message.status.in_((M.MISSED, M.UNCERTAIN, M.FAILED)))
     by_batch = (
         select(Message.campaign_id)
         .join(SendBatch, SendBatch.message_id == Message.id)
-        .where(SendBatch.status == "uncertain")
+        .where(SendBatch.status == B.UNCERTAIN)
     )
     return set(session.scalars(by_message.union(by_batch)))
 
@@ -131,7 +131,7 @@ def failed_batches(session: Session, campaign: Campaign) -> list[tuple[SendBatch
         for batch, message in session.execute(
             select(SendBatch, Message)
             .join(Message, Message.id == SendBatch.message_id)
-            .where(Message.campaign_id == campaign.id, SendBatch.status == "failed")
+            .where(Message.campaign_id == campaign.id, SendBatch.status == B.FAILED)
             .order_by(Message.send_at, SendBatch.number)
         ).all()
     ]
@@ -152,7 +152,7 @@ def _uncertain_batch(session: Session, campaign: Campaign, batch_id: int) -> Sen
     batch = session.get(SendBatch, batch_id)
     if batch is None or session.get(Message, batch.message_id).campaign_id != campaign.id:
         raise BatchDecisionError("There is no such batch in this campaign.")
-    if batch.status != "uncertain":
+    if batch.status != B.UNCERTAIN:
         raise BatchDecisionError(
             f"This batch is {_status_words(batch.status)}, not uncertain; there is nothing to decide."
         )
@@ -160,7 +160,7 @@ def _uncertain_batch(session: Session, campaign: Campaign, batch_id: int) -> Sen
 
 
 def _status_words(status: str) -> str:
-    return {"resend": "already queued for resending", "in_flight": "being sent"}.get(status, status)
+    return {B.RESEND: "already queued for resending", B.IN_FLIGHT: "being sent"}.get(status, status)
 
 
 def request_resend(session: Session, campaign: Campaign, batch_id: int, actor: User, now: datetime) -> SendBatch:
@@ -194,7 +194,7 @@ def mark_delivered(session: Session, campaign: Campaign, batch_id: int, actor: U
     send_ledger.mark_delivered(session, message, batch, note, now)
     audit.record(session, "batch:marked-delivered", actor=actor, campaign=campaign, detail=_detail(message, batch))
     session.flush()
-    if message.status == "uncertain":
+    if message.status == M.UNCERTAIN:
         _let_worker_continue(session, campaign, message, actor)
     return batch
 
@@ -206,9 +206,9 @@ def _let_worker_continue(session: Session, campaign: Campaign, message: Message,
     at an uncertain batch goes on with its audience once none of its batches is uncertain. A message being sent,
     or paused, needs nothing: its worker sends queued batches before new ones.
     """
-    if message.status == "uncertain" and _uncertain_count(session, message):
+    if message.status == M.UNCERTAIN and _uncertain_count(session, message):
         return  # it stopped at an uncertain batch: the rest of the audience waits until every one is decided
-    if message.status not in ("sent", "uncertain"):
+    if message.status not in (M.SENT, M.UNCERTAIN):
         return
     if campaign.status == CampaignStatus.CANCELLED:
         move_message(message, MessageStatus.CANCELLED)
@@ -225,7 +225,7 @@ def _uncertain_count(session: Session, message: Message) -> int:
     return session.scalar(
         select(func.count())
         .select_from(SendBatch)
-        .where(SendBatch.message_id == message.id, SendBatch.status == "uncertain")
+        .where(SendBatch.message_id == message.id, SendBatch.status == B.UNCERTAIN)
     )
 
 

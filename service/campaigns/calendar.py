@@ -7,11 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from service.models import Campaign, Message
+from service.models.statuses import CampaignStatus, MessageStatus
 from service.timezones import local_time_note, local_to_utc, utc_to_local
 
 CALENDAR_WEEKS = 6
 # A paused campaign's messages still show (marked), since resuming it sends them at these times.
-SHOWN_CAMPAIGN_STATUSES = ("scheduled", "sending", "paused")
+SHOWN_CAMPAIGN_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def upcoming_sends(session: Session, now: datetime, tz_name: str, weeks: int = C
         .options(joinedload(Message.campaign), joinedload(Message.issue), joinedload(Message.section))
         .where(
             Campaign.status.in_(SHOWN_CAMPAIGN_STATUSES),
-            Message.status == "planned",
+            Message.status == MessageStatus.PLANNED,
             Message.send_at >= start,
             Message.send_at < end,
         )

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from service.campaigns import lifecycle
 from service.campaigns.edits import record_content_edit
 from service.campaigns.schedule import ScheduleError, plan_send_times, schedule_of
-from service.composer.issues import issues_from_snippets
+from service.composer.issues import copied_issues, issues_from_snippets
 from service.composer.placeholders import PlaceholderError, check_placeholders
-from service.models import Campaign, Snippet, User
+from service.models import Campaign, PostDraft, Snippet, User
 from service.models.composer import EMAIL_LAYOUTS
 from service.rendering.post import DEFAULT_POST_TEMPLATE, is_post_template
 from service.text_input import text_problem
@@ -201,6 +201,20 @@ def input_from(campaign: Campaign) -> CampaignInput:
     )
 
 
+def _copy_post_drafts(session: Session, original: Campaign, copy: Campaign, author: User) -> None:
+    """The original's edited posts, each on the copy's section in the same place."""
+    copied_section = {
+        (issue.position, section.position): section.id for issue in copy.issues for section in issue.sections
+    }
+    place = {section.id: (issue.position, section.position) for issue in original.issues for section in issue.sections}
+    for draft in session.scalars(select(PostDraft).where(PostDraft.campaign_id == original.id)):
+        section_id = copied_section.get(place.get(draft.section_id))
+        if section_id is not None:
+            session.add(
+                PostDraft(campaign_id=copy.id, section_id=section_id, parts=list(draft.parts), updated_by_id=author.id)
+            )
+
+
 def duplicate_campaign(session: Session, original: Campaign, author: User) -> Campaign:
     """A new draft with the original's content and schedule as entered (not checked: the dates may be past, which
     the edit form then says), named "Copy of …"."""
@@ -209,9 +223,10 @@ def duplicate_campaign(session: Session, original: Campaign, author: User) -> Ca
     campaign = Campaign(slug=unique_slug(session, data.name), created_by_id=author.id, status="draft")
     session.add(campaign)
     _apply(session, campaign, data)
-    # The copy starts from the original's source snippets: composer edits of the original are not carried over.
-    _start_content(session, campaign, data)
+    # The copy has what the original would send: its sections as composed, and its edited posts.
+    campaign.issues = copied_issues(original.issues)
     session.flush()
+    _copy_post_drafts(session, original, campaign, author)
     record_content_edit(session, campaign, author)
     lifecycle.audit.record(session, "duplicated", actor=author, campaign=campaign, detail=f"from #{original.id}")
     return campaign

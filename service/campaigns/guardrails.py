@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.campaigns.report import EmailFigures, campaign_report, event_figures_by_message, recipients_by_message
 from service.models import Campaign, Message, SendHold, User
+from service.models.statuses import MessageStatus
 
 ACKNOWLEDGEMENT_MIN_LENGTH = 20
 ACKNOWLEDGEMENT_MAX_LENGTH = 2000
@@ -74,7 +75,9 @@ def review_sent_messages(
     """Hold the next email sends for each sent message in `message_ids` whose rates passed a hold limit (once per
     message; audit-logged). Returns the holds made now. Commits nothing."""
     messages = session.scalars(
-        select(Message).where(Message.id.in_(message_ids), Message.channel == "email", Message.status == "sent")
+        select(Message).where(
+            Message.id.in_(message_ids), Message.channel == "email", Message.status == MessageStatus.SENT
+        )
     ).all()
     figures = _figures_for_holds(session, messages, thresholds)
     held = set(session.scalars(select(SendHold.message_id).where(SendHold.message_id.in_(message_ids))))
@@ -150,7 +153,7 @@ def acknowledge_holds(session: Session, admin: User, text: str, now: datetime) -
 def dormant_list_warning(session: Session, thresholds: Thresholds, now: datetime) -> str | None:
     """A warning when the list has been mailed before but not for `dormant_list_days` (re-permission advice)."""
     last = session.scalar(
-        select(func.max(Message.finished_at)).where(Message.channel == "email", Message.status == "sent")
+        select(func.max(Message.finished_at)).where(Message.channel == "email", Message.status == MessageStatus.SENT)
     )
     if last is None or now - last < timedelta(days=thresholds.dormant_list_days):
         return None

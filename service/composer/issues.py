@@ -35,6 +35,35 @@ def issues_from_snippets(snippets: list[Snippet], *, subject: str, steps: bool) 
     return issues
 
 
+def copied_issues(issues: list[EmailIssue]) -> list[EmailIssue]:
+    """New issues with the text, images and order of `issues` as composed (for a duplicated campaign). Each
+    section keeps its source snippet and fingerprint, so a later re-import is offered to the copy too."""
+    return [
+        EmailIssue(
+            position=issue.position,
+            subject=issue.subject,
+            preheader=issue.preheader,
+            intro=issue.intro,
+            cta_label=issue.cta_label,
+            cta_url=issue.cta_url,
+            sign_off=issue.sign_off,
+            hero_media_id=issue.hero_media_id,
+            sections=[
+                Section(
+                    position=section.position,
+                    heading=section.heading,
+                    body=section.body,
+                    source_snippet_id=section.source_snippet_id,
+                    source_fingerprint=section.source_fingerprint,
+                    media_id=section.media_id,
+                )
+                for section in issue.sections
+            ],
+        )
+        for issue in issues
+    ]
+
+
 def _positioned(section: Section, position: int) -> Section:
     section.position = position
     return section

@@ -10,6 +10,10 @@ from service.extensions import db
 from service.models.base import UTCDateTime, utcnow
 
 ROLES = ("admin", "marketer", "reviewer")
+# Who may write campaigns, posts, media, the feed recipe and the subscriber list; who may review and keep the
+# claims library. Admins are both.
+EDITOR_ROLES = ("admin", "marketer")
+REVIEWER_ROLES = ("admin", "reviewer")
 
 
 class User(db.Model):
@@ -48,7 +52,10 @@ class User(db.Model):
         return bool(self.totp_secret)
 
     def can_review(self) -> bool:
-        return self.role in ("admin", "reviewer")
+        return self.role in REVIEWER_ROLES
+
+    def can_edit(self) -> bool:
+        return self.role in EDITOR_ROLES
 
     # The four members Flask-Login expects, written out so the model needs nothing from Flask.
     @property

@@ -11,6 +11,7 @@ from service.extensions import db
 from service.media.library import library_images
 from service.media.urls import media_base_url
 from service.models import Campaign, Section
+from service.models.users import EDITOR_ROLES
 from service.outgoing.post_preview import XAccount, preview_posts
 from service.outgoing.posts import ComposedPost, composed_posts, post_draft_for
 from service.rendering.clinic import ClinicInfo
@@ -19,11 +20,9 @@ from service.web.auth import roles_required
 
 blueprint = Blueprint("campaign_posts", __name__, url_prefix="/campaigns")
 
-EDITORS = ("admin", "marketer")
-
 
 @blueprint.route("/<int:campaign_id>/posts/<int:position>", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*EDITOR_ROLES)
 def edit(campaign_id: int, position: int):
     campaign, section = _target(campaign_id, position)
     form = FlaskForm()  # the CSRF token

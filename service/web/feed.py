@@ -21,6 +21,7 @@ from service.campaigns.recipes import (
 )
 from service.extensions import db
 from service.models import FeedCheck, FeedEntry
+from service.models.users import EDITOR_ROLES
 from service.subscribers.topics import topic_choices
 from service.web.auth import roles_required
 from service.web.campaign_forms import MultiCheckboxField, post_template_choices
@@ -30,7 +31,6 @@ blueprint = Blueprint("feed", __name__, url_prefix="/feed")
 
 RECENT_CHECKS = 10
 RECENT_ENTRIES = 50
-EDITORS = ("admin", "marketer")
 
 
 class RecipeForm(BoundaryForm):
@@ -92,7 +92,7 @@ def index():
 
 
 @blueprint.route("/recipe", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*EDITOR_ROLES)
 def recipe():
     topics = current_app.config["SUBSCRIBER_TOPICS"]
     current = current_recipe(db.session, topics)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, render_template
 
 from service.extensions import db
+from service.models.users import EDITOR_ROLES
 from service.subscribers.growth import list_growth
 from service.web.auth import roles_required
 
@@ -20,7 +21,7 @@ LABELS = {
 
 
 @blueprint.get("/growth")
-@roles_required("admin", "marketer")
+@roles_required(*EDITOR_ROLES)
 def show():
     growth = list_growth(db.session, current_app.config["CLINIC_TIMEZONE"], datetime.now(UTC))
     charts = {

@@ -27,11 +27,11 @@ from service.compliance.library import (
 )
 from service.extensions import db
 from service.models import Campaign, LibraryClaim, LibraryClaimVersion
+from service.models.users import REVIEWER_ROLES
 from service.web.auth import roles_required
 from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("library", __name__, url_prefix="/library")
-REVIEW_ROLES = ("admin", "reviewer")
 
 
 class ClaimForm(BoundaryForm):
@@ -132,7 +132,7 @@ def show(claim_id: int):
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
-@roles_required(*REVIEW_ROLES)
+@roles_required(*REVIEWER_ROLES)
 def new():
     form = ClaimForm()
     source = _source_campaign()
@@ -158,7 +158,7 @@ def _source_campaign() -> Campaign | None:
 
 
 @blueprint.route("/<int:claim_id>/change", methods=["GET", "POST"])
-@roles_required(*REVIEW_ROLES)
+@roles_required(*REVIEWER_ROLES)
 def change(claim_id: int):
     claim = db.get_or_404(LibraryClaim, claim_id)
     form = ClaimForm()
@@ -178,21 +178,21 @@ def change(claim_id: int):
 
 
 @blueprint.post("/versions/<int:version_id>/approve")
-@roles_required(*REVIEW_ROLES)
+@roles_required(*REVIEWER_ROLES)
 def approve(version_id: int):
     version = db.get_or_404(LibraryClaimVersion, version_id)
     return _decide(version, lambda: approve_version(db.session, version, current_user, request.form.get("note", "")))
 
 
 @blueprint.post("/versions/<int:version_id>/reject")
-@roles_required(*REVIEW_ROLES)
+@roles_required(*REVIEWER_ROLES)
 def reject(version_id: int):
     version = db.get_or_404(LibraryClaimVersion, version_id)
     return _decide(version, lambda: reject_version(db.session, version, current_user, request.form.get("note", "")))
 
 
 @blueprint.post("/<int:claim_id>/retire")
-@roles_required(*REVIEW_ROLES)
+@roles_required(*REVIEWER_ROLES)
 def retire(claim_id: int):
     claim = db.get_or_404(LibraryClaim, claim_id)
     try:

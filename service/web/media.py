@@ -12,13 +12,13 @@ from service.extensions import db
 from service.media.images import MAX_UPLOAD_BYTES
 from service.media.library import MediaUploadError, library_images, store_upload
 from service.media.urls import MEDIA_URL_PATH, media_base_url
+from service.models.users import EDITOR_ROLES
 from service.web.auth import roles_required
 from service.web.body_limits import body_limit
 from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("media", __name__)
 
-UPLOADERS = ("admin", "marketer")
 # Room for the form's other fields around a 10 MB file; a larger request is refused before it is read.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
 # A stored name is a SHA-256 and the extension its format has: nothing else is ever looked up on disk.
@@ -40,7 +40,7 @@ def index():
 
 @blueprint.post("/media-library")
 @body_limit("MEDIA_UPLOAD_MAX_BYTES")
-@roles_required(*UPLOADERS)
+@roles_required(*EDITOR_ROLES)
 def upload():
     request.max_content_length = MAX_REQUEST_BYTES
     try:
@@ -78,7 +78,7 @@ def _render_library(form: UploadForm, status: int = 200):
         form=form,
         images=library_images(db.session),
         media_base=media_base_url(current_app.config),
-        can_upload=current_user.role in UPLOADERS,
+        can_upload=current_user.role in EDITOR_ROLES,
     )
     return page, status
 

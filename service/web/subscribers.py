@@ -30,6 +30,7 @@ from service import audit
 from service.extensions import db
 from service.models import Subscriber
 from service.models.subscribers import SUBSCRIBER_STATUSES
+from service.models.users import EDITOR_ROLES
 from service.subscribers import import_jobs, uploads
 from service.subscribers.addresses import AddressError
 from service.subscribers.audience import audience_size
@@ -45,8 +46,6 @@ from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("subscribers", __name__, url_prefix="/subscribers")
 log = logging.getLogger(__name__)
-
-MANAGERS = ("admin", "marketer")
 
 
 class SearchForm(BoundaryForm):
@@ -98,13 +97,13 @@ def _render_index(
 
 
 @blueprint.get("")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def index():
     return _render_index(SearchForm())
 
 
 @blueprint.post("/search")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def search():
     """POST so the address stays out of URLs and access logs. A whole address that matches redirects to the
     subscriber's id; any other text lists the subscribers whose address or name contains it."""
@@ -130,14 +129,14 @@ def search():
 
 
 @blueprint.get("/<int:subscriber_id>")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def show(subscriber_id: int):
     subscriber = db.get_or_404(Subscriber, subscriber_id)
     return render_template("subscribers/show.html", subscriber=subscriber, action_form=FlaskForm())
 
 
 @blueprint.post("/<int:subscriber_id>/erase")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def erase(subscriber_id: int):
     subscriber = db.get_or_404(Subscriber, subscriber_id)
     if not FlaskForm().validate_on_submit():
@@ -161,7 +160,7 @@ def erase(subscriber_id: int):
 
 @blueprint.route("/import", methods=["GET", "POST"])
 @body_limit("SUBSCRIBER_IMPORT_MAX_BYTES")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def import_upload():
     """Step 1: upload and check. Nothing is stored in the list; the report decides whether step 2 is offered.
     A file over SUBSCRIBER_IMPORT_INLINE_MAX_BYTES is checked by the worker, with a progress bar on its page."""
@@ -203,7 +202,7 @@ def _report_page(report, upload_id: str | None, filename: str):
 
 
 @blueprint.post("/import/<upload_id>")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def import_commit(upload_id: str):
     """Step 2: write the rows the check validated, in one transaction (all or nothing); the worker's job for a
     large file."""
@@ -235,7 +234,7 @@ def import_commit(upload_id: str):
 
 
 @blueprint.get("/imports/<upload_id>")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def import_status(upload_id: str):
     """A large file's import: a progress bar while the worker checks or imports it, then its report."""
     job = import_jobs.job_for(db.session, upload_id) or abort(404)
@@ -249,14 +248,14 @@ def import_status(upload_id: str):
 
 
 @blueprint.get("/imports/<upload_id>/progress")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def import_progress(upload_id: str):
     job = import_jobs.job_for(db.session, upload_id) or abort(404)
     return jsonify(status=job.status, done=job.bytes_done, total=job.bytes_total)
 
 
 @blueprint.get("/export.csv")
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def export():
     count = confirmed_count(db.session)
     audit.record(db.session, "subscribers:exported", actor=current_user, detail=f"{count} confirmed subscribers")
@@ -276,7 +275,7 @@ def export():
 
 
 @blueprint.route("/welcome-email", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*EDITOR_ROLES)
 def welcome():
     config = current_app.config
     content = welcome_content(

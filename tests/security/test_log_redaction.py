@@ -2,72 +2,37 @@
 worker's, gunicorn's error log and its access log, read in full from the processes that wrote them."""
 
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import requests
 from gunicorn.config import Config
 
 from service import create_app
-from service.settings import REPO_ROOT
 from service.subscribers.tokens import make_token
 from service.web.access_log import TokenRedactingLogger
 from service.worker.context import WorkerContext
 from service.worker.scheduler import _in_app
 from tests.app_config import base_config
-from tests.ports import unused_port
+from tests.procfile_web import procfile_web
 
 SECRET = "log-redaction-test-secret-key-long-enough"
 ADDRESS = "someone.private@example.org"
 
 
-def web_command() -> str:
-    line = next(line for line in (REPO_ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    return line.removeprefix("web:").strip()
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def test_a_500_on_a_token_route_logs_no_token_anywhere(tmp_path: Path):
+def test_a_500_on_a_token_route_logs_no_token_anywhere(tmp_path):
     """The database has no tables, so a valid confirmation link fails inside the route: a 500, logged with its path."""
-    port = unused_port()
     env = {
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "PORT": str(port),
         "TIDINGS_ENV": "development",
         "SECRET_KEY": SECRET,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
         "OUTBOX_DIR": str(tmp_path / "outbox"),
     }
     token = make_token(SECRET, "confirm", 12345)
-    log_path = tmp_path / "web.log"
-    with log_path.open("wb") as log:
-        web = subprocess.Popen(["bash", "-c", f"exec {web_command()}"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/healthz")
+    with procfile_web(tmp_path, env) as web:
+        base = web.base_url
         response = requests.get(f"{base}/confirm/{token}", headers={"Referer": f"{base}/confirm/{token}"}, timeout=10)
         signup = requests.post(f"{base}/api/subscribe", json={"email": ADDRESS, "topics": ["newsletter"]}, timeout=10)
-    finally:
-        web.send_signal(signal.SIGTERM)
-        web.wait(timeout=30)
 
-    logged = log_path.read_text("utf-8", errors="replace")
+    logged = web.logged()
     # The signup is answered first and recorded after: its failure is logged, not answered.
     assert response.status_code == 500 and signup.status_code == 202
     assert "signup: recording or mailing a signup failed" in logged

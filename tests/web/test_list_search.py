@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time
 
 from service.extensions import db
-from service.models import Article, AuditEntry, Campaign
+from service.models import Article, AuditEntry, Campaign, PostDraft
 from tests.factories import approve_and_schedule, draft_campaign, import_seed
 from tests.web.test_calendar import days_from_now
 
@@ -59,6 +59,28 @@ def test_duplicate_makes_a_draft_and_archive_hides_from_the_list(app, marketer_c
     assert ">Original<" not in marketer_client.get("/campaigns").get_data(as_text=True)
     assert ">Original<" in marketer_client.get("/campaigns?archived=1").get_data(as_text=True)
     assert db.session.query(AuditEntry).filter_by(action="archived", campaign_id=original.id).count() == 1
+
+
+def test_a_duplicate_carries_the_composed_email_and_the_edited_posts(app, marketer_client, marketer, seed_article_text):
+    article = import_seed(seed_article_text)
+    original = draft_campaign(app, marketer, [s.id for s in article.snippets[:2]], days_from_now(2), name="Composed")
+    issue = original.issues[0]
+    issue.intro, issue.cta_label, issue.cta_url = "Hello from the clinic.", "Book a call", "https://example.org/book"
+    first, second = issue.sections
+    second.body = "Rewritten for this campaign only."
+    db.session.add(PostDraft(campaign_id=original.id, section_id=second.id, parts=[{"text": "An edited post."}]))
+    db.session.commit()
+
+    marketer_client.post(f"/campaigns/{original.id}/duplicate")
+
+    copy = db.session.query(Campaign).filter_by(name="Copy of Composed").one()
+    [copied] = copy.issues
+    assert (copied.intro, copied.cta_label, copied.cta_url) == (issue.intro, issue.cta_label, issue.cta_url)
+    assert [s.body for s in copied.sections] == [first.body, "Rewritten for this campaign only."]
+    assert [s.source_snippet_id for s in copied.sections] == [first.source_snippet_id, second.source_snippet_id]
+    assert {s.id for s in copied.sections}.isdisjoint({first.id, second.id}), "the copy owns its sections"
+    [draft] = db.session.query(PostDraft).filter_by(campaign_id=copy.id).all()
+    assert (draft.section_id, draft.parts) == (copied.sections[1].id, [{"text": "An edited post."}])
 
 
 def test_cancel_says_what_happens_and_needs_the_box_ticked(app, marketer_client, marketer, reviewer, seed_article_text):
