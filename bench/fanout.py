@@ -13,8 +13,10 @@ timed on a sample of S recipients (default 2,000) and extrapolated to N, because
 minutes; the output says so.
 
 Prints figures as it goes; the last line is one JSON object for the last database measured:
-{"n", "db", "seconds", "recipients_per_second", "requests", "peak_rss_mb", "seconds_10x", "peak_rss_mb_10x",
-"speedup_vs_naive"} (with --db both, the line before it is the other database's). Each send also prints the time of
+{"n", "db", "seconds", "cpu_seconds", "database_cpu_seconds", "recipients_per_second", "requests", "peak_rss_mb",
+"seconds_10x", "peak_rss_mb_10x", "speedup_vs_naive"} (with --db both, the line before it is the other database's).
+CPU seconds are the worker's and its PostgreSQL backends' (when the server runs on this host): steadier than the wall
+clock on a machine shared with other work. Each send also prints the time of
 each of its steps (audience query, ledger writes, requests, commits). Goals on a 2-core machine (issue 19, PostgreSQL):
 100,000 recipients in at most 5 s and 1,000,000 in at most 40 s, peak memory within 1.3× of itself at 10× the list
 size. The database is ANALYZEd after loading.
@@ -158,11 +160,43 @@ def worker_send(database_url: str, fake_url: str) -> dict:
         ctx = WorkerContext.from_config(app.config)
         steps.wrap(ctx.email_channel, "send_batch", "SendGrid requests (client and fake server)")
         freeze_startup_objects()
+        backends_before = backend_cpu_seconds()
+        cpu_before = time.process_time()
         started = time.perf_counter()
         handled = run_due_messages(db.session, ctx)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        backends = backend_cpu_seconds()
+        database_cpu = sum(used - backends_before.get(pid, 0.0) for pid, used in backends.items())
         sent = db.session.scalar(select(Message.sent_count).where(Message.status == "sent", Message.channel == "email"))
-    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "messages": handled, "sent": sent, "steps": steps.seconds}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "database_cpu_seconds": database_cpu,
+        "peak_rss_mb": peak_rss_mb(),
+        "messages": handled,
+        "sent": sent,
+        "steps": steps.seconds,
+    }
+
+
+def backend_cpu_seconds() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving this database, when the server runs on this host
+    (read from /proc); empty otherwise (and on SQLite, whose work is the worker's own CPU). On a machine shared with
+    other work, CPU time says what a send costs more steadily than the wall clock does."""
+    if db.engine.dialect.name != "postgresql":
+        return {}
+    with db.engine.connect() as connection:
+        pids = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).all()
+    used = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return {}
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def print_steps(db_name: str, result: dict) -> None:
@@ -396,7 +430,8 @@ def measure(
         rate = n / main["seconds"]
         print(
             f"[{db_name}] N={n:,}: {main['seconds']:.2f}s, {rate:,.0f} recipients/s, {main['requests']} requests, "
-            f"worker peak RSS {main['peak_rss_mb']:.1f} MB",
+            f"worker peak RSS {main['peak_rss_mb']:.1f} MB; CPU: worker {main['cpu_seconds']:.2f}s, database "
+            f"{main['database_cpu_seconds']:.2f}s",
             flush=True,
         )
         print_steps(db_name, main)
@@ -428,6 +463,8 @@ def measure(
         "n": n,
         "db": db_name,
         "seconds": round(main["seconds"], 3),
+        "cpu_seconds": round(main["cpu_seconds"], 3),
+        "database_cpu_seconds": round(main["database_cpu_seconds"], 3),
         "recipients_per_second": round(rate),
         "requests": main["requests"],
         "peak_rss_mb": round(main["peak_rss_mb"], 1),

@@ -5,6 +5,7 @@ Rows go in by COPY (subscribers, whose keyed hashes Python computes) and by INSE
 autovacuum off, and a freshly bulk-loaded table has no planner statistics (production's autovacuum would have them).
 """
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -109,8 +110,11 @@ def address_of(number: int) -> str:
 
 
 def public_id_of(number: int) -> str:
-    """Subscriber `number`'s public id (links carry it): unique, 22 characters, like the random ones."""
-    return f"bench{number:017d}"
+    """Subscriber `number`'s public id (links carry it): unique, 22 URL-safe characters that look random, as
+    `new_public_id`'s do. Not a counter: a padded number compresses, so itsdangerous would zlib-compress every
+    unsubscribe token's payload, which real (random) ids never make it do, and the fan-out would measure that."""
+    digest = hashlib.blake2b(number.to_bytes(8, "big"), digest_size=16, person=b"tidings-bench").digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 def hash_of(number: int, secret_key: str) -> str:
@@ -139,13 +143,14 @@ def fill_subscribers(connection: psycopg.Connection, n: int, secret_key: str, *,
 
 
 def fill_sent_deliveries(connection: psycopg.Connection, message_id: int, n: int) -> None:
-    """Deliveries of `message_id` to subscribers 1..N, sent."""
+    """Deliveries of `message_id` to subscribers 1..N, sent, and the message's counts as the worker leaves them."""
     connection.execute(
         "INSERT INTO deliveries (message_id, subscriber_id, channel, status, created_at, updated_at) "
         "SELECT %s, g, 'email', 'sent', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC' "
         "FROM generate_series(1, %s) AS g",
         (message_id, n),
     )
+    connection.execute("UPDATE messages SET sent_count = %s, total_count = %s WHERE id = %s", (n, n, message_id))
 
 
 def analyze(connection: psycopg.Connection) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import cli, log_redaction, settings, web
+from service import cli, log_redaction, settings, upserts, web
 from service.extensions import csrf, db, limiter, login_manager, migrate
 from service.settings import REPO_ROOT
 from service.web import errors
@@ -53,6 +53,9 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            upserts.send_lists_in_binary(engine)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -201,18 +201,18 @@ def _apply_suppressions(session: Session, events: list[_Event], statuses: dict[i
                 unsubscribed.add(event.subscriber_id)
     if reasons:
         table = Suppression.__table__
-        statement = insert_on_conflict(session, table)
+        rows = [{"email_hash": key, "reason": reason, "created_at": now} for key, reason in reasons.items()]
+        # One multi-row statement, not one per address (the keys are distinct, so no row is affected twice).
+        statement = insert_on_conflict(session, table).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.email_hash],
             set_={"reason": statement.excluded.reason},
-            # Spelt out, not IN (...): an executemany statement takes no expanding parameters.
             where=and_(
                 or_(*(table.c.reason == reason for reason in LIFTABLE_REASONS)),
                 *(statement.excluded.reason != reason for reason in LIFTABLE_REASONS),
             ),
         )
-        rows = [{"email_hash": key, "reason": reason, "created_at": now} for key, reason in reasons.items()]
-        session.execute(statement, rows)
+        session.execute(statement)
     _update_subscribers(session, statuses, status_after, unsubscribed, now)
 
 

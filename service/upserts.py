@@ -1,13 +1,29 @@
 """Set-at-a-time SQL for the two databases we run on. THE ONE PLACE with dialect-specific SQL for them:
-INSERT ... ON CONFLICT, arrays as parameters.
+INSERT ... ON CONFLICT, arrays as parameters (sent to PostgreSQL in binary, see `send_lists_in_binary`).
 
 PostgreSQL and SQLite both speak `ON CONFLICT (...) DO NOTHING / DO UPDATE ... WHERE`, but SQLAlchemy builds it with
 each dialect's own `insert`; callers ask for the statement here and stay portable.
 """
 
-from sqlalchemy import ARRAY, Table, any_, bindparam, text
+from psycopg import Connection as PsycopgConnection
+from psycopg.types.array import ListBinaryDumper
+from sqlalchemy import ARRAY, Table, any_, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+
+def send_lists_in_binary(engine: Engine) -> None:
+    """Make a PostgreSQL engine's connections send list parameters (the arrays below) in binary: psycopg writes a
+    thousand-item array as text in Python, item by item and escaped, about a millisecond each time, and a webhook
+    request or a send batch passes a dozen of them. Binary is several times quicker, and the same values arrive."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _send_lists_in_binary)
+
+
+def _send_lists_in_binary(dbapi_connection, _connection_record) -> None:
+    if isinstance(dbapi_connection, PsycopgConnection):
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def insert_on_conflict(session: Session, table: Table):

@@ -9,7 +9,7 @@ unsubscribe links and one-click header, which name the message they came in). A 
 
 import csv
 import io
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from sqlalchemy import case, func, select
@@ -76,15 +76,30 @@ def _event_count(event: str, kind: str | None = None):
 
 def figures_by_message(session: Session, message_ids: list[int]) -> dict[int, EmailFigures]:
     """The figures of each email message in `message_ids` (messages with nothing yet get zeros)."""
+    recipients = recipients_by_message(session, message_ids)
+    return {
+        message_id: replace(figures, recipients=recipients.get(message_id, 0))
+        for message_id, figures in event_figures_by_message(session, message_ids).items()
+    }
+
+
+def recipients_by_message(session: Session, message_ids: list[int]) -> dict[int, int]:
+    """Each email message's recipients: its deliveries (a message with none is left out)."""
     if not message_ids:
         return {}
-    recipients = dict(
+    return dict(
         session.execute(
             select(Delivery.message_id, func.count())
             .where(Delivery.message_id.in_(message_ids), Delivery.channel == "email")
             .group_by(Delivery.message_id)
         ).all()
     )
+
+
+def event_figures_by_message(session: Session, message_ids: list[int]) -> dict[int, EmailFigures]:
+    """The figures the events of each email message in `message_ids` give, all but `recipients` (left 0)."""
+    if not message_ids:
+        return {}
     events = {
         row[0]: row[1:]
         for row in session.execute(
@@ -103,8 +118,7 @@ def figures_by_message(session: Session, message_ids: list[int]) -> dict[int, Em
         ).all()
     }
     return {
-        message_id: EmailFigures(recipients.get(message_id, 0), *(int(n) for n in events.get(message_id, (0,) * 7)))
-        for message_id in message_ids
+        message_id: EmailFigures(0, *(int(n) for n in events.get(message_id, (0,) * 7))) for message_id in message_ids
     }
 
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import db
@@ -143,7 +143,16 @@ class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("message_id", "subscriber_id"),
-        UniqueConstraint("message_id", "part_index", name="uq_deliveries_message_part"),
+        # A post's parts only: an email's deliveries have no part, and an entry for each of them would be written
+        # (and kept) once per recipient of every send for an index no email lookup uses.
+        Index(
+            "uq_deliveries_message_part",
+            "message_id",
+            "part_index",
+            unique=True,
+            postgresql_where=text("part_index IS NOT NULL"),
+            sqlite_where=text("part_index IS NOT NULL"),
+        ),
         status_check(DeliveryStatus),
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import event, func, insert, select
 
 from service.extensions import db
 from service.models import AuditEntry, Subscriber, SubscriberTopic, Suppression
+from service.subscribers import csv_export
 from service.subscribers.identity import email_hash
 from tests.factories import add_subscriber
 
@@ -166,6 +167,27 @@ def test_export_holds_confirmed_subscribers_only(app, marketer_client):
     assert rows[0]["consent_channel"] == "test" and rows[0]["consent_date"]
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "subscribers:exported")).one()
     assert entry.detail == "1 confirmed subscribers"
+
+
+def test_export_streams_every_confirmed_subscriber_once_across_chunks(app, marketer_client, monkeypatch):
+    monkeypatch.setattr(csv_export, "CHUNK_SIZE", 2)
+    consented = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    for number in range(5):
+        subscriber = add_subscriber(app, f"p{number}@example.org", topics=("newsletter", "kap")[: 1 + number % 2])
+        subscriber.consent_at = consented
+        subscriber.confirmed_at = consented if number % 2 else None
+        subscriber.consent_note = "Clinic event sign-up sheet" if number == 3 else None
+    add_subscriber(app, "left@example.org", status="unsubscribed")
+    db.session.commit()
+    response = marketer_client.get("/subscribers/export.csv")
+    assert len(response.get_data(as_text=True).splitlines()) == 6, "a header and one line per subscriber"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["email"] for row in rows] == [f"p{number}@example.org" for number in range(5)]
+    assert [row["topics"] for row in rows] == ["newsletter", "kap newsletter"] * 2 + ["newsletter"]
+    assert {row["consent_date"] for row in rows} == {"2026-03-04T05:06:07+00:00"}, "UTC, to the second"
+    assert [row["confirmed_at"] for row in rows] == ["", "2026-03-04T05:06:07+00:00"] * 2 + [""]
+    assert [row["consent_source"] for row in rows] == ["test"] * 3 + ["Clinic event sign-up sheet", "test"]
+    assert {row["consent_channel"] for row in rows} == {"test"}
 
 
 def test_audience_size_for_the_campaign_form(app, marketer_client):

@@ -6,10 +6,11 @@ import json
 import time
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from service.extensions import db
-from service.models import AuditEntry, Message
+from service.models import AuditEntry, Delivery, Message, SendHold
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.factories import add_subscriber, make_user
@@ -106,3 +107,37 @@ def test_a_replayed_complaint_does_not_hold_twice(app, client, first_send):
     one_complaint_in_four(client, first_send.id)
 
     assert audit_actions().count("email sends held") == 1
+
+
+def bounce(email: str, message_id: int) -> dict:
+    return {**event("bounce", email, message_id), "type": "bounce"}
+
+
+def add_skipped_deliveries(app, message_id: int, count: int) -> None:
+    """Recipients a resend skipped: deliveries the sent count leaves out, which the hard-bounce rate divides by."""
+    for number in range(count):
+        subscriber = add_subscriber(app, f"skipped{number}@example.org")
+        db.session.add(Delivery(message_id=message_id, subscriber_id=subscriber.id, channel="email", status="skipped"))
+    db.session.commit()
+
+
+def held_reasons() -> list[str]:
+    return list(db.session.scalars(select(SendHold.reason)))
+
+
+def test_hard_bounces_past_the_limit_of_all_recipients_hold_the_next_send(app, client, first_send):
+    add_skipped_deliveries(app, first_send.id, 16)  # 20 recipients, 4 of them counted as sent
+    # 1 of 20 is 5%, not past the 5% limit (though 1 of the 4 sent would be).
+    assert post_events(client, [bounce(ADDRESSES[0], first_send.id)]).status_code == 200
+    assert held_reasons() == []
+    assert post_events(client, [bounce(ADDRESSES[1], first_send.id)]).status_code == 200
+    assert held_reasons() == ["hard bounces at 10.00% of recipients (2 of 20), above the 5% limit"]
+
+
+def test_events_of_a_healthy_send_do_not_count_its_deliveries(app, client, first_send):
+    statements = []
+    sql_event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    delivered = [event("delivered", address, first_send.id) for address in ADDRESSES]
+    assert post_events(client, delivered).status_code == 200
+    assert not any("count(" in sql.lower() and "from deliveries" in sql.lower() for sql in statements)
+    assert held_reasons() == []

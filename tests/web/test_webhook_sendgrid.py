@@ -229,6 +229,34 @@ def test_unsubscribe_events_unsubscribe_and_a_temporary_block_suppresses_nothing
     assert suppressed(app, "outsider@example.com") == "dropped", "SendGrid's own suppressions are mirrored"
 
 
+def test_a_payloads_suppressions_outrank_an_unsubscribe_and_never_lift_a_bounce(app, client, subscribers):
+    key = app.config["EMAIL_HASH_KEY"]
+    db.session.add_all(
+        [
+            Suppression(email_hash=email_hash("ann@example.org", key), reason="unsubscribed"),
+            Suppression(email_hash=email_hash("ben@example.org", key), reason="bounced"),
+            Suppression(email_hash=email_hash("gone@example.org", key), reason="erased"),
+        ]
+    )
+    db.session.commit()
+    events = [
+        event("bounce", "ann@example.org", type="bounce"),
+        event("unsubscribe", "ben@example.org"),
+        event("spamreport", "gone@example.org"),
+        event("unsubscribe", "cat@example.org"),
+        event("dropped", "new@example.com"),
+    ]
+
+    assert post(client, events).get_json()["recorded"] == 5
+
+    assert suppressed(app, "ann@example.org") == "bounced", "a bounce outranks an unsubscribe"
+    assert suppressed(app, "ben@example.org") == "bounced", "an unsubscribe never lifts a bounce"
+    assert suppressed(app, "gone@example.org") == "erased", "nothing outranks an erasure"
+    assert suppressed(app, "cat@example.org") == "unsubscribed"
+    assert suppressed(app, "new@example.com") == "dropped"
+    assert count(Suppression) == 5
+
+
 def test_a_late_deferral_does_not_undo_a_delivery(client, sent_message):
     post(client, [event("delivered", "ann@example.org", sent_message.id)])
     post(client, [event("deferred", "ann@example.org", sent_message.id)])
