@@ -4,7 +4,7 @@ An email's deliveries have no part_index; each still had an entry in this index,
 send. A partial unique index keeps the same rule (a post's part is recorded once) without them.
 
 Revision ID: d19b3e6a4c20
-Revises: c18a0f5e2b71
+Revises: eddcadabe3da
 Create Date: 2026-12-02 00:30:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd19b3e6a4c20'
-down_revision = 'c18a0f5e2b71'
+down_revision = 'eddcadabe3da'
 branch_labels = None
 depends_on = None
 
