@@ -41,7 +41,9 @@ class _Weeks:
     """The weeks shown, as UTC instants: where each one starts, and where the last one ends."""
 
     def __init__(self, mondays: list[date], tz_name: str):
-        self.starts = [local_to_utc(monday, time(0), tz_name) for monday in [*mondays, mondays[-1] + timedelta(7)]]
+        self.starts = [
+            local_to_utc(monday, time(0), tz_name) for monday in [*mondays, mondays[-1] + timedelta(weeks=1)]
+        ]
 
     def position(self, column):
         """Which week (0 = oldest) an instant falls in; NULL outside the weeks shown."""
