@@ -1,4 +1,5 @@
-"""A campaign's email report: per message and for the whole campaign, from the send ledger and the email events.
+"""A campaign's report: its emails per message and for the whole campaign, from the send ledger and the email events;
+its posts on X per post and per thread, with the public totals the worker last read from X.
 
 Recipients are the deliveries the worker recorded (one per address the email went to); the rest are counts of the
 events kept once each by `service.email_events` (SendGrid's webhook) and `unsubscribe_attribution` (Tidings' own
@@ -14,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from service.models import Campaign, Delivery, EmailEvent, Message, MessageLink
+from service.models import Campaign, Delivery, EmailEvent, Message, MessageLink, PostMetrics
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,34 @@ def link_clicks(session: Session, campaign: Campaign) -> list[MessageLink]:
 
 
 @dataclass(frozen=True)
+class PostFigures:
+    """A post's public totals on X, or a thread's summed. `impressions` is None when X gave none for any of them."""
+
+    impressions: int | None = None
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+
+    def __add__(self, other: "PostFigures") -> "PostFigures":
+        known = [n for n in (self.impressions, other.impressions) if n is not None]
+        return PostFigures(
+            sum(known) if known else None,
+            self.likes + other.likes,
+            self.reposts + other.reposts,
+            self.replies + other.replies,
+            self.quotes + other.quotes,
+        )
+
+
+@dataclass(frozen=True)
 class PublishedPost:
     message_id: int
     part_index: int  # 0 for a post, 1.. for the replies of a thread
     post_id: str
+    figures: PostFigures | None = None  # None until the worker first read them
+    fetched_at: datetime | None = None
+    gone: bool = False  # X no longer shows it (deleted, or hidden); the figures are the last it gave
 
     @property
     def url(self) -> str:
@@ -145,19 +170,50 @@ class PublishedPost:
         return f"https://x.com/i/web/status/{self.post_id}"
 
 
-def published_posts(session: Session, campaign: Campaign) -> list[PublishedPost]:
-    """The campaign's posts on X that went out, by message and part."""
+@dataclass(frozen=True)
+class PublishedThread:
+    """One X message as it went out: a post, or a thread of replies, with its public totals."""
+
+    message_id: int
+    heading: str
+    posts: list[PublishedPost]
+
+    @property
+    def totals(self) -> PostFigures | None:
+        counted = [post.figures for post in self.posts if post.figures is not None]
+        return sum(counted, PostFigures()) if counted else None
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        return max((post.fetched_at for post in self.posts if post.fetched_at), default=None)
+
+
+def published_threads(session: Session, campaign: Campaign) -> list[PublishedThread]:
+    """The campaign's posts on X that went out, by message (in sending order) and part, with their public totals as
+    the worker last read them (service/worker/post_metrics.py)."""
     rows = session.execute(
-        select(Delivery.message_id, Delivery.part_index, Delivery.provider_id)
-        .join(Message, Message.id == Delivery.message_id)
+        select(Message, Delivery.part_index, Delivery.provider_id, PostMetrics)
+        .join(Delivery, Delivery.message_id == Message.id)
+        .outerjoin(PostMetrics, PostMetrics.delivery_id == Delivery.id)
         .where(
             Message.campaign_id == campaign.id,
             Delivery.channel == "x",
             Delivery.provider_id.is_not(None),
         )
-        .order_by(Message.send_at, Delivery.part_index)
+        .order_by(Message.send_at, Message.id, Delivery.part_index)
     ).all()
-    return [PublishedPost(message_id, part_index or 0, post_id) for message_id, part_index, post_id in rows]
+    threads: dict[int, PublishedThread] = {}
+    for message, part_index, post_id, metrics in rows:
+        thread = threads.setdefault(message.id, PublishedThread(message.id, message.heading, []))
+        thread.posts.append(_published(message.id, part_index or 0, post_id, metrics))
+    return list(threads.values())
+
+
+def _published(message_id: int, part_index: int, post_id: str, metrics: PostMetrics | None) -> PublishedPost:
+    if metrics is None:
+        return PublishedPost(message_id, part_index, post_id)
+    figures = PostFigures(metrics.impressions, metrics.likes, metrics.reposts, metrics.replies, metrics.quotes)
+    return PublishedPost(message_id, part_index, post_id, figures, metrics.fetched_at, metrics.gone_at is not None)
 
 
 CSV_COLUMNS = (

@@ -10,6 +10,7 @@ from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.imports import ImportJob
 from service.models.media import Media
 from service.models.message_links import MessageLink
+from service.models.post_metrics import PostMetrics
 from service.models.posts import PostDraft
 from service.models.reviews import FindingAcceptance, ReviewComment
 from service.models.send_holds import SendHold
@@ -48,6 +49,7 @@ __all__ = [
     "MessageLink",
     "Section",
     "PostDraft",
+    "PostMetrics",
     "RecoveryCode",
     "ReviewComment",
     "SendBatch",

@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, current_app, render_template
 from flask_login import login_required
 
-from service.campaigns.report import campaign_report, link_clicks, published_posts, report_csv
+from service.campaigns.report import campaign_report, link_clicks, published_threads, report_csv
 from service.campaigns.report_charts import funnel, hourly_events
 from service.extensions import db
 from service.models import Campaign
@@ -41,7 +41,7 @@ def show(campaign_id: int):
         funnel=steps,
         charts=charts,
         links=links if counting else None,
-        posts=published_posts(db.session, campaign),
+        threads=published_threads(db.session, campaign),
     )
 
 

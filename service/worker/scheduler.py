@@ -1,7 +1,7 @@
 """The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, send confirmation
-emails the signup page could not, check the clinic's blog feed every half hour, check and import large subscriber
-CSV files, delete abandoned uploads, and once a day delete signups nobody confirmed); every job reads and writes the
-database.
+emails the signup page could not, check the clinic's blog feed every half hour, read the week's posts' metrics from X
+every hour, check and import large subscriber CSV files, delete abandoned uploads, and once a day delete signups
+nobody confirmed); every job reads and writes the database.
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
@@ -30,12 +30,14 @@ from service.subscribers.retention import purge_unconfirmed
 from service.worker.claims import release_dispatch_lease
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
+from service.worker.post_metrics import fetch_post_metrics
 
 log = logging.getLogger(__name__)
 
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 BLOG_FEED_SECONDS = 30 * 60
+POST_METRICS_SECONDS = 60 * 60
 # With uploads.STALE_AFTER_SECONDS (50 min), an abandoned upload's file of addresses is gone within the hour.
 DISCARD_UPLOADS_SECONDS = 10 * 60
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
@@ -81,6 +83,11 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
             "check-blog-feed",
             lambda: check_blog_feed(db.session, app.config, ctx.clock(), ctx.email_channel),
             BLOG_FEED_SECONDS,
+        ),
+        (
+            "fetch-post-metrics",
+            lambda: fetch_post_metrics(db.session, ctx.social_channel, ctx.clock(), ctx.stopping),
+            POST_METRICS_SECONDS,
         ),
         (
             "run-subscriber-imports",

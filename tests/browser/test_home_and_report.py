@@ -1,17 +1,20 @@
-"""Home and the campaign report in the browser: each role's to-dos, and a chart drawn from the numbers in its table."""
+"""Home and the campaign report in the browser: each role's to-dos, a chart drawn from the numbers in its table, and
+the posts' metrics on a phone."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from service.campaigns import lifecycle
 from service.extensions import db
-from service.models import Delivery, EmailEvent, User
+from service.models import Delivery, EmailEvent, PostMetrics, User
 from tests.browser.logins import log_in_as, log_out
 from tests.factories import add_subscriber, approve_and_schedule, draft_campaign, import_seed, make_user
 
 pytestmark = pytest.mark.browser
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -96,3 +99,50 @@ def test_the_reports_chart_is_drawn_from_the_numbers_in_its_table(live_server, l
         " return n; }"
     )
     assert pixels > 0  # something was painted on the canvas
+
+
+@pytest.fixture
+def posted_thread(live_app, live_users, seed_article_text) -> int:
+    """A sent campaign whose X message went out as a thread of three posts, with the totals the worker last read."""
+    with live_app.app_context():
+        marketer = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
+        reviewer = db.session.scalar(select(User).where(User.email == live_users["reviewer"]))
+        snippet_id = import_seed(seed_article_text).snippets[0].id
+        now = datetime.now(UTC)
+        campaign = draft_campaign(
+            live_app, marketer, [snippet_id], now + timedelta(hours=1), name="Thread news", send_email=False
+        )
+        approve_and_schedule(live_app, campaign, marketer, reviewer, now)
+        message = campaign.messages[0]
+        message.status, message.finished_at = "sent", now - timedelta(hours=2)
+        for part, (impressions, likes) in enumerate(((1200, 30), (300, 5), (None, 1))):
+            delivery = Delivery(
+                message_id=message.id, part_index=part, channel="x", status="sent", provider_id=f"186000000000000{part}"
+            )
+            db.session.add(delivery)
+            db.session.flush()
+            db.session.add(PostMetrics(delivery_id=delivery.id, impressions=impressions, likes=likes, fetched_at=now))
+        db.session.commit()
+        return campaign.id
+
+
+def test_the_reports_post_metrics_fit_a_phone_and_pass_axe(live_server, live_users, browser, posted_thread):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)  # axe is injected
+    page = context.new_page()
+    log_in_as(page, live_server.url, live_users["marketer"])
+    page.goto(f"{live_server.url}/campaigns/{posted_thread}/report")
+
+    rows = [row.locator("th, td").all_inner_texts() for row in page.locator("table.post-metrics tr").all()]
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    page.add_script_tag(content=AXE.read_text())
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => ['serious', 'critical'].includes(v.impact)).map(v => `${v.id}: ${v.help}`)"""
+    )
+    context.close()
+
+    assert rows[1] == ["Post", "1200", "30", "0", "0", "0"]
+    assert rows[3] == ["Reply 2", "not given", "1", "0", "0", "0"]
+    assert rows[4] == ["Whole thread", "1500", "36", "0", "0", "0"]
+    assert widths[0] <= widths[1], "the page is wider than the phone"
+    assert violations == []

@@ -288,3 +288,40 @@ def test_more_than_four_images_are_refused_before_anything_is_sent(fake_x):
     with pytest.raises(SocialPostError, match="at most 4 images"):
         channel_for(fake_x).post("Too many.", images=[_image()] * 5)
     assert fake_x.calls == []
+
+
+# --- public metrics --------------------------------------------------------------------------------------------
+
+
+def test_public_metrics_are_read_in_our_words_and_a_post_x_lacks_is_left_out(fake_x):
+    channel = channel_for(fake_x)
+    kept, deleted = channel.post("Counted."), channel.post("Deleted on X.")
+    fake_x.set_metrics(kept, impression_count=80, like_count=3, retweet_count=2, reply_count=1, quote_count=4)
+    fake_x.delete_post(deleted)
+
+    metrics = channel.public_metrics([kept, deleted])
+
+    assert list(metrics) == [kept]
+    m = metrics[kept]
+    assert (m.impressions, m.likes, m.reposts, m.replies, m.quotes) == (80, 3, 2, 1, 4)
+
+
+def test_reading_public_metrics_is_retried_on_server_errors_and_a_429_says_when_to_come_back(fake_x):
+    sleeps = []
+    channel = channel_for(fake_x, sleeps)
+    post_id = channel.post("Counted.")
+    fake_x.respond_next(503)
+    assert post_id in channel.public_metrics([post_id])
+    fake_x.rate_limit_next(reset_in_seconds=300)
+
+    with pytest.raises(SocialPostError) as limited:
+        channel.public_metrics([post_id])
+
+    assert len(sleeps) == 1
+    assert limited.value.retry_at is not None and not limited.value.permanent
+
+
+def test_more_than_100_posts_a_lookup_are_refused_before_anything_is_sent(fake_x):
+    with pytest.raises(ValueError, match="at most 100"):
+        channel_for(fake_x).public_metrics([str(number) for number in range(1, 102)])
+    assert fake_x.calls == []

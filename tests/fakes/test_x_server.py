@@ -241,3 +241,63 @@ def test_a_post_naming_unknown_media_is_refused(fake_x, x_client):
     with pytest.raises(tweepy.BadRequest, match="media IDs are invalid"):
         x_client.create_tweet(text="With a made-up image.", media_ids=["123"], user_auth=True)
     assert fake_x.posts == []
+
+
+# --- post lookup with public metrics (GET /2/tweets) -------------------------------------------------------------
+
+
+def test_a_lookup_gives_each_posts_public_metrics_as_set(fake_x, x_client):
+    first, second = post(x_client, "Counted."), post(x_client, "Counted too.")
+    fake_x.set_metrics(first, like_count=4, retweet_count=2, reply_count=1, quote_count=1, impression_count=90)
+    fake_x.set_metrics(second, impression_count=None)
+
+    response = x_client.get_tweets([first, second], tweet_fields=["public_metrics"], user_auth=True)
+
+    metrics = {str(tweet.id): tweet.public_metrics for tweet in response.data}
+    assert metrics[first] == {
+        "retweet_count": 2,
+        "reply_count": 1,
+        "like_count": 4,
+        "quote_count": 1,
+        "bookmark_count": 0,
+        "impression_count": 90,
+    }
+    assert "impression_count" not in metrics[second]
+    assert response.errors == []
+    assert fake_x.lookups == [[first, second]]
+
+
+def test_a_deleted_or_unknown_post_comes_back_in_errors_with_a_200(fake_x, x_client):
+    kept, deleted = post(x_client, "Kept."), post(x_client, "Deleted later.")
+    fake_x.delete_post(deleted)
+
+    response = x_client.get_tweets([kept, deleted, "42"], tweet_fields=["public_metrics"], user_auth=True)
+    none_found = x_client.get_tweets(["42"], tweet_fields=["public_metrics"], user_auth=True)
+
+    assert [str(tweet.id) for tweet in response.data] == [kept]
+    assert [(error["resource_id"], error["title"]) for error in response.errors] == [
+        (deleted, "Not Found Error"),
+        ("42", "Not Found Error"),
+    ]
+    assert response.errors[0]["type"] == "https://api.twitter.com/2/problems/resource-not-found"
+    assert none_found.data is None and len(none_found.errors) == 1
+
+
+def test_a_lookup_of_more_than_100_ids_is_a_bad_request(fake_x, x_client):
+    with pytest.raises(tweepy.BadRequest):
+        x_client.get_tweets([str(number) for number in range(1, 102)], user_auth=True)
+
+    assert [violation.status for violation in fake_x.violations] == [400]
+
+
+def test_a_lookup_fails_on_demand(fake_x, x_client):
+    fake_x.respond_next(503)
+
+    with pytest.raises(tweepy.TwitterServerError):
+        x_client.get_tweets(["42"], user_auth=True)
+    assert x_client.get_tweets(["42"], user_auth=True).data is None
+
+
+def test_a_lookup_of_an_id_that_is_not_a_number_is_a_bad_request(fake_x, x_client):
+    with pytest.raises(tweepy.BadRequest, match=r"does not match \^\[0-9\]\{1,19\}\$"):
+        x_client.get_tweets(["12a"], user_auth=True)

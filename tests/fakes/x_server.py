@@ -8,6 +8,11 @@ Media, as tweepy 4.17 uploads it (tweepy.API, v1.1 on upload.twitter.com; tweepy
 `POST /1.1/media/upload.json` (multipart, the file in `media`, optional `media_category`) and
 `POST /1.1/media/metadata/create.json` (JSON `{"media_id", "alt_text": {"text"}}`); a v2 post attaches the ids
 in `media.media_ids`. Uploads are decoded (JPEG, PNG, WebP or GIF; images at most 5 MB, GIFs 15 MB, as X documents).
+
+Post lookup, as X documents it: `GET /2/tweets?ids=1,2&tweet.fields=public_metrics` takes 1 to 100 numeric ids and
+answers 200 with the posts it has in `data` (each with `public_metrics` when asked for) and, for each id it has not
+(deleted, or never made), an entry in `errors` ("Not Found Error", resource-not-found); with none found there is no
+`data` at all. Tests set a post's totals with `set_metrics` and take a post away with `delete_post`.
 """
 
 import email.parser
@@ -16,6 +21,7 @@ import hmac
 import io
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -43,6 +49,8 @@ REQUIRED_OAUTH_PARAMS = (
 )
 MAX_WEIGHTED_LENGTH = 280
 _FIRST_POST_ID = 1_860_000_000_000_000_000  # snowflake-sized, so ids look and sort like X's
+MAX_LOOKUP_IDS = 100
+POST_ID_PATTERN = "^[0-9]{1,19}$"  # X's words when an id is not one
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
 DELETED_PARENT_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you."
@@ -56,6 +64,16 @@ MAX_MEDIA_PER_POST = 4
 _IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
+_NO_METRICS = {
+    "retweet_count": 0,
+    "reply_count": 0,
+    "like_count": 0,
+    "quote_count": 0,
+    "bookmark_count": 0,
+    "impression_count": 0,
+}
+
+
 @dataclass
 class Post:
     id: str
@@ -64,6 +82,8 @@ class Post:
     created_at: datetime
     via_api: bool  # False for posts seeded with add_existing_post
     media_ids: list[str] = field(default_factory=list)
+    # X's public_metrics of the post; impression_count is left out when None (X gives none for older posts).
+    metrics: dict[str, int | None] = field(default_factory=lambda: dict(_NO_METRICS))
 
     def as_dict(self) -> dict:
         post = {"id": self.id, "text": self.text, "in_reply_to": self.in_reply_to}
@@ -110,7 +130,7 @@ class Account:
 
 
 class FakeX(FakeHTTPServer):
-    """POST /2/tweets, GET /2/users/me, GET /2/users/:id/tweets for one account.
+    """POST /2/tweets, GET /2/tweets (lookup), GET /2/users/me, GET /2/users/:id/tweets for one account.
 
     `credentials`: the keys the fake expects; with `verify_signatures` (the default) it checks the consumer key,
     the token and the HMAC-SHA1 signature like X does. Build the client with
@@ -135,6 +155,8 @@ class FakeX(FakeHTTPServer):
         self._ids = itertools.count(_FIRST_POST_ID, 1_000)
         self._media_ids = itertools.count(_FIRST_POST_ID + 7, 1_000)
         self._media: dict[str, UploadedMedia] = {}
+        # The ids of each post lookup (GET /2/tweets) the fake answered, in order.
+        self.lookups: list[list[str]] = []
         self._nonces: set[str] = set()
         self._post_lock = threading.Lock()  # makes the duplicate check and the append one step
 
@@ -162,6 +184,23 @@ class FakeX(FakeHTTPServer):
         """Put a post on the account as if made earlier (e.g. before a crash). Returns its id."""
         with self._post_lock:
             return self._append_post(text, in_reply_to, via_api=False).id
+
+    def set_metrics(self, post_id: str, **counts: int | None) -> None:
+        """Set some of a post's public_metrics, by X's names: like_count=3, impression_count=None (X gives none)."""
+        unknown = set(counts) - set(_NO_METRICS)
+        if unknown:
+            raise ValueError(f"X has no public metric {', '.join(sorted(unknown))}")
+        with self._lock:
+            self._post(post_id).metrics.update(counts)
+
+    def delete_post(self, post_id: str) -> None:
+        """Delete a post, as its author would on X: lookups no longer find it."""
+        with self._lock:
+            self._timeline.remove(self._post(post_id))
+
+    def _post(self, post_id: str) -> Post:
+        """Call with _lock held."""
+        return next(post for post in self._timeline if post.id == str(post_id))
 
     def chain_from(self, root_id: str) -> list[str]:
         """The texts of the thread starting at root_id, following replies. Fails if the thread forked."""
@@ -207,6 +246,8 @@ class FakeX(FakeHTTPServer):
             return self._upload_media(request)
         if request.method == "POST" and request.path == "/1.1/media/metadata/create.json":
             return self._create_media_metadata(request)
+        if request.method == "GET" and request.path == "/2/tweets":
+            return self._look_up_posts(request)
         if request.method == "GET" and request.path == "/2/users/me":
             return Reply(200, {"data": asdict(self.account)})
         if request.method == "GET" and len(route) == 5 and route[1:3] == ["2", "users"] and route[4] == "tweets":
@@ -401,6 +442,28 @@ class FakeX(FakeHTTPServer):
         fields = set(filter(None, request.query.get("tweet.fields", "").split(",")))
         return Reply(200, _page_body(page, fields, more=newest_first[start + max_results :]))
 
+    def _look_up_posts(self, request: Request) -> Reply:
+        ids = [value for value in request.query.get("ids", "").split(",") if value]
+        if not 1 <= len(ids) <= MAX_LOOKUP_IDS:
+            return self._invalid(
+                request, f"The number of values in the `ids` query parameter list [{len(ids)}] is not between 1 and 100"
+            )
+        malformed = [value for value in ids if not re.fullmatch(POST_ID_PATTERN, value)]
+        if malformed:
+            return self._invalid(
+                request, f"The `ids` query parameter value [{malformed[0]}] does not match {POST_ID_PATTERN}"
+            )
+        with self._lock:
+            by_id = {post.id: post for post in self._timeline}
+            self.lookups.append(ids)
+        fields = set(filter(None, request.query.get("tweet.fields", "").split(",")))
+        found = [_post_json(by_id[value], fields) for value in ids if value in by_id]
+        body: dict = {"data": found} if found else {}
+        missing = [value for value in ids if value not in by_id]
+        if missing:
+            body["errors"] = [_not_found(value) for value in missing]
+        return Reply(200, body)
+
     @staticmethod
     def _page_start(posts: list[Post], token: str | None) -> int | None:
         if not token:
@@ -442,7 +505,22 @@ def _post_json(post: Post, fields: set[str]) -> dict:
         data["created_at"] = post.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     if "referenced_tweets" in fields and post.in_reply_to:
         data["referenced_tweets"] = [{"type": "replied_to", "id": post.in_reply_to}]
+    if "public_metrics" in fields:
+        data["public_metrics"] = {name: count for name, count in post.metrics.items() if count is not None}
     return data
+
+
+def _not_found(post_id: str) -> dict:
+    """X's partial error, inside a 200 answer, for a post id it cannot show."""
+    return {
+        "value": post_id,
+        "detail": f"Could not find tweet with ids: [{post_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": post_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
 
 
 def _problem(status: int, detail: str) -> dict:

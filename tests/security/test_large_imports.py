@@ -56,7 +56,7 @@ def test_a_large_file_is_checked_then_imported_by_the_worker(app, as_role):
     assert (job.upload_id, job.status, job.bytes_total) == (upload_id, "checking", len(big_csv()))
 
     waiting = client.get(page_url).get_data(as_text=True)
-    assert "<progress" in waiting and "import-progress.js" in waiting
+    assert "<progress" in waiting and 'src="/static/progress.js"' in waiting
     assert client.get(f"{page_url}/progress").get_json() == {"status": "checking", "done": 0, "total": job.bytes_total}
 
     assert work(app) is True

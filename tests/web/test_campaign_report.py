@@ -1,24 +1,27 @@
 """The campaign report: SendGrid's signed events and Tidings' own unsubscribe links become its numbers, once each,
-counted for the message they came from; the CSV says the same."""
+counted for the message they came from; the CSV says the same. Its posts on X show the totals the worker read."""
 
 import csv
 import hashlib
 import io
 import json
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 
 from service.campaigns.report import campaign_report
 from service.extensions import db
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
+from service.worker.post_metrics import fetch_post_metrics
 from tests.factories import add_subscriber
 from tests.fakes.sendgrid_event_signer import EventSigner
 from tests.worker.email_settings import sendgrid_settings
 from tests.worker.processes import due_campaign
-from tests.worker.x_posts import x_settings
+from tests.worker.x_posts import due_x_campaign, x_settings
 
 SIGNER = EventSigner()
 ADDRESSES = [f"{name}@example.org" for name in ("ann", "ben", "cat", "dan", "eve", "fay")]
@@ -147,3 +150,36 @@ def test_the_report_links_to_each_post_on_x(app, auth, client, marketer, fake_x,
 
     post_ids = [post["id"] for post in fake_x.posts]
     assert post_ids and all(f"https://x.com/i/web/status/{post_id}" in page for post_id in post_ids)
+
+
+def test_the_report_shows_each_posts_public_metrics_and_the_threads_totals(
+    app, auth, client, marketer, fake_x, seed_article_text
+):
+    app.config.update(x_settings(fake_x))
+    campaign = due_x_campaign(app, seed_article_text)
+    ctx = WorkerContext.from_config(app.config)
+    run_due_messages(db.session, ctx)
+    auth.login(marketer)
+    root, first_reply, *rest = [post["id"] for post in fake_x.posts]
+    before = client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
+    fake_x.set_metrics(root, impression_count=1200, like_count=30, retweet_count=4, reply_count=2, quote_count=1)
+    fake_x.set_metrics(first_reply, impression_count=300, like_count=5)
+    fake_x.delete_post(rest[-1])
+    fetch_post_metrics(db.session, ctx.social_channel, datetime.now(UTC))
+
+    page = client.get(f"/campaigns/{campaign.id}/report")
+
+    assert "Not read from X yet" in before
+    html = page.get_data(as_text=True)
+    rows = [[cell.get_text(" ", strip=True) for cell in row.find_all(["th", "td"])] for row in table_rows(html)]
+    assert rows[0] == ["Post", "Impressions", "Likes", "Reposts", "Replies", "Quotes"]
+    assert rows[1] == ["Post", "1200", "30", "4", "2", "1"]
+    assert rows[2] == ["Reply 1", "300", "5", "0", "0", "0"]
+    assert rows[-2] == ["Reply 4 (no longer on X)", "not given", "0", "0", "0", "0"]  # gone before it was read
+    assert rows[-1] == ["Whole thread", "1500", "35", "4", "2", "1"]
+    assert "Aftercare: a thread of 5 posts" in html
+
+
+def table_rows(html: str):
+    table = BeautifulSoup(html, "html.parser").select_one("table.post-metrics")
+    return table.find_all("tr")

@@ -1,17 +1,30 @@
 """What every social channel offers."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # X takes up to four images on a post.
 MAX_IMAGES_PER_POST = 4
+# X's post lookup (GET /2/tweets) takes at most 100 ids a request.
+MAX_POSTS_PER_LOOKUP = 100
 
 
 @dataclass(frozen=True)
 class PublishedPost:
     id: str
     text: str
+
+
+@dataclass(frozen=True)
+class PublicMetrics:
+    """A post's public totals as X counts them now. `impressions` is None when X does not give it (older posts)."""
+
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    impressions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,10 @@ class SocialPostError(Exception):
 
 
 class SocialChannel(ABC):
+    # Whether `public_metrics` asks a provider that counts (X): the outbox counts nothing, which says nothing of
+    # whether its posts still exist.
+    keeps_public_metrics: bool = False
+
     @abstractmethod
     def post(self, text: str, *, in_reply_to: str | None = None, images: Sequence[PostImage] = ()) -> str:
         """Publish one post (a reply when in_reply_to is given), with up to four images and their alt text.
@@ -58,3 +75,10 @@ class SocialChannel(ABC):
     @abstractmethod
     def recent_posts(self, limit: int = 100) -> list[PublishedPost]:
         """The account's most recent posts, newest first (used to reconcile a post whose outcome is unknown)."""
+
+    def public_metrics(self, post_ids: Sequence[str]) -> Mapping[str, PublicMetrics]:
+        """The public totals of each of `post_ids` (at most MAX_POSTS_PER_LOOKUP) the provider still shows; a post
+        it does not know (deleted, or never made there) is left out. Raises SocialPostError.
+
+        A channel that counts nothing (`keeps_public_metrics` false: the outbox) returns no totals."""
+        return {}

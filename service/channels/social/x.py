@@ -13,6 +13,8 @@ What X's answers mean for us:
 Images are uploaded first (tweepy's v1.1 media upload, then the alt text as X's media metadata), each at most once
 per post call; a failed upload is retried like a read, since an upload no post uses simply expires at X.
 
+A post's public metrics are read with GET /2/tweets, up to 100 ids a request; a read, so retried like one.
+
 Each call builds its own client and closes its connections when done, so nothing stays open between sends.
 """
 
@@ -29,7 +31,9 @@ from urllib3.exceptions import NewConnectionError
 
 from service.channels.social.base import (
     MAX_IMAGES_PER_POST,
+    MAX_POSTS_PER_LOOKUP,
     PostImage,
+    PublicMetrics,
     PublishedPost,
     SocialChannel,
     SocialPostError,
@@ -52,6 +56,8 @@ MAX_TIMELINE_PAGE = 100
 
 
 class XSocialChannel(SocialChannel):
+    keeps_public_metrics = True
+
     def __init__(
         self,
         *,
@@ -189,6 +195,23 @@ class XSocialChannel(SocialChannel):
         response = self._read(lambda: client.get_users_tweets(self._user_id, max_results=page, user_auth=True))
         return [PublishedPost(str(tweet.id), tweet.text) for tweet in (response.data or [])][:limit]
 
+    # -- public metrics -------------------------------------------------------------------------------------------
+
+    def public_metrics(self, post_ids: Sequence[str]) -> dict[str, PublicMetrics]:
+        """GET /2/tweets?ids=…&tweet.fields=public_metrics. X answers 200 for ids it cannot show (deleted, or not
+        visible to us), naming them in the body's `errors`: they are simply left out."""
+        if len(post_ids) > MAX_POSTS_PER_LOOKUP:
+            raise ValueError(f"X looks up at most {MAX_POSTS_PER_LOOKUP} posts a request")
+        if not post_ids:
+            return {}
+        with self._client() as client:
+            response = self._read(
+                lambda: client.get_tweets(list(post_ids), tweet_fields=["public_metrics"], user_auth=True),
+                "reading posts' metrics on X",
+                "the metrics lookup",
+            )
+        return {str(tweet.id): _metrics_of(tweet.public_metrics or {}) for tweet in (response.data or [])}
+
     def _read(self, call: Callable[[], object], what: str = "reading posts on X", refused: str = "the post") -> object:
         """A read (or an upload) is safe to repeat: retried on 5xx and on any network failure."""
         failure = ""
@@ -218,6 +241,17 @@ class XSocialChannel(SocialChannel):
         if isinstance(error, tweepy.Unauthorized):
             return SocialPostError(f"{CREDENTIALS_REFUSED} {_x_words(error)}", permanent=True, credentials=True)
         return SocialPostError(f"X refused {refused}: {_x_words(error)}", permanent=True)
+
+
+def _metrics_of(counts: Mapping) -> PublicMetrics:
+    impressions = counts.get("impression_count")
+    return PublicMetrics(
+        likes=int(counts.get("like_count", 0)),
+        reposts=int(counts.get("retweet_count", 0)),
+        replies=int(counts.get("reply_count", 0)),
+        quotes=int(counts.get("quote_count", 0)),
+        impressions=None if impressions is None else int(impressions),
+    )
 
 
 def _x_words(error: tweepy.HTTPException) -> str:

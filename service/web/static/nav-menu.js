@@ -1,5 +1,5 @@
-// The main navigation folds into a "Menu" button on narrow screens (app.css, .has-menu). Without this script the
-// links stay visible and wrap, so the pages still work.
+// The main navigation folds into a "Menu" button at phone widths (app.css, .has-menu); wider, the button stays
+// hidden. Without this script the links stay visible and wrap, so the pages still work.
 (function () {
   "use strict";
   var button = document.querySelector(".menu-toggle");

@@ -1,0 +1,50 @@
+"""The post editor at phone width: each post's text box fills the width it is given, not a narrow default."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from service.articles.store import import_article
+from service.extensions import db
+from service.models import User
+from tests.browser.logins import log_in_as
+from tests.factories import draft_campaign
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = """# After your session
+
+## Resting afterwards
+You rest in a quiet room until you feel steady.
+"""
+# Each text box against the inside of its post's box (the fieldset, less its padding and border).
+WIDTHS = """() => Array.from(document.querySelectorAll('.post-part textarea')).map(box => {
+    const part = box.closest('.post-part');
+    const style = getComputedStyle(part);
+    const inside = part.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return [box.getBoundingClientRect().width, inside];
+})"""
+
+
+@pytest.fixture
+def campaign_id(live_app, live_users) -> int:
+    with live_app.app_context():
+        author = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
+        article = import_article(db.session, ARTICLE, filename="after.md").article
+        db.session.commit()
+        when = datetime.now(UTC) + timedelta(days=1)
+        return draft_campaign(live_app, author, [article.snippets[0].id], when, name="Rest").id
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_each_post_text_box_fills_the_width_of_its_post(live_server, live_users, page, campaign_id, width):
+    page.set_viewport_size({"width": width, "height": 844})
+    log_in_as(page, live_server.url, live_users["marketer"])
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/posts/0")
+
+    widths = page.evaluate(WIDTHS)
+    assert len(widths) == 2, "the drafted post and the empty box to add one"
+    for box, inside in widths:
+        assert box == pytest.approx(inside, abs=1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "and the page does not scroll sideways"
