@@ -21,6 +21,10 @@ class Subscriber(db.Model):
     __tablename__ = "subscribers"
     __table_args__ = (
         Index("ix_subscribers_status_id", "status", "id"),
+        # Home's last 30 days and list growth's weeks read ranges of these instants, not the whole list.
+        Index("ix_subscribers_created_at", "created_at"),
+        Index("ix_subscribers_confirmed_at", "confirmed_at"),
+        Index("ix_subscribers_unsubscribed_at", "unsubscribed_at"),
         # Search by part of an address or name (ILIKE '%alma%'): trigram indexes on PostgreSQL keep it fast at a
         # million rows; elsewhere they are plain indexes and the search scans, still correct.
         Index("ix_subscribers_email_trgm", "email", postgresql_using="gin", postgresql_ops={"email": "gin_trgm_ops"}),
