@@ -2,7 +2,7 @@
 complaint times, not whole tables
 
 Revision ID: d2a7f4c1e9b3
-Revises: c18a0f5e2b71
+Revises: d19b3e6a4c20
 Create Date: 2026-12-02 01:10:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd2a7f4c1e9b3'
-down_revision = 'c18a0f5e2b71'
+down_revision = 'd19b3e6a4c20'
 branch_labels = None
 depends_on = None
 
