@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from service.campaigns.lifecycle import LifecycleError
 from service.campaigns.posts import (
@@ -24,6 +23,7 @@ from service.outgoing.posts import composed_posts, post_draft_for, posts_from_pa
 from service.rendering.clinic import ClinicInfo
 from service.rendering.post_length import MAX_POST_LENGTH
 from service.web.auth import roles_required
+from service.web.forms import BoundaryForm
 
 blueprint = Blueprint("campaign_posts", __name__, url_prefix="/campaigns")
 
@@ -32,7 +32,7 @@ blueprint = Blueprint("campaign_posts", __name__, url_prefix="/campaigns")
 @roles_required(*EDITOR_ROLES)
 def edit(campaign_id: int, position: int):
     campaign, section = _target(campaign_id, position)
-    form = FlaskForm()  # the CSRF token
+    form = BoundaryForm()  # the CSRF token
     errors: dict = {}
     if request.method == "POST" and form.validate_on_submit():
         parts = _typed_parts()

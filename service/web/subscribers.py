@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, StringField, TextAreaField
@@ -132,14 +131,14 @@ def search():
 @roles_required(*EDITOR_ROLES)
 def show(subscriber_id: int):
     subscriber = db.get_or_404(Subscriber, subscriber_id)
-    return render_template("subscribers/show.html", subscriber=subscriber, action_form=FlaskForm())
+    return render_template("subscribers/show.html", subscriber=subscriber, action_form=BoundaryForm())
 
 
 @blueprint.post("/<int:subscriber_id>/erase")
 @roles_required(*EDITOR_ROLES)
 def erase(subscriber_id: int):
     subscriber = db.get_or_404(Subscriber, subscriber_id)
-    if not FlaskForm().validate_on_submit():
+    if not BoundaryForm().validate_on_submit():
         abort(400)
     if not request.form.get("sure"):
         flash("Tick the box to confirm you checked who asked, then erase.", "error")
@@ -197,7 +196,7 @@ def _check_now(folder: str, upload_id: str, filename: str):
 
 def _report_page(report, upload_id: str | None, filename: str):
     return render_template(
-        "subscribers/import_report.html", report=report, upload_id=upload_id, filename=filename, form=FlaskForm()
+        "subscribers/import_report.html", report=report, upload_id=upload_id, filename=filename, form=BoundaryForm()
     )
 
 
@@ -206,7 +205,7 @@ def _report_page(report, upload_id: str | None, filename: str):
 def import_commit(upload_id: str):
     """Step 2: write the rows the check validated, in one transaction (all or nothing); the worker's job for a
     large file."""
-    if not FlaskForm().validate_on_submit():
+    if not BoundaryForm().validate_on_submit():
         abort(400)
     job = import_jobs.job_for(db.session, upload_id)
     if job is not None:
