@@ -2,23 +2,23 @@
 first worker's late outcome (a refusal, no answer, an acceptance) leaves the message as the new owner left it. The
 first worker records only what its request taught about its own batch. Nobody gets the email twice, nobody is lost."""
 
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
-from service.models import Delivery, Message, SendBatch, WorkerLease
+from service.models import Delivery, Message, SendBatch
 from service.worker.claims import claim_next_message
-from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from service.worker.email_send import send_email_message
+from tests.worker import slow_worker
 from tests.worker.email_settings import sendgrid_settings
 from tests.worker.processes import add_subscribers, due_campaign
+from tests.worker.slow_worker import leases_run_out, worker_b
 
 
 @pytest.fixture
@@ -40,51 +40,19 @@ class FirstOutcomeReachesTheWorkerLate(SendGridEmailChannel):
                 self.late.wait(30)
 
 
-class SlowWorker:
-    """Worker A, sending in a thread of its own (its own session) until its first request comes back.
-    `waits_to_retry`: instead, its wait before trying a refused request again lasts until `late` is set."""
+class SlowWorker(slow_worker.SlowWorker):
+    """Worker A on email. `waits_to_retry`: instead of a late answer, its wait before trying a refused request
+    again lasts until `late` is set."""
+
+    channel_name = "email_channel"
 
     def __init__(self, app, *, waits_to_retry: bool = False):
-        self.app, self.errors = app, []
-        self.ctx = WorkerContext.from_config(app.config)
-        channel = self.ctx.email_channel
-        channel.came_back, channel.late = threading.Event(), threading.Event()
+        super().__init__(app)
+        channel = self.channel
         if waits_to_retry:
             channel.stop, channel.sleep = None, lambda seconds: (channel.came_back.set(), channel.late.wait(30))
         else:
             channel.__class__ = FirstOutcomeReachesTheWorkerLate
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        with self.app.app_context():
-            try:
-                run_due_messages(db.session, self.ctx)
-            except Exception as error:  # noqa: BLE001 - re-raised in the test's thread by finish()
-                self.errors.append(error)
-
-    def start_and_wait_for_its_request(self) -> None:
-        self.thread.start()
-        assert self.ctx.email_channel.came_back.wait(10), "worker A's request never came back"
-
-    def finish(self) -> None:
-        """Let worker A's late outcome reach it, and wait until it has recorded what it records."""
-        self.ctx.email_channel.late.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "worker A did not finish"
-        if self.errors:
-            raise self.errors[0]
-
-
-def leases_run_out(message_id: int) -> None:
-    """Time passes beyond worker A's lease (and, on SQLite, its turn to dispatch): another worker may take over."""
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    db.session.execute(update(Message).where(Message.id == message_id).values(lease_until=past))
-    db.session.execute(update(WorkerLease).values(until=past))
-    db.session.commit()
-
-
-def worker_b(app) -> WorkerContext:
-    return WorkerContext.from_config(app.config, worker_id="worker-b")
 
 
 def message_state(message_id: int) -> tuple:

@@ -2,18 +2,18 @@
 the account's posts first), and the first worker's late outcome, X's answer or its refusal, leaves the message as
 the new owner left it. Each part is posted once, and none is lost."""
 
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from service.campaigns.post_recovery import resend_post
 from service.channels.social.x import XSocialChannel
 from service.extensions import db
-from service.models import Delivery, Message, User, WorkerLease
-from service.worker.context import WorkerContext
+from service.models import Delivery, Message, User
 from service.worker.dispatch import run_due_messages
+from tests.worker import slow_worker
+from tests.worker.slow_worker import leases_run_out, worker_b
 from tests.worker.x_posts import due_x_campaign, x_message, x_settings
 
 
@@ -36,46 +36,14 @@ class FirstOutcomeReachesTheWorkerLate(XSocialChannel):
                 self.late.wait(30)
 
 
-class SlowWorker:
-    """Worker A, posting in a thread of its own (its own session) until its first request comes back."""
+class SlowWorker(slow_worker.SlowWorker):
+    """Worker A on X."""
+
+    channel_name = "social_channel"
 
     def __init__(self, app):
-        self.app, self.errors = app, []
-        self.ctx = WorkerContext.from_config(app.config)
-        channel = self.ctx.social_channel
-        channel.__class__ = FirstOutcomeReachesTheWorkerLate
-        channel.came_back, channel.late = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        with self.app.app_context():
-            try:
-                run_due_messages(db.session, self.ctx)
-            except Exception as error:  # noqa: BLE001 - re-raised in the test's thread by finish()
-                self.errors.append(error)
-
-    def start_and_wait_for_its_request(self) -> None:
-        self.thread.start()
-        assert self.ctx.social_channel.came_back.wait(10), "worker A's request never came back"
-
-    def finish(self) -> None:
-        self.ctx.social_channel.late.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "worker A did not finish"
-        if self.errors:
-            raise self.errors[0]
-
-
-def leases_run_out(message_id: int) -> None:
-    """Time passes beyond worker A's lease (and, on SQLite, its turn to dispatch): another worker may take over."""
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    db.session.execute(update(Message).where(Message.id == message_id).values(lease_until=past))
-    db.session.execute(update(WorkerLease).values(until=past))
-    db.session.commit()
-
-
-def worker_b(app) -> WorkerContext:
-    return WorkerContext.from_config(app.config, worker_id="worker-b")
+        super().__init__(app)
+        self.channel.__class__ = FirstOutcomeReachesTheWorkerLate
 
 
 def message_state(message_id: int) -> tuple:
