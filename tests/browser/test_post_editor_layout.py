@@ -1,15 +1,9 @@
 """The post editor at phone width: each post's text box fills the width it is given, not a narrow default."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from sqlalchemy import select
 
-from service.articles.store import import_article
-from service.extensions import db
-from service.models import User
+from tests.browser.drafts import draft_from_article
 from tests.browser.logins import log_in_as
-from tests.factories import draft_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -29,12 +23,7 @@ WIDTHS = """() => Array.from(document.querySelectorAll('.post-part textarea')).m
 
 @pytest.fixture
 def campaign_id(live_app, live_users) -> int:
-    with live_app.app_context():
-        author = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
-        article = import_article(db.session, ARTICLE, filename="after.md").article
-        db.session.commit()
-        when = datetime.now(UTC) + timedelta(days=1)
-        return draft_campaign(live_app, author, [article.snippets[0].id], when, name="Rest").id
+    return draft_from_article(live_app, live_users["marketer"], ARTICLE, filename="after.md", name="Rest")
 
 
 @pytest.mark.parametrize("width", [390, 1400])

@@ -1,15 +1,12 @@
 """The post editor's "As it will look on X" follows the typing (a moment after it stops), before anything is saved."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import func, select
 
-from service.articles.store import import_article
 from service.extensions import db
-from service.models import PostDraft, User
+from service.models import PostDraft
+from tests.browser.drafts import draft_from_article
 from tests.browser.logins import log_in_as
-from tests.factories import draft_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +19,7 @@ You rest in a quiet room until you feel steady.
 
 @pytest.fixture
 def campaign_id(live_app, live_users) -> int:
-    with live_app.app_context():
-        author = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
-        article = import_article(db.session, ARTICLE, filename="after.md").article
-        db.session.commit()
-        when = datetime.now(UTC) + timedelta(days=1)
-        return draft_campaign(live_app, author, [article.snippets[0].id], when, name="Rest").id
+    return draft_from_article(live_app, live_users["marketer"], ARTICLE, filename="after.md", name="Rest")
 
 
 def previewed_posts(page) -> list[str]:

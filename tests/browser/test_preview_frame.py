@@ -1,15 +1,9 @@
 """The campaign preview's email frames (desktop and phone) are as tall as the email: its footer is never cut off."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from sqlalchemy import select
 
-from service.articles.store import import_article
-from service.extensions import db
-from service.models import User
+from tests.browser.drafts import draft_from_article
 from tests.browser.logins import log_in_as
-from tests.factories import draft_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +22,9 @@ FOOTER_FITS = """([frame, address]) => {
 
 @pytest.fixture
 def campaign_id(live_app, live_users) -> int:
-    with live_app.app_context():
-        author = db.session.scalar(select(User).where(User.email == live_users["marketer"]))
-        article = import_article(db.session, ARTICLE, filename="long.md").article
-        db.session.commit()
-        when = datetime.now(UTC) + timedelta(days=1)
-        return draft_campaign(live_app, author, [article.snippets[0].id], when, name="Long", send_post=False).id
+    return draft_from_article(
+        live_app, live_users["marketer"], ARTICLE, filename="long.md", name="Long", send_post=False
+    )
 
 
 @pytest.mark.parametrize("width", [1400, 390])
