@@ -261,6 +261,48 @@ def report_csv(report: CampaignReport) -> str:
     return out.getvalue()
 
 
+POST_CSV_COLUMNS = (
+    "message",
+    "heading",
+    "part",
+    "url",
+    "impressions",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "read_at_utc",
+    "on_x",
+)
+
+
+def posts_csv(threads: list[PublishedThread]) -> str:
+    """The posts on X as CSV: one row per post (part 0 a post or a thread's first, 1.. its replies), then a "total"
+    row per thread of several. Figures are empty until the worker first read them; impressions also when X gave
+    none."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(POST_CSV_COLUMNS)
+    for thread in threads:
+        heading = _csv_text(thread.heading)
+        for post in thread.posts:
+            read_at = post.fetched_at.isoformat() if post.fetched_at else ""
+            on_x = "no" if post.gone else "yes"
+            writer.writerow(
+                [thread.message_id, heading, post.part_index, post.url, *_post_cells(post.figures), read_at, on_x]
+            )
+        if len(thread.posts) > 1:
+            writer.writerow([thread.message_id, heading, "total", "", *_post_cells(thread.totals), "", ""])
+    return out.getvalue()
+
+
+def _post_cells(figures: PostFigures | None) -> list:
+    if figures is None:
+        return [""] * 5
+    impressions = "" if figures.impressions is None else figures.impressions
+    return [impressions, figures.likes, figures.reposts, figures.replies, figures.quotes]
+
+
 def _figures_cells(figures: EmailFigures) -> list:
     values = [getattr(figures, f.name) for f in fields(figures)]
     return [*values, f"{figures.complaint_rate:.4f}", f"{figures.hard_bounce_rate:.4f}"]

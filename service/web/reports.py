@@ -1,9 +1,10 @@
-"""The campaign report page and its CSV export (thin: the figures come from service.campaigns.report)."""
+"""The campaign report page and its CSV exports, emails and posts on X (thin: the figures come from
+service.campaigns.report)."""
 
 from flask import Blueprint, Response, current_app, render_template
 from flask_login import login_required
 
-from service.campaigns.report import campaign_report, link_clicks, published_threads, report_csv
+from service.campaigns.report import campaign_report, link_clicks, posts_csv, published_threads, report_csv
 from service.campaigns.report_charts import funnel, hourly_events
 from service.extensions import db
 from service.models import Campaign
@@ -49,6 +50,16 @@ def show(campaign_id: int):
 @login_required
 def export(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    body = report_csv(campaign_report(db.session, campaign))
-    filename = f"report-campaign-{campaign.id}.csv"
+    return _csv_download(report_csv(campaign_report(db.session, campaign)), f"report-campaign-{campaign.id}.csv")
+
+
+@blueprint.get("/<int:campaign_id>/report-posts.csv")
+@login_required
+def export_posts(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    body = posts_csv(published_threads(db.session, campaign))
+    return _csv_download(body, f"report-campaign-{campaign.id}-posts.csv")
+
+
+def _csv_download(body: str, filename: str) -> Response:
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

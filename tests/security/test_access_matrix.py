@@ -88,6 +88,7 @@ MATRIX: dict[str, tuple | dict] = {
     "recovery.skip": STAFF,
     "recovery.skip_uncertain_post": STAFF,
     "reports.export": STAFF,
+    "reports.export_posts": STAFF,
     "reports.show": STAFF,
     "review.accept": STAFF,
     "review.approve": STAFF,

@@ -180,6 +180,34 @@ def test_the_report_shows_each_posts_public_metrics_and_the_threads_totals(
     assert "Aftercare: a thread of 5 posts" in html
 
 
+def test_the_posts_csv_has_each_posts_link_and_metrics_and_the_threads_total(
+    app, auth, client, marketer, fake_x, seed_article_text
+):
+    app.config.update(x_settings(fake_x))
+    campaign = due_x_campaign(app, seed_article_text)
+    ctx = WorkerContext.from_config(app.config)
+    run_due_messages(db.session, ctx)
+    root, first_reply, *rest = [post["id"] for post in fake_x.posts]
+    fake_x.set_metrics(root, impression_count=1200, like_count=30, retweet_count=4, reply_count=2, quote_count=1)
+    fake_x.set_metrics(first_reply, impression_count=300, like_count=5)
+    fake_x.delete_post(rest[-1])
+    fetch_post_metrics(db.session, ctx.social_channel, datetime.now(UTC))
+    auth.login(marketer)
+
+    page = client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
+    exported = client.get(f"/campaigns/{campaign.id}/report-posts.csv")
+
+    assert f"/campaigns/{campaign.id}/report-posts.csv" in page
+    assert exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    cells = [(r["part"], r["url"].rsplit("/", 1)[-1], r["impressions"], r["likes"], r["on_x"]) for r in rows]
+    assert cells[0] == ("0", root, "1200", "30", "yes")
+    assert cells[1] == ("1", first_reply, "300", "5", "yes")
+    assert cells[-2] == ("4", rest[-1], "", "0", "no")  # gone before X gave its figures
+    assert cells[-1] == ("total", "", "1500", "35", "")
+    assert all(row["heading"] == "Aftercare" and row["read_at_utc"] for row in rows[:-1])
+
+
 def table_rows(html: str):
     table = BeautifulSoup(html, "html.parser").select_one("table.post-metrics")
     return table.find_all("tr")
