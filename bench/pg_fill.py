@@ -150,7 +150,10 @@ def fill_sent_deliveries(connection: psycopg.Connection, message_id: int, n: int
         "FROM generate_series(1, %s) AS g",
         (message_id, n),
     )
-    connection.execute("UPDATE messages SET sent_count = %s, total_count = %s WHERE id = %s", (n, n, message_id))
+    connection.execute(
+        "UPDATE messages SET sent_count = %s, total_count = %s, delivery_count = %s WHERE id = %s",
+        (n, n, n, message_id),
+    )
 
 
 def analyze(connection: psycopg.Connection) -> None:

@@ -158,6 +158,11 @@ def fill(app, libpq_url: str, n: int, campaigns: int, deliveries: int, events: i
                 + _DELIVERY_ROWS,
             ),
             (
+                "delivery counts (as the send ledger keeps them)",
+                "UPDATE messages SET delivery_count = counted.n FROM (SELECT message_id, count(*) AS n FROM deliveries "
+                "GROUP BY message_id) AS counted WHERE counted.message_id = messages.id",
+            ),
+            (
                 "events",
                 "INSERT INTO email_events (sg_event_id, event, kind, message_id, delivery_id, subscriber_id, "
                 "occurred_at, received_at) " + _EVENT_ROWS,

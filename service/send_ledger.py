@@ -212,6 +212,8 @@ def start_batch(session: Session, message: Message, rows: list, now: datetime) -
         )
     )
     message.audience_cursor = rows[-1].id
+    # In SQL, in the same UPDATE as the cursor (a person's resend decision may write the message too).
+    message.delivery_count = Message.delivery_count + len(rows)
     return batch
 
 
@@ -256,9 +258,10 @@ def undo_batch(session: Session, message: Message, batch: SendBatch, cursor_befo
         _move_batch(batch, B.RESEND)
         _move_deliveries(session, Delivery.batch_id == batch.id, D.IN_FLIGHT, D.RESEND)
     else:
-        session.execute(delete(Delivery).where(Delivery.batch_id == batch.id))
+        removed = session.execute(delete(Delivery).where(Delivery.batch_id == batch.id)).rowcount
         session.delete(batch)
         message.audience_cursor = cursor_before
+        message.delivery_count = Message.delivery_count - removed
 
 
 def next_batch_to_resend(session: Session, message: Message) -> SendBatch | None:

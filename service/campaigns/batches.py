@@ -215,8 +215,6 @@ def _let_worker_continue(session: Session, campaign: Campaign, message: Message,
         return
     move_message(message, MessageStatus.SENDING)
     message.claimed_by, message.lease_until = None, None
-    if message.stopped_at_batch is not None:
-        message.stopped_at_batch, message.error = None, None
     if campaign.status == CampaignStatus.SENT:
         lifecycle.transition(session, campaign, CampaignStatus.SCHEDULED, actor, "a batch to resend")
 

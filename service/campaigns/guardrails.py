@@ -7,7 +7,7 @@ yet sent is held (the worker claims none, see service.worker.claims) until an ad
 sends then resume where they stopped (their audience cursor is kept). Both the hold and its release are audit-logged.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import audit
-from service.campaigns.report import EmailFigures, campaign_report, event_figures_by_message, recipients_by_message
+from service.campaigns.report import EmailFigures, campaign_report, figures_by_message
 from service.models import Campaign, Message, SendHold, User
 from service.models.statuses import MessageStatus
 
@@ -79,7 +79,7 @@ def review_sent_messages(
             Message.id.in_(message_ids), Message.channel == "email", Message.status == MessageStatus.SENT
         )
     ).all()
-    figures = _figures_for_holds(session, messages, thresholds)
+    figures = figures_by_message(session, [message.id for message in messages])
     held = set(session.scalars(select(SendHold.message_id).where(SendHold.message_id.in_(message_ids))))
     holds = []
     for message in messages:
@@ -95,28 +95,6 @@ def review_sent_messages(
         audit.record(session, "email sends held", campaign=message.campaign, detail=f"message {message.id}: {reason}")
         holds.append(hold)
     return holds
-
-
-def _figures_for_holds(session: Session, messages: list[Message], thresholds: Thresholds) -> dict[int, EmailFigures]:
-    """Figures that decide exactly as the messages' full figures would, counting a message's deliveries (a scan of
-    all of them, on every webhook request its events come in) only when its hard bounces could pass the limit.
-
-    A message's recipients (its deliveries) are at least its sent count: every recipient a sent batch counts has a
-    delivery, and a batch withdrawn at SendGrid takes its count back. So with the sent count in their place the
-    hard-bounce rate is never lower than the real one: when even that rate is within the limit, so is the real one,
-    and the figures (which then hold nothing for bounces) keep the sent count; otherwise the deliveries are counted."""
-    events = event_figures_by_message(session, [message.id for message in messages])
-    figures = {message.id: replace(events[message.id], recipients=message.sent_count) for message in messages}
-    unsure = [
-        message.id
-        for message in messages
-        if figures[message.id].hard_bounces
-        and (message.sent_count <= 0 or figures[message.id].hard_bounce_rate > thresholds.hard_bounce_hold)
-    ]
-    counted = recipients_by_message(session, unsure)
-    for message_id in unsure:
-        figures[message_id] = replace(figures[message_id], recipients=counted.get(message_id, 0))
-    return figures
 
 
 def active_holds(session: Session) -> list[SendHold]:

@@ -84,14 +84,13 @@ def figures_by_message(session: Session, message_ids: list[int]) -> dict[int, Em
 
 
 def recipients_by_message(session: Session, message_ids: list[int]) -> dict[int, int]:
-    """Each email message's recipients: its deliveries (a message with none is left out)."""
+    """Each email message's recipients: its deliveries, as the send ledger counts them (a message with none is left
+    out)."""
     if not message_ids:
         return {}
     return dict(
         session.execute(
-            select(Delivery.message_id, func.count())
-            .where(Delivery.message_id.in_(message_ids), Delivery.channel == "email")
-            .group_by(Delivery.message_id)
+            select(Message.id, Message.delivery_count).where(Message.id.in_(message_ids), Message.delivery_count > 0)
         ).all()
     )
 

@@ -91,10 +91,11 @@ class Message(db.Model):
     # Email: the last subscriber id already put into a batch (the audience is walked in id order).
     audience_cursor: Mapped[int] = mapped_column(default=0)
     sent_count: Mapped[int] = mapped_column(default=0)
+    # Email: its deliveries (its recipients, as the report counts them), kept by the send ledger as it writes and
+    # removes them, so a page need not count a million rows.
+    delivery_count: Mapped[int] = mapped_column(default=0, server_default="0")
     total_count: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
-    # Email: the number of the uncertain batch this message stopped at; the rest of its audience waits for a person.
-    stopped_at_batch: Mapped[int | None]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

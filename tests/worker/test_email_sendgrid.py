@@ -232,9 +232,10 @@ def test_a_stop_during_a_rate_limit_wait_undoes_the_batch_and_the_next_worker_se
     assert (message.status, message.claimed_by, message.sent_count) == ("sending", None, 3)
     assert [(b.number, b.status) for b in batches(message.id)] == [(1, "sent")], "the unsent batch is undone"
     assert db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.message_id == message.id)) == 3
+    assert message.delivery_count == 3, "the recipients counted are the deliveries left"
     assert run_due_messages(db.session, worker(app, EMAIL_BATCH_SIZE=3)) == 1
     db.session.refresh(message)
-    assert (message.status, message.sent_count) == ("sent", 6)
+    assert (message.status, message.sent_count, message.delivery_count) == ("sent", 6, 6)
     assert [(b.number, b.status) for b in batches(message.id)] == [(1, "sent"), (2, "sent")]
     received = Counter(fake_sendgrid.recipients())
     assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
