@@ -117,12 +117,20 @@ _EVENTS_UPDATED = (
 )
 
 
-def _function(name: str, deltas: str, returns: str = "NULL") -> str:
+# A topic counts its subscriber's instants as they are now: a transaction changing them at the same time must have
+# committed first (its trigger did not see this topic), or wait until this one has (its trigger will). The foreign
+# key's lock does not make an UPDATE wait; a share lock does, and the statement after it sees what was committed.
+_LOCK_SUBSCRIBERS = """
+    PERFORM 1 FROM subscribers s WHERE s.id IN ({ids}) ORDER BY s.id FOR SHARE;
+"""
+
+
+def _function(name: str, deltas: str, returns: str = "NULL", lock: str = "") -> str:
     # Real tables are read only by indexed keys from the transition tables; sequential scans off, as for the audience
     # counts, so a statement's triggers cost what it touched whatever the planner believes of stale statistics.
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$\n"
-        f"BEGIN\n{_ADD_DELTAS.format(deltas=deltas)}\n    RETURN {returns};\nEND $$;\n"
+        f"BEGIN\n{lock}{_ADD_DELTAS.format(deltas=deltas)}\n    RETURN {returns};\nEND $$;\n"
     )
 
 
@@ -140,8 +148,18 @@ TRIGGERS_SQL = (
     _function("growth_counts_subscribers_inserted", _INSERTED)
     + _function("growth_counts_subscribers_updated", _UPDATED)
     + _function("growth_counts_subscriber_deleted", _DELETED, returns="OLD")
-    + _function("growth_counts_topics_changed", _TOPICS_CHANGED)
-    + _function("growth_counts_topics_updated", _TOPICS_UPDATED)
+    + _function(
+        "growth_counts_topics_changed",
+        _TOPICS_CHANGED,
+        lock=_LOCK_SUBSCRIBERS.format(ids="SELECT subscriber_id FROM changed_topics"),
+    )
+    + _function(
+        "growth_counts_topics_updated",
+        _TOPICS_UPDATED,
+        lock=_LOCK_SUBSCRIBERS.format(
+            ids="SELECT subscriber_id FROM changed_to UNION SELECT subscriber_id FROM changed_from"
+        ),
+    )
     + _function("growth_counts_events_changed", _EVENTS_CHANGED)
     + _function("growth_counts_events_updated", _EVENTS_UPDATED)
     + _statement_trigger(

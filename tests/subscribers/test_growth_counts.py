@@ -3,6 +3,7 @@ them (signups, confirmations, unsubscribes, sources, topics, deletes, webhook ev
 databases; on PostgreSQL the page reads the quarter-hour counts the database keeps."""
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -167,6 +168,44 @@ def test_the_page_follows_bulk_statements_and_a_rollback(app):
     db.session.execute(delete(Subscriber).where(Subscriber.id > ids[200]))
     db.session.execute(delete(EmailEvent).where(EmailEvent.event == "bounce"))
     assert_growth_exact()
+
+
+def test_a_topic_change_racing_a_change_of_instants_is_counted_with_the_instants_that_won(app):
+    if not is_postgresql():
+        pytest.skip("only PostgreSQL keeps the counts")
+    ann = add_subscriber(app, "ann@example.org", topics=["newsletter"])
+    ann.created_at = NOW - timedelta(weeks=3)
+    db.session.commit()
+    engine, errors = db.engine, []
+
+    def in_other_transaction(statement):
+        try:
+            with engine.begin() as other:
+                other.execute(statement)
+        except Exception as error:  # shown by the assertion below
+            errors.append(error)
+
+    moved = update(Subscriber).where(Subscriber.id == ann.id)
+    for first, second in (
+        (
+            moved.values(created_at=NOW - timedelta(days=1)),
+            insert(SubscriberTopic).values(subscriber_id=ann.id, topic="kap"),
+        ),
+        (
+            delete(SubscriberTopic).where(SubscriberTopic.topic == "kap"),
+            moved.values(created_at=NOW - timedelta(weeks=6)),
+        ),
+    ):
+        with engine.connect() as connection:
+            connection.execute(first)  # not committed yet
+            other = threading.Thread(target=in_other_transaction, args=(second,))
+            other.start()
+            other.join(timeout=0.5)  # long enough for its triggers to run, had they not waited
+            connection.commit()
+        other.join(timeout=10)
+        assert not other.is_alive() and errors == []
+        db.session.expire_all()
+        assert_growth_exact()
 
 
 def fill(rng: random.Random) -> None:
