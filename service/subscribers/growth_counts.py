@@ -70,19 +70,25 @@ _ADD_DELTAS = """
     ON CONFLICT (bucket, measure, dimension, key) DO UPDATE SET n = growth_counts.n + excluded.n;
 """
 
-# Subscribers whose instants or source an UPDATE changed (the rest add nothing): as they were, and as they are.
-_MOVED = """
-    SELECT n.* FROM changed_to n JOIN changed_from o ON o.id = n.id
-    WHERE (n.created_at, n.confirmed_at, n.unsubscribed_at, {new_source})
-        IS DISTINCT FROM (o.created_at, o.confirmed_at, o.unsubscribed_at, {old_source})
-""".format(new_source=_SOURCE.format(row="n"), old_source=_SOURCE.format(row="o"))
-_MOVED_FROM = _MOVED.replace("SELECT n.*", "SELECT o.*")
 # A new subscriber has no topics yet (their rows reference it): the topics' own trigger counts those.
 _INSERTED = _subscriber_deltas(_rows("added", "1"), topics=False)
-_UPDATED = (
-    _subscriber_deltas(_rows(f"({_MOVED})", "1"), topics=True)
-    + " UNION ALL "
-    + _subscriber_deltas(_rows(f"({_MOVED_FROM})", "-1"), topics=True)
+# Subscribers whose instants or source an UPDATE changed, as they are (+1) and as they were (-1); most updates (a
+# status, a name) change none, and then add nothing.
+_UPDATED = """
+    WITH moved AS MATERIALIZED (
+        SELECT x.* FROM changed_to n JOIN changed_from o ON o.id = n.id
+        CROSS JOIN LATERAL (VALUES
+            (n.id, n.created_at, n.confirmed_at, n.unsubscribed_at, {new_source}, 1),
+            (o.id, o.created_at, o.confirmed_at, o.unsubscribed_at, {old_source}, -1)
+        ) AS x(id, created_at, confirmed_at, unsubscribed_at, source, delta)
+        WHERE (n.created_at, n.confirmed_at, n.unsubscribed_at, {new_source})
+            IS DISTINCT FROM (o.created_at, o.confirmed_at, o.unsubscribed_at, {old_source})
+    )
+    {deltas}
+""".format(
+    new_source=_SOURCE.format(row="n"),
+    old_source=_SOURCE.format(row="o"),
+    deltas=_subscriber_deltas("SELECT * FROM moved", topics=True),
 )
 # Before each row's delete, while its topics are still there (the cascade removes them after, and the topics'
 # trigger then finds no subscriber to count).

@@ -266,6 +266,20 @@ def test_on_postgresql_the_page_reads_the_kept_counts(app):
     assert counted_growth(db.session, "America/Phoenix", NOW).totals["signups"][-1] == 1
 
 
+def test_weeks_that_start_inside_a_quarter_hour_are_counted_directly(app):
+    # Until 1883 New York kept its local mean time, 4:56:02 behind UTC: its midnights fell inside the buckets.
+    then = datetime(1880, 3, 3, 12, tzinfo=UTC)
+    monday_midnight = datetime(1880, 3, 1, 4, 56, 2, tzinfo=UTC)
+    for number, created in enumerate([monday_midnight - timedelta(seconds=1), monday_midnight]):
+        db.session.add(Subscriber(email=f"r{number}@example.org", email_hash=f"{number:064x}", created_at=created))
+    db.session.commit()
+
+    growth = list_growth(db.session, "America/New_York", then)
+
+    assert growth.totals["signups"][-2:] == [1, 1]
+    assert growth == counted_growth(db.session, "America/New_York", then)
+
+
 def test_the_backfill_counts_what_the_triggers_kept(app):
     if not is_postgresql():
         pytest.skip("only PostgreSQL keeps the counts")
