@@ -16,6 +16,7 @@ from service.models.reviews import FindingAcceptance, ReviewComment
 from service.models.send_holds import SendHold
 from service.models.subscribers import (
     AudienceCount,
+    GrowthCount,
     Subscriber,
     SubscriberStatusCount,
     SubscriberTopic,
@@ -40,6 +41,7 @@ __all__ = [
     "FeedEntry",
     "FeedRecipe",
     "FindingAcceptance",
+    "GrowthCount",
     "Media",
     "ImportJob",
     "FindingLink",

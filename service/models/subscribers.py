@@ -104,6 +104,30 @@ class SubscriberStatusCount(db.Model):
     subscribers: Mapped[int] = mapped_column(default=0)
 
 
+class GrowthCount(db.Model):
+    """How many signups, confirmations and unsubscribes (by source, and by topic) and how many bounces and complaints
+    fell in each quarter hour (UTC), for list growth.
+
+    Kept by the database itself on PostgreSQL (triggers in service/subscribers/growth_counts.py), in the same
+    transaction as every change to subscribers, their topics or email events, like AudienceCount. A quarter hour,
+    because every zone's offset from UTC is a whole number of them (+05:30 and +05:45 included): any clinic
+    timezone's weeks, which start at local midnight, are then whole sums of buckets. Empty (and unused) on SQLite.
+    """
+
+    __tablename__ = "growth_counts"
+
+    # The quarter hour's start, UTC.
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    # One of growth.MEASURES.
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # "source" or "topic" for the subscriber measures (each subscriber counts once by source, once per topic);
+    # "total" for bounces and complaints.
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # The source (an empty or missing one counts as "form"), the topic, or "" for a total.
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
 # The trigram operator classes come from the pg_trgm extension (the migration creates it too).
 event.listen(
     Subscriber.__table__,

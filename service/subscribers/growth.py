@@ -3,7 +3,9 @@ and bounces and complaints. Weeks start on Monday, in the clinic's timezone.
 
 Counted by the database, never by loading subscribers: each week's start (Monday 00:00 clinic time) is turned into
 a UTC instant here, with the zone's own rules (daylight saving time included), and the database sorts instants into
-weeks by comparing with those boundaries, the same plain SQL on SQLite and PostgreSQL. A few grouped rows come back.
+weeks by comparing with those boundaries. A few grouped rows come back. On PostgreSQL it sorts the quarter-hour
+counts it keeps (service/subscribers/growth_counts.py), a few thousand rows at any list size; elsewhere it groups
+the subscribers and events themselves, the same plain SQL on SQLite and PostgreSQL.
 """
 
 from collections import Counter
@@ -14,6 +16,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.models import EmailEvent, Subscriber, SubscriberTopic
+from service.subscribers.growth_counts import kept_growth
 from service.timezones import local_to_utc, utc_to_local
 
 WEEKS = 12
@@ -55,9 +58,48 @@ class _Weeks:
 
 
 def list_growth(session: Session, tz_name: str, now: datetime, weeks: int = WEEKS) -> Growth:
+    """The `weeks` weeks up to the one `now` is in: from the counts the database keeps where it keeps them."""
+    return _growth(session, tz_name, now, weeks, kept=True)
+
+
+def counted_growth(session: Session, tz_name: str, now: datetime, weeks: int = WEEKS) -> Growth:
+    """list_growth counted from the subscribers, topics and events themselves, on any database: what the kept counts
+    must always add up to."""
+    return _growth(session, tz_name, now, weeks, kept=False)
+
+
+def _growth(session: Session, tz_name: str, now: datetime, weeks: int, *, kept: bool) -> Growth:
     this_monday = _monday(now, tz_name)
     mondays = [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
     shown = _Weeks(mondays, tz_name)
+    rows = kept_growth(session, shown.starts, shown.position) if kept else None
+    counts = _counted_directly(session, shown) if rows is None else _from_kept(rows)
+
+    def series(*key) -> list[int]:
+        return [counts[(*key, week)] for week in range(len(mondays))]
+
+    return Growth(
+        weeks=mondays,
+        totals={measure: series("total", measure) for measure in MEASURES},
+        by_source={s: {m: series("source", s, m) for m in SUBSCRIBER_MEASURES} for s in SOURCES},
+        by_topic={t: {m: series("topic", t, m) for m in SUBSCRIBER_MEASURES} for t in _all_topics(session)},
+    )
+
+
+def _from_kept(rows) -> Counter:
+    counts: Counter = Counter()
+    for week, measure, dimension, key, n in rows:
+        if dimension == "topic":
+            counts["topic", key, measure, week] += n
+        else:
+            # Every subscriber has one source: the sources' sum is the total.
+            counts["total", measure, week] += n
+            if dimension == "source":
+                counts["source", key, measure, week] += n
+    return counts
+
+
+def _counted_directly(session: Session, shown: _Weeks) -> Counter:
     counts: Counter = Counter()
     for source, *positions, n in _subscriber_weeks(session, shown, Subscriber.consent_source):
         for measure, week in zip(SUBSCRIBER_MEASURES, positions, strict=True):
@@ -70,16 +112,7 @@ def list_growth(session: Session, tz_name: str, now: datetime, weeks: int = WEEK
                 counts["topic", topic, measure, week] += n
     for event, week, n in _event_weeks(session, shown):
         counts["total", "bounces" if event == "bounce" else "complaints", week] += n
-
-    def series(*key) -> list[int]:
-        return [counts[(*key, week)] for week in range(len(mondays))]
-
-    return Growth(
-        weeks=mondays,
-        totals={measure: series("total", measure) for measure in MEASURES},
-        by_source={s: {m: series("source", s, m) for m in SUBSCRIBER_MEASURES} for s in SOURCES},
-        by_topic={t: {m: series("topic", t, m) for m in SUBSCRIBER_MEASURES} for t in _all_topics(session)},
-    )
+    return counts
 
 
 def _subscriber_weeks(session: Session, shown: _Weeks, key):
