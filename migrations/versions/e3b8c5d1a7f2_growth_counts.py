@@ -1,7 +1,7 @@
 """growth counts: list growth per UTC quarter hour by measure, source and topic, kept by PostgreSQL triggers
 
 Revision ID: e3b8c5d1a7f2
-Revises: d2a7f4c1e9b3
+Revises: e4c8a1d2b6f0
 Create Date: 2026-12-02 03:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3b8c5d1a7f2'
-down_revision = 'd2a7f4c1e9b3'
+down_revision = 'e4c8a1d2b6f0'
 branch_labels = None
 depends_on = None
 
