@@ -116,10 +116,16 @@ def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[S
         .order_by(SendBatch.number)
         .with_for_update(of=SendBatch)
     ).all()
-    refused = [batch_id for batch_id, _, was_refused in abandoned if was_refused]
-    unknown = [batch_id for batch_id, _, was_refused in abandoned if not was_refused]
-    _set_abandoned(session, refused, B.RESEND, D.RESEND, REFUSED_NOTE)
-    _set_abandoned(session, unknown, B.UNCERTAIN, D.UNCERTAIN, ABANDONED_NOTE)
+    refused = _set_abandoned(
+        session, [batch_id for batch_id, _, was_refused in abandoned if was_refused], B.RESEND, D.RESEND, REFUSED_NOTE
+    )
+    unknown = _set_abandoned(
+        session,
+        [batch_id for batch_id, _, was_refused in abandoned if not was_refused],
+        B.UNCERTAIN,
+        D.UNCERTAIN,
+        ABANDONED_NOTE,
+    )
     batches = {
         batch.id: batch for batch in session.scalars(select(SendBatch).where(SendBatch.message_id == message.id))
     }
@@ -128,12 +134,20 @@ def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[S
 
 def _set_abandoned(
     session: Session, batch_ids: list[int], status: BatchStatus, delivery_status: DeliveryStatus, note: str
-) -> None:
+) -> list[int]:
+    """Move those of `batch_ids` still in flight; returns the ids moved. SQLite has no row locks: a worker that lost
+    the message may have recorded one of them since it was read, and what it recorded stands."""
     if not batch_ids:
-        return
+        return []
     _require(BATCH_TRANSITIONS, B.IN_FLIGHT, status, "abandoned batches")
-    session.execute(update(SendBatch).where(SendBatch.id.in_(batch_ids)).values(status=status, error=note))
-    _move_deliveries(session, Delivery.batch_id.in_(batch_ids), D.IN_FLIGHT, delivery_status)
+    still_in_flight = and_(SendBatch.id.in_(batch_ids), SendBatch.status == B.IN_FLIGHT)
+    moved = list(
+        session.scalars(
+            update(SendBatch).where(still_in_flight).values(status=status, error=note).returning(SendBatch.id)
+        )
+    )
+    _move_deliveries(session, Delivery.batch_id.in_(moved), D.IN_FLIGHT, delivery_status)
+    return moved
 
 
 def record_refusal(session: Session, batch: SendBatch) -> None:

@@ -1,0 +1,48 @@
+"""The send ledger settles what a dead worker left in flight, and only that."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, select, text
+
+from service import send_ledger as ledger
+from service.extensions import db
+from service.models import Delivery, SendBatch
+from service.subscribers.audience import audience_batch
+from tests.factories import add_subscriber
+from tests.worker.processes import due_campaign
+
+
+def test_a_batch_recorded_sent_while_it_was_being_settled_stays_sent(app, seed_article_text):
+    if db.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL locks the batches it settles (FOR UPDATE): nobody can record one meanwhile")
+    for address in ("ann@example.org", "ben@example.org"):
+        add_subscriber(app, address)
+    message = due_campaign(app, seed_article_text).messages[0]
+    rows = audience_batch(db.session, ["newsletter"], after_id=0, limit=10)
+    batch = ledger.start_batch(db.session, message, rows, datetime.now(UTC))
+    db.session.commit()
+    batch_id = batch.id
+
+    def late_answer_recorded(_conn, _cursor, statement, *_args):
+        # A worker that lost the message records SendGrid's late "accepted" after the batch was read in flight and
+        # before it is settled (SQLite: nothing locks the row meanwhile).
+        if statement.startswith("UPDATE send_batches") and not recorded:
+            recorded.append(batch_id)
+            with db.engine.begin() as other:
+                other.execute(text("UPDATE send_batches SET status = 'sent' WHERE id = :id"), {"id": batch_id})
+                other.execute(text("UPDATE deliveries SET status = 'sent' WHERE batch_id = :id"), {"id": batch_id})
+
+    recorded: list[int] = []
+    event.listen(db.engine, "before_cursor_execute", late_answer_recorded)
+    try:
+        requeued, uncertain = ledger.settle_abandoned_batches(db.session, message)
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", late_answer_recorded)
+
+    assert recorded == [batch_id]
+
+    assert (requeued, uncertain) == ([], [])
+    assert db.session.scalar(select(SendBatch.status).where(SendBatch.id == batch_id)) == "sent"
+    assert set(db.session.scalars(select(Delivery.status).where(Delivery.batch_id == batch_id))) == {"sent"}
