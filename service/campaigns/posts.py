@@ -5,6 +5,7 @@ images) is dropped, so the post follows the template again. Saving sends an appr
 to draft, like any edit: what was reviewed is no longer what goes out.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -16,8 +17,10 @@ from service.models import Campaign, Media, PostDraft, Section, User
 from service.outgoing.posts import drafted_parts, post_draft_for
 from service.rendering.clinic import ClinicInfo
 from service.rendering.post_length import MAX_POST_LENGTH, weighted_length
+from service.text_input import normalised_line_breaks
 
 MAX_PARTS = 25
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,15 @@ def save_post_draft(
 
 
 def kept_parts(parts: list[PartInput]) -> list[PartInput]:
-    """The parts as saving keeps them: blank ones dropped, each text's runs of spaces and line breaks one space."""
-    return [PartInput(" ".join(part.text.split()), list(part.media_ids)) for part in parts if part.text.strip()]
+    """The parts as saving keeps them: blank ones dropped, each text tidied (see `tidy_post_text`)."""
+    return [PartInput(tidy_post_text(part.text), list(part.media_ids)) for part in parts if part.text.strip()]
+
+
+def tidy_post_text(text: str) -> str:
+    """A post as typed, with its line breaks (X shows them; a list or a sign-off on its own line reads better):
+    runs of spaces within a line made one, blank lines at the ends dropped and at most one blank line in a row."""
+    lines = [" ".join(line.split()) for line in normalised_line_breaks(text).split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def _check(session: Session, campaign: Campaign, section: Section, parts: list[PartInput]) -> None:

@@ -59,6 +59,17 @@ def test_an_edited_thread_is_what_the_campaign_posts_and_sends_it_back_to_draft(
     assert preview.index("Side effects are usually mild. 1/2") < preview.index("Ask us. 2/2"), "in order from the top"
 
 
+def test_a_posts_line_breaks_are_kept_and_its_stray_spaces_and_blank_lines_tidied(app, marketer_client, campaign):
+    typed = "What helps after a session:\r\n\r\n\r\n- rest   well\r\n- drink water  \r\n\r\nAsk us. "
+
+    response = marketer_client.post(_url(campaign), data={"part-0-text": typed})
+
+    assert response.status_code == 302
+    assert _parts(app, campaign) == ["What helps after a session:\n\n- rest well\n- drink water\n\nAsk us."]
+    page = marketer_client.get(_url(campaign)).get_data(as_text=True)
+    assert ">What helps after a session:\n\n- rest well\n- drink water\n\nAsk us.</textarea>" in page
+
+
 def test_a_post_too_long_for_x_is_refused_beside_it_and_what_was_typed_is_kept(app, marketer_client, campaign):
     too_long = "Ketamine " * 40
 
@@ -151,7 +162,7 @@ def test_the_live_preview_shows_the_thread_as_typed_and_saves_nothing(app, marke
     assert response.status_code == 200 and response.mimetype == "text/html"
     fragment = response.get_data(as_text=True)
     assert "<main" not in fragment, "a fragment for the page to put in place, not a page"
-    assert "Side effects are &lt;b&gt;mild&lt;/b&gt;. 1/2" in fragment, "escaped, and spaced as saving keeps it"
+    assert "Side effects\nare &lt;b&gt;mild&lt;/b&gt;. 1/2" in fragment, "escaped, and spaced as saving keeps it"
     assert fragment.index("1/2") < fragment.index("Ask us. 2/2") and fragment.count('class="x-post') == 2
     assert f'src="https://tidings.test/media/{media.file_1x}"' in fragment and 'alt="A quiet room"' in fragment
     assert db.session.query(PostDraft).count() == 0
