@@ -371,6 +371,7 @@ def unsubscribe_page(token: str):
 def _commit_unsubscribe(subscriber: Subscriber, message_id: int | None, via: str) -> None:
     """Commit the unsubscribe, counted for the message whose link or header it came through."""
     record_message_unsubscribe(db.session, subscriber, message_id, via, _now())
+    subscriber_id = subscriber.id  # read now: after the commit it would cost one more query
     try:
         db.session.commit()
     except IntegrityError:
@@ -379,7 +380,7 @@ def _commit_unsubscribe(subscriber: Subscriber, message_id: int | None, via: str
         unsubscribe(db.session, subscriber, _now())
         record_message_unsubscribe(db.session, subscriber, message_id, via, _now())
         db.session.commit()
-    log.info("subscriber #%s unsubscribed", subscriber.id)
+    log.info("subscriber #%s unsubscribed", subscriber_id)
 
 
 def _unsubscribed_page(subscriber: Subscriber | None):
