@@ -104,7 +104,7 @@ def _send_batch(
     try:
         default = first_name_default(message.issue.subject or message.campaign.email_subject)
         recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message.id)
-        handover = _hand_over(session, batch, ctx)
+        handover = HandOver(batch.handover_id, batch.scheduled_for) if batch.handover_id else None
         provider_id = ctx.email_channel.send_batch(
             with_batch_id(email, batch.id), recipients, _LedgerObserver(session, message, batch, ctx), handover
         )
@@ -119,15 +119,12 @@ def _send_batch(
     return None
 
 
-def _hand_over(session: Session, batch: SendBatch, ctx: WorkerContext) -> HandOver | None:
-    """For a batch to be handed over: a batch_id of its own for this request, committed before the request leaves
-    (a batch in flight with a send time but no batch_id was therefore never sent)."""
-    if batch.scheduled_for is None:
-        return None
-    handover = HandOver(ctx.email_channel.new_handover_id(), batch.scheduled_for)
-    ledger.record_handover(session, batch, handover.batch_id, handover.send_at)
-    session.commit()
-    return handover
+def _next_handover_id(message: Message, ctx: WorkerContext) -> str | None:
+    """A batch_id of its own for the next batch's request, when it is handed over ahead of its send time; asked for
+    before the batch is written, so it goes into the same commit as the batch in flight (a batch in flight with a
+    send time but no batch_id was therefore never sent) and no row stays locked while SendGrid answers.
+    Raises SendAbandoned when SendGrid gives none: nothing is written, so the send resumes at a later try."""
+    return ctx.email_channel.new_handover_id() if handover_time(message, ctx) is not None else None
 
 
 class _LedgerObserver(RequestObserver):
@@ -172,10 +169,24 @@ def _take_back(
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         return _record_after_losing_claim(session, message, batch, ctx, refusal="SendGrid did not take it")
     ledger.undo_batch(session, message, batch, cursor_before)
+    log.info("message %s: batch %s was not sent; it goes out at a later poll", message.id, batch.number)
+    return _released_for_later(session, message, retry_after, ctx)
+
+
+def _give_back(session: Session, message: Message, retry_after: float | None, ctx: WorkerContext) -> str:
+    """Nothing of a batch was written (SendGrid gave no batch_id for it): hand the message back for a later poll."""
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        session.rollback()
+        return "lost"
+    log.info("message %s: SendGrid gave no batch_id for its next batch; it goes out at a later poll", message.id)
+    return _released_for_later(session, message, retry_after, ctx)
+
+
+def _released_for_later(session: Session, message: Message, retry_after: float | None, ctx: WorkerContext) -> str:
+    # Unclaimed, but held until SendGrid's wait (if it asked for one) is over: see _take_back.
     release(message)
     if retry_after:
         message.lease_until = ctx.clock() + timedelta(seconds=retry_after)
-    log.info("message %s: batch %s was not sent; it goes out at a later poll", message.id, batch.number)
     session.commit()
     return "stopped"
 
@@ -316,6 +327,10 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
+        try:
+            handover_id = _next_handover_id(message, ctx)
+        except SendAbandoned as abandoned:
+            return _give_back(session, message, abandoned.retry_after, ctx)
         stop = _stop_reason(session, message, ctx)
         if stop:
             return stop
@@ -339,7 +354,9 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 continue
             cursor_before = message.audience_cursor
             batch = ledger.start_batch(session, message, rows, ctx.clock())
-        batch.scheduled_for = handover_time(message, ctx)
+        batch.scheduled_for = handover_time(message, ctx) if handover_id else None
+        if batch.scheduled_for is not None:
+            ledger.record_handover(session, batch, handover_id, batch.scheduled_for)
         session.commit()
         outcome = _send_batch(session, message, batch, rows, email, ctx, cursor_before)
         if outcome:

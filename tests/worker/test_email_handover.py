@@ -65,6 +65,27 @@ def test_a_message_due_within_the_lead_is_handed_over_for_its_send_time_each_req
     assert db.session.get(Campaign, campaign.id).status == "sent", "sent once its send time came"
 
 
+def test_no_batch_id_from_sendgrid_writes_nothing_and_the_send_resumes_there_later(
+    app, fake_sendgrid, seed_article_text
+):
+    addresses = add_subscribers(app, 6)
+    _, message = campaign_due_in(app, seed_article_text, 15)
+    fake_sendgrid.fail_on_request(3, 503)  # the batch_id for the second batch (the first batch took two requests)
+
+    assert run_due_messages(db.session, worker(app)) == 1
+
+    assert [(b.number, b.status) for b in batches(message.id)] == [(1, "sent")], "nothing written for batch 2"
+    left = db.session.get(Message, message.id)
+    assert (left.status, left.claimed_by, left.delivery_count) == ("sending", None, 3)
+    assert len(fake_sendgrid.requests) == 1
+    left.lease_until = None  # SendGrid's short wait is over
+    db.session.commit()
+    assert run_due_messages(db.session, worker(app)) == 1
+    assert [(b.number, b.status) for b in batches(message.id)] == [(1, "sent"), (2, "sent")]
+    received = Counter(fake_sendgrid.recipients(at=message.send_at.timestamp()))
+    assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
+
+
 def test_a_message_not_yet_within_the_lead_waits(app, fake_sendgrid, seed_article_text):
     add_subscribers(app, 2)
     campaign_due_in(app, seed_article_text, 25)
