@@ -152,20 +152,31 @@ def test_the_report_links_to_each_post_on_x(app, auth, client, marketer, fake_x,
     assert post_ids and all(f"https://x.com/i/web/status/{post_id}" in page for post_id in post_ids)
 
 
-def test_the_report_shows_each_posts_public_metrics_and_the_threads_totals(
-    app, auth, client, marketer, fake_x, seed_article_text
-):
+def post_thread(app, fake_x, seed_article_text) -> tuple:
+    """A campaign whose X thread of five posts went out: (campaign, the worker's context, the posts' ids)."""
     app.config.update(x_settings(fake_x))
     campaign = due_x_campaign(app, seed_article_text)
     ctx = WorkerContext.from_config(app.config)
     run_due_messages(db.session, ctx)
-    auth.login(marketer)
-    root, first_reply, *rest = [post["id"] for post in fake_x.posts]
-    before = client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
+    return campaign, ctx, [post["id"] for post in fake_x.posts]
+
+
+def count_and_read_metrics(fake_x, ctx: WorkerContext, post_ids: list[str]) -> None:
+    """X counts the first two posts, the last one is deleted before X gave any figure, and the worker reads them."""
+    root, first_reply, *rest = post_ids
     fake_x.set_metrics(root, impression_count=1200, like_count=30, retweet_count=4, reply_count=2, quote_count=1)
     fake_x.set_metrics(first_reply, impression_count=300, like_count=5)
     fake_x.delete_post(rest[-1])
     fetch_post_metrics(db.session, ctx.social_channel, datetime.now(UTC))
+
+
+def test_the_report_shows_each_posts_public_metrics_and_the_threads_totals(
+    app, auth, client, marketer, fake_x, seed_article_text
+):
+    campaign, ctx, post_ids = post_thread(app, fake_x, seed_article_text)
+    auth.login(marketer)
+    before = client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
+    count_and_read_metrics(fake_x, ctx, post_ids)
 
     page = client.get(f"/campaigns/{campaign.id}/report")
 
@@ -183,15 +194,9 @@ def test_the_report_shows_each_posts_public_metrics_and_the_threads_totals(
 def test_the_posts_csv_has_each_posts_link_and_metrics_and_the_threads_total(
     app, auth, client, marketer, fake_x, seed_article_text
 ):
-    app.config.update(x_settings(fake_x))
-    campaign = due_x_campaign(app, seed_article_text)
-    ctx = WorkerContext.from_config(app.config)
-    run_due_messages(db.session, ctx)
-    root, first_reply, *rest = [post["id"] for post in fake_x.posts]
-    fake_x.set_metrics(root, impression_count=1200, like_count=30, retweet_count=4, reply_count=2, quote_count=1)
-    fake_x.set_metrics(first_reply, impression_count=300, like_count=5)
-    fake_x.delete_post(rest[-1])
-    fetch_post_metrics(db.session, ctx.social_channel, datetime.now(UTC))
+    campaign, ctx, post_ids = post_thread(app, fake_x, seed_article_text)
+    count_and_read_metrics(fake_x, ctx, post_ids)
+    root, first_reply, *rest = post_ids
     auth.login(marketer)
 
     page = client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
