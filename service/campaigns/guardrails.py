@@ -79,7 +79,7 @@ def review_sent_messages(
             Message.id.in_(message_ids), Message.channel == "email", Message.status == MessageStatus.SENT
         )
     ).all()
-    figures = figures_by_message(session, [message.id for message in messages])
+    figures = figures_by_message(session, messages)
     held = set(session.scalars(select(SendHold.message_id).where(SendHold.message_id.in_(message_ids))))
     holds = []
     for message in messages:

@@ -165,7 +165,7 @@ def recent_sends(session: Session) -> list[RecentSend]:
             .limit(RECENT_SENDS)
         )
     )
-    figures = figures_by_message(session, [message.id for message in messages])
+    figures = figures_by_message(session, messages)
     return [RecentSend(message, figures[message.id]) for message in messages]
 
 

@@ -9,7 +9,8 @@ unsubscribe links and one-click header, which name the message they came in). A 
 
 import csv
 import io
-from dataclasses import dataclass, fields, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import case, func, select
@@ -74,30 +75,10 @@ def _event_count(event: str, kind: str | None = None):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def figures_by_message(session: Session, message_ids: list[int]) -> dict[int, EmailFigures]:
-    """The figures of each email message in `message_ids` (messages with nothing yet get zeros)."""
-    recipients = recipients_by_message(session, message_ids)
-    return {
-        message_id: replace(figures, recipients=recipients.get(message_id, 0))
-        for message_id, figures in event_figures_by_message(session, message_ids).items()
-    }
-
-
-def recipients_by_message(session: Session, message_ids: list[int]) -> dict[int, int]:
-    """Each email message's recipients: its deliveries, as the send ledger counts them (a message with none is left
-    out)."""
-    if not message_ids:
-        return {}
-    return dict(
-        session.execute(
-            select(Message.id, Message.delivery_count).where(Message.id.in_(message_ids), Message.delivery_count > 0)
-        ).all()
-    )
-
-
-def event_figures_by_message(session: Session, message_ids: list[int]) -> dict[int, EmailFigures]:
-    """The figures the events of each email message in `message_ids` give, all but `recipients` (left 0)."""
-    if not message_ids:
+def figures_by_message(session: Session, messages: Sequence[Message]) -> dict[int, EmailFigures]:
+    """The figures of each of these email messages, by id (messages with nothing yet get zeros). Recipients are the
+    deliveries the send ledger counted for each; the rest is counted from its events, in one query."""
+    if not messages:
         return {}
     events = {
         row[0]: row[1:]
@@ -112,12 +93,13 @@ def event_figures_by_message(session: Session, message_ids: list[int]) -> dict[i
                 _event_count("spamreport"),
                 _event_count("unsubscribe") + _event_count("group_unsubscribe"),
             )
-            .where(EmailEvent.message_id.in_(message_ids))
+            .where(EmailEvent.message_id.in_([message.id for message in messages]))
             .group_by(EmailEvent.message_id)
         ).all()
     }
     return {
-        message_id: EmailFigures(0, *(int(n) for n in events.get(message_id, (0,) * 7))) for message_id in message_ids
+        message.id: EmailFigures(message.delivery_count, *(int(n) for n in events.get(message.id, (0,) * 7)))
+        for message in messages
     }
 
 
@@ -125,7 +107,7 @@ def campaign_report(session: Session, campaign: Campaign) -> CampaignReport:
     messages = session.scalars(
         select(Message).where(Message.campaign_id == campaign.id, Message.channel == "email").order_by(Message.send_at)
     ).all()
-    figures = figures_by_message(session, [message.id for message in messages])
+    figures = figures_by_message(session, messages)
     return CampaignReport(
         campaign_id=campaign.id,
         messages=[

@@ -92,11 +92,13 @@ def _send_batch(
     batch: SendBatch,
     rows: list,
     email: OutgoingEmail,
+    handover: HandOver | None,
     ctx: WorkerContext,
     cursor_before: int | None,
 ) -> str | None:
-    """Send a batch that was committed in flight and record the result. Returns the message's status if the
-    message stops here, None to go on. `cursor_before`: the audience cursor before a new batch (None: a resend)."""
+    """Send a batch that was committed in flight (with its hand-over, if any) and record the result. Returns the
+    message's status if the message stops here, None to go on. `cursor_before`: the audience cursor before a new
+    batch (None: a resend)."""
     if not rows:
         ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock())
         session.commit()
@@ -104,7 +106,6 @@ def _send_batch(
     try:
         default = first_name_default(message.issue.subject or message.campaign.email_subject)
         recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message.id)
-        handover = HandOver(batch.handover_id, batch.scheduled_for) if batch.handover_id else None
         provider_id = ctx.email_channel.send_batch(
             with_batch_id(email, batch.id), recipients, _LedgerObserver(session, message, batch, ctx), handover
         )
@@ -119,12 +120,13 @@ def _send_batch(
     return None
 
 
-def _next_handover_id(message: Message, ctx: WorkerContext) -> str | None:
-    """A batch_id of its own for the next batch's request, when it is handed over ahead of its send time; asked for
-    before the batch is written, so it goes into the same commit as the batch in flight (a batch in flight with a
-    send time but no batch_id was therefore never sent) and no row stays locked while SendGrid answers.
-    Raises SendAbandoned when SendGrid gives none: nothing is written, so the send resumes at a later try."""
-    return ctx.email_channel.new_handover_id() if handover_time(message, ctx) is not None else None
+def _next_handover(message: Message, ctx: WorkerContext) -> HandOver | None:
+    """The next batch's hand-over (its send time, and a batch_id of its own for its request), or None to send it at
+    once. Asked for before the batch is written, so the batch_id goes into the same commit as the batch in flight (a
+    batch in flight with a send time but no batch_id was therefore never sent) and no row stays locked while SendGrid
+    answers. Raises SendAbandoned when SendGrid gives none: nothing is written, so the send resumes at a later try."""
+    send_at = handover_time(message, ctx)
+    return HandOver(ctx.email_channel.new_handover_id(), send_at) if send_at is not None else None
 
 
 class _LedgerObserver(RequestObserver):
@@ -328,7 +330,7 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
     while True:
         try:
-            handover_id = _next_handover_id(message, ctx)
+            handover = _next_handover(message, ctx)
         except SendAbandoned as abandoned:
             return _give_back(session, message, abandoned.retry_after, ctx)
         stop = _stop_reason(session, message, ctx)
@@ -354,11 +356,12 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 continue
             cursor_before = message.audience_cursor
             batch = ledger.start_batch(session, message, rows, ctx.clock())
-        batch.scheduled_for = handover_time(message, ctx) if handover_id else None
-        if batch.scheduled_for is not None:
-            ledger.record_handover(session, batch, handover_id, batch.scheduled_for)
+        if handover is None:
+            batch.scheduled_for = None
+        else:
+            ledger.record_handover(session, batch, handover.batch_id, handover.send_at)
         session.commit()
-        outcome = _send_batch(session, message, batch, rows, email, ctx, cursor_before)
+        outcome = _send_batch(session, message, batch, rows, email, handover, ctx, cursor_before)
         if outcome:
             return outcome
 
