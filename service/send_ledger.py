@@ -93,6 +93,7 @@ def move_delivery(delivery: Delivery, status: DeliveryStatus) -> None:
 
 ABANDONED_NOTE = "The worker stopped while this batch was being sent; it may have gone out."
 REFUSED_NOTE = "The worker stopped while waiting to try again after SendGrid refused this batch; sent again."
+AHEAD_NOTE = "The worker stopped before this batch's request left; sent again."
 SKIPPED_ON_RESEND_NOTE = "No longer in the audience when the batch was resent."
 # What a finished batch makes of its deliveries still in flight.
 _DELIVERY_STATUS_AFTER = {B.SENT: D.SENT, B.UNCERTAIN: D.UNCERTAIN, B.FAILED: D.FAILED}
@@ -102,34 +103,33 @@ _WITHDRAWN_DELIVERY = {B.CANCELLED: D.CANCELLED, B.RESEND: D.RESEND}
 
 def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[SendBatch], list[SendBatch]]:
     """Batches of `message` left in flight by a dead worker, with their deliveries: one known not to have gone out
-    (SendGrid had refused it and no request left since, or its hand-over request never left) is queued to be sent
-    again by the worker; any other may have gone out, so it becomes uncertain (the worker may still cancel it at
-    SendGrid, see service/worker/handover.py). Returns (queued again, uncertain)."""
+    (written ahead and its request never left, SendGrid had refused it and no request left since, or its hand-over
+    request never left) is queued to be sent again by the worker; any other may have gone out, so it becomes
+    uncertain (the worker may still cancel it at SendGrid, see service/worker/handover.py). Returns (queued again,
+    uncertain)."""
     # Known not sent: SendGrid refused its last try, or it was to be handed over and has no batch_id yet (the id is
     # written before the request leaves).
-    not_sent = or_(SendBatch.refused, and_(SendBatch.scheduled_for.is_not(None), SendBatch.handover_id.is_(None)))
+    refused = or_(SendBatch.refused, and_(SendBatch.scheduled_for.is_not(None), SendBatch.handover_id.is_(None)))
     # Locked (PostgreSQL): a worker that lost the message may be recording its late answer for one of them (see
     # service/worker/email_send.py); its batch is then read as it left it, not settled over it.
     abandoned = session.execute(
-        select(SendBatch.id, SendBatch.number, not_sent)
+        select(SendBatch.id, SendBatch.awaiting_request, refused)
         .where(SendBatch.message_id == message.id, SendBatch.status == B.IN_FLIGHT)
         .order_by(SendBatch.number)
         .with_for_update(of=SendBatch)
     ).all()
-    refused = _set_abandoned(
-        session, [batch_id for batch_id, _, was_refused in abandoned if was_refused], B.RESEND, D.RESEND, REFUSED_NOTE
-    )
-    unknown = _set_abandoned(
-        session,
-        [batch_id for batch_id, _, was_refused in abandoned if not was_refused],
-        B.UNCERTAIN,
-        D.UNCERTAIN,
-        ABANDONED_NOTE,
-    )
+    ahead = [batch_id for batch_id, awaiting, _ in abandoned if awaiting]
+    was_refused = [batch_id for batch_id, awaiting, known in abandoned if known and not awaiting]
+    unknown = [batch_id for batch_id, awaiting, known in abandoned if not (known or awaiting)]
+    requeued = _set_abandoned(session, ahead, B.RESEND, D.RESEND, AHEAD_NOTE)
+    requeued += _set_abandoned(session, was_refused, B.RESEND, D.RESEND, REFUSED_NOTE)
+    uncertain = _set_abandoned(session, unknown, B.UNCERTAIN, D.UNCERTAIN, ABANDONED_NOTE)
     batches = {
         batch.id: batch for batch in session.scalars(select(SendBatch).where(SendBatch.message_id == message.id))
     }
-    return [batches[batch_id] for batch_id in refused], [batches[batch_id] for batch_id in unknown]
+    return [batches[batch_id] for batch_id in sorted(requeued, key=lambda i: batches[i].number)], [
+        batches[batch_id] for batch_id in uncertain
+    ]
 
 
 def _set_abandoned(
@@ -143,7 +143,10 @@ def _set_abandoned(
     still_in_flight = and_(SendBatch.id.in_(batch_ids), SendBatch.status == B.IN_FLIGHT)
     moved = list(
         session.scalars(
-            update(SendBatch).where(still_in_flight).values(status=status, error=note).returning(SendBatch.id)
+            update(SendBatch)
+            .where(still_in_flight)
+            .values(status=status, error=note, awaiting_request=False)
+            .returning(SendBatch.id)
         )
     )
     _move_deliveries(session, Delivery.batch_id.in_(moved), D.IN_FLIGHT, delivery_status)
@@ -188,13 +191,14 @@ def withdraw_batch(
 
 
 def record_request_leaving(session: Session, batch: SendBatch) -> None:
-    """A request for this batch is about to leave: from now on SendGrid may hold it."""
-    batch.refused = False
+    """A request for this batch is about to leave (committed before it does): from now on SendGrid may hold it."""
+    batch.refused = batch.awaiting_request = False
 
 
 def start_batch(session: Session, message: Message, rows: list, now: datetime) -> SendBatch:
-    """Write a batch of audience rows in flight (the batch, and a delivery per recipient), advancing the cursor past
-    them. No address repeats within a batch: email_hash is unique per subscriber."""
+    """Write a batch of audience rows in flight ahead of its request (the batch, and a delivery per recipient),
+    advancing the cursor past them; `record_request_leaving` before its request leaves. No address repeats within a
+    batch: email_hash is unique per subscriber."""
     number = (
         session.scalar(
             select(SendBatch.number)
@@ -205,7 +209,12 @@ def start_batch(session: Session, message: Message, rows: list, now: datetime) -
         or 0
     ) + 1
     batch = SendBatch(
-        message_id=message.id, number=number, status=B.IN_FLIGHT, recipient_count=len(rows), started_at=now
+        message_id=message.id,
+        number=number,
+        status=B.IN_FLIGHT,
+        recipient_count=len(rows),
+        started_at=now,
+        awaiting_request=True,
     )
     session.add(batch)
     session.flush()
@@ -270,6 +279,7 @@ def undo_batch(session: Session, message: Message, batch: SendBatch, cursor_befo
     before it) is removed and the cursor goes back; a batch being resent (None) is queued for resending again."""
     if cursor_before is None:
         _move_batch(batch, B.RESEND)
+        batch.awaiting_request = False
         _move_deliveries(session, Delivery.batch_id == batch.id, D.IN_FLIGHT, D.RESEND)
     else:
         removed = session.execute(delete(Delivery).where(Delivery.batch_id == batch.id)).rowcount
@@ -288,8 +298,9 @@ def next_batch_to_resend(session: Session, message: Message) -> SendBatch | None
 
 
 def start_resend(session: Session, message: Message, batch: SendBatch, now: datetime) -> list:
-    """Put a batch a person asked to resend back in flight, for those of its recipients still in the audience;
-    the others are skipped (they left, or were suppressed, since). Returns the rows to send to."""
+    """Put a batch a person asked to resend back in flight ahead of its request (as `start_batch`), for those of its
+    recipients still in the audience; the others are skipped (they left, or were suppressed, since). Returns the rows
+    to send to."""
     queued = select(Delivery.subscriber_id).where(Delivery.batch_id == batch.id, Delivery.status == D.RESEND)
     rows = audience_among(session, message.campaign.topics or [], queued)
     left = and_(Delivery.batch_id == batch.id, Delivery.subscriber_id.not_in([row.id for row in rows]))
@@ -297,7 +308,7 @@ def start_resend(session: Session, message: Message, batch: SendBatch, now: date
     _move_deliveries(session, Delivery.batch_id == batch.id, D.RESEND, D.IN_FLIGHT, updated_at=now)
     _move_batch(batch, B.IN_FLIGHT)
     batch.recipient_count, batch.started_at, batch.finished_at = len(rows), now, None
-    batch.refused, batch.handover_id = False, None
+    batch.refused, batch.handover_id, batch.awaiting_request = False, None, True
     return rows
 
 

@@ -21,6 +21,7 @@ def test_a_batch_recorded_sent_while_it_was_being_settled_stays_sent(app, seed_a
     message = due_campaign(app, seed_article_text).messages[0]
     rows = audience_batch(db.session, ["newsletter"], after_id=0, limit=10)
     batch = ledger.start_batch(db.session, message, rows, datetime.now(UTC))
+    ledger.record_request_leaving(db.session, batch)
     db.session.commit()
     batch_id = batch.id
 
@@ -46,3 +47,28 @@ def test_a_batch_recorded_sent_while_it_was_being_settled_stays_sent(app, seed_a
     assert (requeued, uncertain) == ([], [])
     assert db.session.scalar(select(SendBatch.status).where(SendBatch.id == batch_id)) == "sent"
     assert set(db.session.scalars(select(Delivery.status).where(Delivery.batch_id == batch_id))) == {"sent"}
+
+
+def test_a_batch_written_ahead_is_sent_again_by_itself_and_one_whose_request_left_waits_for_a_person(
+    app, seed_article_text
+):
+    for address in ("ann@example.org", "ben@example.org", "cy@example.org", "dee@example.org"):
+        add_subscriber(app, address)
+    message = due_campaign(app, seed_article_text).messages[0]
+    now = datetime.now(UTC)
+    left = ledger.start_batch(db.session, message, audience_batch(db.session, ["newsletter"], after_id=0, limit=2), now)
+    ledger.record_request_leaving(db.session, left)
+    db.session.commit()
+    # Written while the first batch's request was out; the worker died before this one's request left.
+    rows = audience_batch(db.session, ["newsletter"], after_id=message.audience_cursor, limit=2)
+    ahead = ledger.start_batch(db.session, message, rows, now)
+    db.session.commit()
+
+    requeued, uncertain = ledger.settle_abandoned_batches(db.session, message)
+    db.session.commit()
+
+    assert ([b.id for b in requeued], [b.id for b in uncertain]) == ([ahead.id], [left.id])
+    assert (ahead.status, ahead.error, ahead.awaiting_request) == ("resend", ledger.AHEAD_NOTE, False)
+    assert left.error == ledger.ABANDONED_NOTE
+    statuses = dict(db.session.execute(select(Delivery.batch_id, Delivery.status).distinct()).all())
+    assert statuses == {ahead.id: "resend", left.id: "uncertain"}

@@ -127,6 +127,10 @@ class SendBatch(db.Model):
     # since: SendGrid does not hold it. Committed before the worker waits to try again, so a worker killed in the
     # wait leaves a batch the next one can resend without asking anyone.
     refused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Written in flight ahead of its request, while the previous batch's request was out, and no request of it has
+    # left yet (cleared in the commit just before it leaves): SendGrid does not hold it, so a worker killed meanwhile
+    # leaves a batch the next one sends by itself.
+    awaiting_request: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A batch handed over ahead of its send time: SendGrid's batch_id for its request (written before the request
     # leaves, a new one for each request) and the send_at it was given. Cancellable at SendGrid until shortly before.
     handover_id: Mapped[str | None] = mapped_column(String(100))

@@ -1,10 +1,13 @@
 """Sending one email message to its audience, batch by batch, exactly once or flagged.
 
 Each batch is written as in flight (batch row + one delivery per recipient) and committed before the request; the
-result is committed after. When SendGrid refuses a try (5xx, 429, unreachable), that is committed before the channel
+result is committed after. The request waits for SendGrid on a thread of its own while the next batch is written
+(`_prepare`), so the database's work and SendGrid's overlap; that batch is marked awaiting its request
+(`SendBatch.awaiting_request`) until the commit just before its request leaves (`_leave`, which also records the
+previous batch's result). When SendGrid refuses a try (5xx, 429, unreachable), that is committed before the channel
 waits to try again (`SendBatch.refused`). A worker killed in between leaves the batch in flight; whoever takes the
-message over sends a refused batch again by itself, and marks any other uncertain for a person to decide (its
-request may have been taken), never sending it again on its own.
+message over sends a batch awaiting its request or refused again by itself, and marks any other uncertain for a
+person to decide (its request may have been taken), never sending it again on its own.
 
 The audience is walked in subscriber-id order from `Message.audience_cursor`, one batch at a time, so memory does
 not grow with the list and a paused, stopped or taken-over message continues where it stopped.
@@ -29,9 +32,13 @@ records only what its request taught about its own batch (SendGrid took it, or r
 batch is still that request's; it tries SendGrid no more (see `_record_after_losing_claim`).
 """
 
+import contextvars
 import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, scoped_session
@@ -40,7 +47,13 @@ from service import audit
 from service import send_ledger as ledger
 from service.campaigns.messages import move_message
 from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
-from service.channels.email.base import EmailSendError, HandOver, OutgoingEmail, RequestObserver, SendAbandoned
+from service.channels.email.base import (
+    EmailSendError,
+    HandOver,
+    OutgoingEmail,
+    RequestObserver,
+    SendAbandoned,
+)
 from service.compliance.setup import send_time_problem
 from service.composer.placeholders import first_name_default
 from service.media.urls import media_base_url
@@ -61,17 +74,22 @@ ACCEPTED_LATE_NOTE = (
 )
 
 
-def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str | None:
-    """Why this worker must stop before the next batch (and the message's state is then recorded), or None."""
+def _stop_reason(
+    session: Session, message: Message, ctx: WorkerContext, prepared: "_Prepared | None" = None
+) -> str | None:
+    """Why this worker must stop before the next request leaves (and the message's state is then recorded, the
+    `prepared` batch undone as if never written), or None."""
     # First, in the transaction that may write the message: the last batch's request may have outlasted the lease.
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         session.rollback()
         return "lost"
     if ctx.stopping.is_set() or email_sends_held(session):
         # Held: left sending and unclaimed, so it resumes at its audience cursor once an admin releases the hold.
+        _undo_prepared(session, message, prepared)
         return hand_back(session, message)
     session.refresh(message.campaign, ["status"])
     if message.campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED):
+        _undo_prepared(session, message, prepared)
         halted = message.campaign.status == CampaignStatus.PAUSED
         move_message(message, MessageStatus.PAUSED if halted else MessageStatus.CANCELLED)
         release(message)
@@ -86,45 +104,132 @@ def _stop_reason(session: Session, message: Message, ctx: WorkerContext) -> str 
     return None
 
 
-def _send_batch(
-    session: Session,
-    message: Message,
-    batch: SendBatch,
-    rows: list,
+@dataclass
+class _Prepared:
+    """A batch written in flight ahead of its request (`SendBatch.awaiting_request`): its audience rows, the first
+    name for those without one, and `cursor_before`, the audience cursor before a new batch (None for a resend)."""
+
+    batch: SendBatch
+    rows: list
+    first_name_default: str
+    cursor_before: int | None
+
+
+# What `_prepare` returns when the audience is walked and no resend is queued.
+WALKED = "walked"
+
+
+def _prepare(session: Session, message: Message, ctx: WorkerContext, batch_size: int) -> "_Prepared | str | None":
+    """Write the next batch in flight ahead of its request and commit it: a batch a person asked to resend first,
+    else the next of the audience. Runs while the previous batch's request is out (under the session's lock, which
+    that request's observer shares). Returns WALKED when there is nothing more to send, None when this worker lost
+    the message (nothing written)."""
+    if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        session.rollback()
+        return None
+    while (batch := ledger.next_batch_to_resend(session, message)) is not None:
+        rows = ledger.start_resend(session, message, batch, ctx.clock())
+        audit.record(session, "batch:resending", campaign=message.campaign, detail=_batch_detail(message, batch))
+        if rows:
+            return _prepared(session, message, batch, rows, None, ctx)
+        # Nobody of it is left in the audience: nothing to ask SendGrid.
+        ledger.record_request_leaving(session, batch)
+        ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock())
+    # A message reopened only to resend a batch had already walked its whole audience.
+    rows = (
+        []
+        if message.finished_at is not None
+        else audience_batch(session, message.campaign.topics, after_id=message.audience_cursor, limit=batch_size)
+    )
+    if not rows:
+        session.commit()
+        return WALKED
+    cursor_before = message.audience_cursor
+    return _prepared(
+        session, message, ledger.start_batch(session, message, rows, ctx.clock()), rows, cursor_before, ctx
+    )
+
+
+def _prepared(
+    session: Session, message: Message, batch: SendBatch, rows: list, cursor_before: int | None, ctx: WorkerContext
+) -> _Prepared:
+    session.commit()
+    default = first_name_default(message.issue.subject or message.campaign.email_subject)
+    return _Prepared(batch, rows, default, cursor_before)
+
+
+def _undo_prepared(session: Session, message: Message, prepared: "_Prepared | None") -> None:
+    """The prepared batch's request will not leave: undo it as if never written (a resend is queued again)."""
+    if prepared is not None:
+        ledger.undo_batch(session, message, prepared.batch, prepared.cursor_before)
+
+
+def _leave(
+    session: Session, message: Message, prepared: _Prepared, handover: HandOver | None, ctx: WorkerContext
+) -> str | None:
+    """The commit just before the prepared batch's request leaves (with the previous batch's outcome, when there
+    was one): the lease and stop checks, the batch's hand-over, and the mark that its request is leaving. Returns
+    the message's status if the message stops here (the batch undone), None once the request may leave."""
+    stop = _stop_reason(session, message, ctx, prepared)
+    if stop:
+        return stop
+    if handover is None:
+        prepared.batch.scheduled_for = None
+    else:
+        ledger.record_handover(session, prepared.batch, handover.batch_id, handover.send_at)
+    ledger.record_request_leaving(session, prepared.batch)
+    session.commit()
+    return None
+
+
+def _request(
+    prepared: _Prepared,
+    batch_id: int,
+    message_id: int,
     email: OutgoingEmail,
     handover: HandOver | None,
+    observer: RequestObserver,
     ctx: WorkerContext,
-    cursor_before: int | None,
 ) -> str | None:
-    """Send a batch that was committed in flight (with its hand-over, if any) and record the result. Returns the
-    message's status if the message stops here, None to go on. `cursor_before`: the audience cursor before a new
-    batch (None: a resend)."""
-    if not rows:
-        ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock())
-        session.commit()
-        return None
+    """The batch's request, on the request thread: SendGrid's message id. Its recipients' values (signed links) are
+    made here too, while the other thread mostly waits for the database. It reads no loaded object (the ids come
+    from the other thread): one expired meanwhile would be loaded with the session the other thread is using; only
+    the observer uses the session, under its lock."""
+    default = prepared.first_name_default
+    recipients = recipients_for(prepared.rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message_id)
+    return ctx.email_channel.send_batch(with_batch_id(email, batch_id), recipients, observer, handover)
+
+
+def _record_request(
+    session: Session,
+    message: Message,
+    sent: _Prepared,
+    request: Future,
+    following: "_Prepared | None",
+    ctx: WorkerContext,
+) -> str | None:
+    """Record what the request of `sent` gave, and leave the transaction open when it went well (the following
+    batch's `_leave` commits both). Returns the message's status if the message stops here, None to go on.
+    `following`: the batch prepared while the request was out; undone when the message stops with this request."""
+    batch = sent.batch
     try:
-        default = first_name_default(message.issue.subject or message.campaign.email_subject)
-        recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message.id)
-        provider_id = ctx.email_channel.send_batch(
-            with_batch_id(email, batch.id), recipients, _LedgerObserver(session, message, batch, ctx), handover
-        )
+        provider_id = request.result()
     except SendAbandoned as abandoned:
-        return _take_back(session, message, batch, cursor_before, abandoned.retry_after, ctx)
+        return _take_back(session, message, sent, following, abandoned.retry_after, ctx)
     except EmailSendError as error:
-        return _record_failure(session, message, batch, error, ctx)
+        return _record_failure(session, message, batch, following, error, ctx)
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         return _record_after_losing_claim(session, message, batch, ctx, accepted=provider_id or "")
     ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock(), provider_message_id=provider_id)
-    session.commit()
     return None
 
 
 def _next_handover(message: Message, ctx: WorkerContext) -> HandOver | None:
     """The next batch's hand-over (its send time, and a batch_id of its own for its request), or None to send it at
-    once. Asked for before the batch is written, so the batch_id goes into the same commit as the batch in flight (a
-    batch in flight with a send time but no batch_id was therefore never sent) and no row stays locked while SendGrid
-    answers. Raises SendAbandoned when SendGrid gives none: nothing is written, so the send resumes at a later try."""
+    once. Asked for before the commit that lets the batch's request leave, so the batch_id goes into it (a batch in
+    flight with a send time but no batch_id was therefore never sent) and no row stays locked while SendGrid
+    answers. Raises SendAbandoned when SendGrid gives none: the batch is undone, and the send resumes at a later
+    try."""
     send_at = handover_time(message, ctx)
     return HandOver(ctx.email_channel.new_handover_id(), send_at) if send_at is not None else None
 
@@ -136,28 +241,32 @@ class _LedgerObserver(RequestObserver):
     A worker whose message was taken over during the wait (its tries outlasted the lease) tries no more: the new
     owner sends the refused batch again itself, and a second try here could deliver it twice."""
 
-    def __init__(self, session: Session, message: Message, batch: SendBatch, ctx: WorkerContext):
-        self.session, self.message, self.batch, self.ctx = session, message, batch, ctx
+    def __init__(
+        self, session: Session, session_lock: threading.Lock, message: Message, batch: SendBatch, ctx: WorkerContext
+    ):
+        self.session, self.session_lock, self.message, self.batch, self.ctx = session, session_lock, message, batch, ctx
 
     def refused(self, reason: str) -> None:
-        if _batch_as_left(self.session, self.batch) == BatchStatus.IN_FLIGHT:
-            ledger.record_refusal(self.session, self.batch)
-        self.session.commit()
+        with self.session_lock:
+            if _batch_as_left(self.session, self.batch) == BatchStatus.IN_FLIGHT:
+                ledger.record_refusal(self.session, self.batch)
+            self.session.commit()
 
     def retrying(self) -> None:
         ctx = self.ctx
-        if not renew_lease(self.session, self.message, ctx.worker_id, ctx.clock(), ctx.lease):
-            self.session.rollback()
-            raise SendAbandoned("Another worker took the message over during the wait; this one tries no more.")
-        ledger.record_request_leaving(self.session, self.batch)
-        self.session.commit()
+        with self.session_lock:
+            if not renew_lease(self.session, self.message, ctx.worker_id, ctx.clock(), ctx.lease):
+                self.session.rollback()
+                raise SendAbandoned("Another worker took the message over during the wait; this one tries no more.")
+            ledger.record_request_leaving(self.session, self.batch)
+            self.session.commit()
 
 
 def _take_back(
     session: Session,
     message: Message,
-    batch: SendBatch,
-    cursor_before: int | None,
+    sent: _Prepared,
+    following: _Prepared | None,
     retry_after: float | None,
     ctx: WorkerContext,
 ) -> str:
@@ -167,19 +276,25 @@ def _take_back(
     A new batch is removed and the audience cursor goes back, so the next worker walks those recipients again (as
     they are then: someone who unsubscribed meanwhile is left out). A batch being resent is queued again. When
     SendGrid asked for a wait, the message stays unclaimed but held until the wait is over (a sending message is
-    taken once its lease has run out, see claims), so no worker asks SendGrid again at every poll meanwhile."""
+    taken once its lease has run out, see claims), so no worker asks SendGrid again at every poll meanwhile. The
+    batch prepared after it is undone first (the cursor then goes back to before both)."""
+    batch = sent.batch
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         return _record_after_losing_claim(session, message, batch, ctx, refusal="SendGrid did not take it")
-    ledger.undo_batch(session, message, batch, cursor_before)
+    _undo_prepared(session, message, following)
+    _undo_prepared(session, message, sent)
     log.info("message %s: batch %s was not sent; it goes out at a later poll", message.id, batch.number)
     return _released_for_later(session, message, retry_after, ctx)
 
 
-def _give_back(session: Session, message: Message, retry_after: float | None, ctx: WorkerContext) -> str:
-    """Nothing of a batch was written (SendGrid gave no batch_id for it): hand the message back for a later poll."""
+def _give_back(
+    session: Session, message: Message, prepared: _Prepared, retry_after: float | None, ctx: WorkerContext
+) -> str:
+    """SendGrid gave no batch_id for the prepared batch: undo it, and hand the message back for a later poll."""
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         session.rollback()
         return "lost"
+    _undo_prepared(session, message, prepared)
     log.info("message %s: SendGrid gave no batch_id for its next batch; it goes out at a later poll", message.id)
     return _released_for_later(session, message, retry_after, ctx)
 
@@ -194,7 +309,12 @@ def _released_for_later(session: Session, message: Message, retry_after: float |
 
 
 def _record_failure(
-    session: Session, message: Message, batch: SendBatch, error: EmailSendError, ctx: WorkerContext
+    session: Session,
+    message: Message,
+    batch: SendBatch,
+    following: _Prepared | None,
+    error: EmailSendError,
+    ctx: WorkerContext,
 ) -> str | None:
     if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         # SendGrid refused it (a 4xx, or every try a 5xx or 429): not sent. Otherwise nobody knows, not even this
@@ -202,6 +322,7 @@ def _record_failure(
         refusal = str(error) if error.permanent or error.refused else None
         return _record_after_losing_claim(session, message, batch, ctx, refusal=refusal)
     if error.permanent:
+        _undo_prepared(session, message, following)
         ledger.finish_batch(session, message, batch, BatchStatus.FAILED, ctx.clock(), error=str(error))
         move_message(message, MessageStatus.FAILED)
         message.error = str(error)
@@ -315,6 +436,8 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
         audit.record(session, "batches:uncertain", campaign=message.campaign, detail=detail)
         log.warning("%s", detail)
     session.commit()
+    # The session itself, not a thread's: the request thread's observer records refusals with it.
+    session = session() if isinstance(session, scoped_session) else session
     with _loaded_objects_kept(session):
         return _send_remaining(session, message, ctx)
 
@@ -328,42 +451,52 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         email = with_counted_links(session, email, message.id, ctx.config["SECRET_KEY"], ctx.clinic.public_base_url)
         session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
-    while True:
-        try:
-            handover = _next_handover(message, ctx)
-        except SendAbandoned as abandoned:
-            return _give_back(session, message, abandoned.retry_after, ctx)
-        stop = _stop_reason(session, message, ctx)
-        if stop:
-            return stop
-        batch, cursor_before = ledger.next_batch_to_resend(session, message), None
-        if batch is not None:
-            rows = ledger.start_resend(session, message, batch, ctx.clock())
-            audit.record(session, "batch:resending", campaign=message.campaign, detail=_batch_detail(message, batch))
-        else:
-            # A message reopened only to resend a batch had already walked its whole audience.
-            rows = (
-                []
-                if message.finished_at is not None
-                else audience_batch(
-                    session, message.campaign.topics, after_id=message.audience_cursor, limit=batch_size
-                )
-            )
-            if not rows:
+    # The request's observer records refusals with this session from the request's thread; the lock keeps it out of
+    # the transaction that prepares the next batch meanwhile.
+    session_lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"message-{message.id}-request") as requests:
+        out: tuple[_Prepared, Future] | None = None  # the batch whose request is out, and that request
+        prepared = _prepare(session, message, ctx, batch_size)
+        while True:
+            if out is not None:
+                wait([out[1]])
+            following = prepared if isinstance(prepared, _Prepared) else None
+            handover, no_handover = None, None
+            if following is not None:
+                # Once the previous request is back: the channel makes one request at a time, in order.
+                try:
+                    handover = _next_handover(message, ctx)
+                except SendAbandoned as abandoned:
+                    no_handover = abandoned
+            if out is not None:
+                stop = _record_request(session, message, *out, following, ctx)
+                if stop:
+                    return stop
+            if following is None or no_handover:
+                session.commit()  # the previous batch's outcome, alone
+            if prepared is None:
+                return "lost"
+            if prepared == WALKED:
                 finished = _finish_unless_a_resend_came(session, message, ctx)
                 if finished:
                     return finished
+                out, prepared = None, _prepare(session, message, ctx, batch_size)
                 continue
-            cursor_before = message.audience_cursor
-            batch = ledger.start_batch(session, message, rows, ctx.clock())
-        if handover is None:
-            batch.scheduled_for = None
-        else:
-            ledger.record_handover(session, batch, handover.batch_id, handover.send_at)
-        session.commit()
-        outcome = _send_batch(session, message, batch, rows, email, handover, ctx, cursor_before)
-        if outcome:
-            return outcome
+            if no_handover:
+                return _give_back(session, message, following, no_handover.retry_after, ctx)
+            stop = _leave(session, message, following, handover, ctx)
+            if stop:
+                return stop
+            observer = _LedgerObserver(session, session_lock, message, following.batch, ctx)
+            # In this thread's context: whatever the session needs from it (its engine) holds there too.
+            request = requests.submit(
+                contextvars.copy_context().run,
+                _request,
+                *(following, following.batch.id, message.id, email, handover, observer, ctx),
+            )
+            out = (following, request)
+            with session_lock:
+                prepared = _prepare(session, message, ctx, batch_size)
 
 
 def _finish_unless_a_resend_came(session: Session, message: Message, ctx: WorkerContext) -> str | None:

@@ -54,6 +54,17 @@ class SlowWorker(slow_worker.SlowWorker):
         else:
             channel.__class__ = FirstOutcomeReachesTheWorkerLate
 
+    def start_and_wait_for_its_request(self) -> None:
+        """Also until worker A has written its second batch, ahead of that batch's request, while the first one's
+        request is out (renewing its lease as it does): from then on it only waits for the first one's outcome."""
+        super().start_and_wait_for_its_request()
+        deadline = time.monotonic() + 10
+        while db.session.scalar(select(func.count()).select_from(SendBatch)) < 2:
+            assert time.monotonic() < deadline, "worker A never wrote its second batch"
+            db.session.rollback()
+            time.sleep(0.01)
+        db.session.rollback()
+
 
 def message_state(message_id: int) -> tuple:
     db.session.expire_all()
@@ -151,7 +162,8 @@ def test_a_late_refusal_that_comes_before_the_new_owner_settles_the_batch_has_it
     slow.finish()
 
     assert message_state(message_id)[:2] == ("sending", "worker-b"), "the message and its claim stay worker B's"
-    assert batch_rows(message_id) == [(1, "in_flight")] and batch(message_id, 1).refused
+    assert batch_rows(message_id) == [(1, "in_flight"), (2, "in_flight")] and batch(message_id, 1).refused
+    assert batch(message_id, 2).awaiting_request, "worker A wrote batch 2 while its request was out, and sent none"
     # Worker B goes on with the message it claimed.
     assert send_email_message(db.session, db.session.get(Message, message_id), b) == "sent"
 

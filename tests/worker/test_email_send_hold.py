@@ -2,6 +2,7 @@
 against the fake): the batches already handed over stay sent, the rest of the audience is held, nobody is lost or
 mailed twice; once an admin releases the hold, the send goes on from where it stopped and sends the rest once."""
 
+import contextvars
 import hashlib
 import json
 import time
@@ -47,7 +48,9 @@ class ComplaintsArriveMidSend(SendGridEmailChannel):
         provider_id = super().send_batch(email, recipients, observer, handover)
         self.batches += 1
         if self.batches == self.after_batches:
-            self.deliver_events()
+            # In a context of its own, as a web process's request is: not the worker's application context (and
+            # session), which the request thread shares.
+            contextvars.Context().run(self.deliver_events)
         return provider_id
 
 

@@ -183,7 +183,9 @@ def test_after_a_crash_the_batch_in_flight_is_flagged_the_rest_sent_and_a_resend
     with pytest.raises(KilledWorker):
         run_due_messages(db.session, ctx)
     db.session.rollback()
-    assert batch_rows(message.id) == [(1, "sent", 3), (2, "in_flight", 3)]
+    # Batch 3 was written while batch 2's request was being made; its own request never left.
+    assert batch_rows(message.id) == [(1, "sent", 3), (2, "in_flight", 3), (3, "in_flight", 1)]
+    assert [batch(message.id, number).awaiting_request for number in (1, 2, 3)] == [False, False, True]
     # The dead worker's lease runs out.
     db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
     db.session.commit()
@@ -192,7 +194,9 @@ def test_after_a_crash_the_batch_in_flight_is_flagged_the_rest_sent_and_a_resend
 
     db.session.refresh(message)
     assert message.status == "sent"
+    # Only the batch whose request may have left waits for a person; batch 3 went out without asking anyone.
     assert batch_rows(message.id) == [(1, "sent", 3), (2, "uncertain", 3), (3, "sent", 1)]
+    assert "batches:requeued" in actions()
     assert db.session.get(Campaign, campaign.id).status == "sent"
     in_doubt = set(
         db.session.scalars(
