@@ -224,14 +224,23 @@ def _record_request(
     return None
 
 
-def _next_handover(message: Message, ctx: WorkerContext) -> HandOver | None:
-    """The next batch's hand-over (its send time, and a batch_id of its own for its request), or None to send it at
-    once. Asked for before the commit that lets the batch's request leave, so the batch_id goes into it (a batch in
-    flight with a send time but no batch_id was therefore never sent) and no row stays locked while SendGrid
-    answers. Raises SendAbandoned when SendGrid gives none: the batch is undone, and the send resumes at a later
-    try."""
-    send_at = handover_time(message, ctx)
-    return HandOver(ctx.email_channel.new_handover_id(), send_at) if send_at is not None else None
+def _handover_after(
+    request: Future | None, following: _Prepared | None, message: Message, ctx: WorkerContext
+) -> HandOver | SendAbandoned | None:
+    """Once the request out (if any) is back, as the channel makes one request at a time and in order: the following
+    batch's hand-over (its send time, and a batch_id of its own for its request), None to send it at once (or when
+    there is none), or why SendGrid gave no batch_id (the batch is then undone and the send resumes at a later try).
+    Asked for before the commit that lets the batch's request leave, so the batch_id goes into it (a batch in flight
+    with a send time but no batch_id was therefore never sent) and no row stays locked while SendGrid answers."""
+    if request is not None:
+        wait([request])
+    send_at = handover_time(message, ctx) if following is not None else None
+    if send_at is None:
+        return None
+    try:
+        return HandOver(ctx.email_channel.new_handover_id(), send_at)
+    except SendAbandoned as abandoned:
+        return abandoned
 
 
 class _LedgerObserver(RequestObserver):
@@ -458,21 +467,13 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         out: tuple[_Prepared, Future] | None = None  # the batch whose request is out, and that request
         prepared = _prepare(session, message, ctx, batch_size)
         while True:
-            if out is not None:
-                wait([out[1]])
             following = prepared if isinstance(prepared, _Prepared) else None
-            handover, no_handover = None, None
-            if following is not None:
-                # Once the previous request is back: the channel makes one request at a time, in order.
-                try:
-                    handover = _next_handover(message, ctx)
-                except SendAbandoned as abandoned:
-                    no_handover = abandoned
+            handover = _handover_after(out[1] if out else None, following, message, ctx)
             if out is not None:
                 stop = _record_request(session, message, *out, following, ctx)
                 if stop:
                     return stop
-            if following is None or no_handover:
+            if following is None or isinstance(handover, SendAbandoned):
                 session.commit()  # the previous batch's outcome, alone
             if prepared is None:
                 return "lost"
@@ -482,8 +483,8 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                     return finished
                 out, prepared = None, _prepare(session, message, ctx, batch_size)
                 continue
-            if no_handover:
-                return _give_back(session, message, following, no_handover.retry_after, ctx)
+            if isinstance(handover, SendAbandoned):
+                return _give_back(session, message, following, handover.retry_after, ctx)
             stop = _leave(session, message, following, handover, ctx)
             if stop:
                 return stop
