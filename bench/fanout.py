@@ -162,7 +162,7 @@ def worker_send(database_url: str, fake_url: str) -> dict:
         ctx = WorkerContext.from_config(app.config)
         steps.wrap(ctx.email_channel, "send_batch", "SendGrid requests (client and fake server)")
         freeze_startup_objects()
-        backends_before = backend_cpu_seconds()
+        backends_before, wal_before = backend_cpu_seconds(), wal_position()
         cpu_before = time.process_time()
         started = time.perf_counter()
         handled = run_due_messages(db.session, ctx)
@@ -170,16 +170,41 @@ def worker_send(database_url: str, fake_url: str) -> dict:
         cpu = time.process_time() - cpu_before
         backends = backend_cpu_seconds()
         database_cpu = sum(used - backends_before.get(pid, 0.0) for pid, used in backends.items())
+        wal = wal_written(wal_before)
         sent = db.session.scalar(select(Message.sent_count).where(Message.status == "sent", Message.channel == "email"))
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
         "database_cpu_seconds": database_cpu,
+        "wal": wal,
         "peak_rss_mb": peak_rss_mb(),
         "messages": handled,
         "sent": sent,
         "steps": steps.seconds,
     }
+
+
+def wal_position() -> tuple | None:
+    """PostgreSQL's WAL position and checkpoint counts (server-wide: on a quiet server, this send's), or None."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    with db.engine.connect() as connection:
+        return tuple(
+            connection.execute(
+                text("SELECT pg_current_wal_lsn(), checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+            ).one()
+        )
+
+
+def wal_written(before: tuple | None) -> dict | None:
+    """WAL the send wrote (MB) and the checkpoints meanwhile: each checkpoint makes the next change of every page
+    log the whole page again."""
+    if before is None:
+        return None
+    with db.engine.connect() as connection:
+        written = connection.scalar(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :lsn)"), {"lsn": before[0]})
+        checkpoints = connection.scalar(text("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"))
+    return {"mb": round(float(written) / 1e6, 1), "checkpoints": checkpoints - before[1]}
 
 
 def backend_cpu_seconds() -> dict[int, float]:
@@ -453,7 +478,8 @@ def measure(
         print(
             f"[{db_name}] N={n:,}: {main['seconds']:.2f}s, {rate:,.0f} recipients/s, {main['requests']} requests, "
             f"worker peak RSS {main['peak_rss_mb']:.1f} MB; CPU: worker {main['cpu_seconds']:.2f}s, database "
-            f"{main['database_cpu_seconds']:.2f}s, fake SendGrid {main['fake_cpu_seconds']:.2f}s",
+            f"{main['database_cpu_seconds']:.2f}s, fake SendGrid {main['fake_cpu_seconds']:.2f}s"
+            + (f"; WAL {main['wal']['mb']:,.0f} MB, {main['wal']['checkpoints']} checkpoints" if main["wal"] else ""),
             flush=True,
         )
         print_steps(db_name, main)
