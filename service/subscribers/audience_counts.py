@@ -113,14 +113,25 @@ _DELETED_BODY = f"""
     {_add_statuses(_DELETED_STATUSES)}
 """
 
+# The functions by name, for migrations that replace one of them.
+FUNCTIONS = {
+    "audience_counts_subscribers_inserted": _function(
+        "audience_counts_subscribers_inserted", _add(_INSERTED) + _add_statuses(_INSERTED_STATUSES)
+    ),
+    "audience_counts_subscribers_updated": _function(
+        "audience_counts_subscribers_updated", _add(_UPDATED) + _add_statuses(_UPDATED_STATUSES)
+    ),
+    "audience_counts_subscriber_deleted": _function("audience_counts_subscriber_deleted", _DELETED_BODY, returns="OLD"),
+    # Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
+    "audience_counts_topics_changed": _function("audience_counts_topics_changed", _add(_TOPICS_CHANGED)),
+    "audience_counts_suppressions_changed": _function(
+        "audience_counts_suppressions_changed", _add(_SUPPRESSIONS_CHANGED)
+    ),
+}
+
 # The functions and triggers, created with the schema (create_all) and by the migration that added the tables.
 TRIGGERS_SQL = (
-    _function("audience_counts_subscribers_inserted", _add(_INSERTED) + _add_statuses(_INSERTED_STATUSES))
-    + _function("audience_counts_subscribers_updated", _add(_UPDATED) + _add_statuses(_UPDATED_STATUSES))
-    + _function("audience_counts_subscriber_deleted", _DELETED_BODY, returns="OLD")
-    # Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
-    + _function("audience_counts_topics_changed", _add(_TOPICS_CHANGED))
-    + _function("audience_counts_suppressions_changed", _add(_SUPPRESSIONS_CHANGED))
+    "".join(FUNCTIONS.values())
     + """
 DROP TRIGGER IF EXISTS audience_counts_subscribers_inserted ON subscribers;
 CREATE TRIGGER audience_counts_subscribers_inserted AFTER INSERT ON subscribers
