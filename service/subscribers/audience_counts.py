@@ -88,6 +88,14 @@ _SUPPRESSIONS_CHANGED = f"""
 """
 
 
+# A topic change or a suppression counts a subscriber as its trigger reads them: a transaction changing the status,
+# suppression or topics of that subscriber at the same time must have committed first, or wait for this one. Not
+# growth_counts' FOR SHARE: two topic changes, or a topic change and a suppression, could both hold that at once.
+_LOCK_SUBSCRIBERS = """
+    PERFORM 1 FROM subscribers s WHERE {where} ORDER BY s.id FOR NO KEY UPDATE;
+"""
+
+
 def _function(name: str, body: str, returns: str = "NULL") -> str:
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$\n"
@@ -113,14 +121,30 @@ _DELETED_BODY = f"""
     {_add_statuses(_DELETED_STATUSES)}
 """
 
+# The functions by name, for migrations that replace one of them.
+FUNCTIONS = {
+    "audience_counts_subscribers_inserted": _function(
+        "audience_counts_subscribers_inserted", _add(_INSERTED) + _add_statuses(_INSERTED_STATUSES)
+    ),
+    "audience_counts_subscribers_updated": _function(
+        "audience_counts_subscribers_updated", _add(_UPDATED) + _add_statuses(_UPDATED_STATUSES)
+    ),
+    "audience_counts_subscriber_deleted": _function("audience_counts_subscriber_deleted", _DELETED_BODY, returns="OLD"),
+    # Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
+    "audience_counts_topics_changed": _function(
+        "audience_counts_topics_changed",
+        _LOCK_SUBSCRIBERS.format(where="s.id IN (SELECT subscriber_id FROM changed_topics)") + _add(_TOPICS_CHANGED),
+    ),
+    "audience_counts_suppressions_changed": _function(
+        "audience_counts_suppressions_changed",
+        _LOCK_SUBSCRIBERS.format(where="s.email_hash IN (SELECT email_hash FROM changed_suppressions)")
+        + _add(_SUPPRESSIONS_CHANGED),
+    ),
+}
+
 # The functions and triggers, created with the schema (create_all) and by the migration that added the tables.
 TRIGGERS_SQL = (
-    _function("audience_counts_subscribers_inserted", _add(_INSERTED) + _add_statuses(_INSERTED_STATUSES))
-    + _function("audience_counts_subscribers_updated", _add(_UPDATED) + _add_statuses(_UPDATED_STATUSES))
-    + _function("audience_counts_subscriber_deleted", _DELETED_BODY, returns="OLD")
-    # Topics added or removed: each eligible subscriber moves from its old topic set to its new one.
-    + _function("audience_counts_topics_changed", _add(_TOPICS_CHANGED))
-    + _function("audience_counts_suppressions_changed", _add(_SUPPRESSIONS_CHANGED))
+    "".join(FUNCTIONS.values())
     + """
 DROP TRIGGER IF EXISTS audience_counts_subscribers_inserted ON subscribers;
 CREATE TRIGGER audience_counts_subscribers_inserted AFTER INSERT ON subscribers

@@ -1,20 +1,26 @@
 """The audience size and status counts a marketer sees are exact: the kept counts always equal counting the list,
 whatever changed it (signup, unsubscribe, topics, suppressions, bulk statements, erasure), on both databases."""
 
+import threading
 from datetime import UTC, datetime
 from itertools import combinations
 
-from sqlalchemy import delete, func, insert, select, update
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import delete, func, insert, select, text, update
 
 from service.extensions import db
 from service.models import Subscriber, SubscriberTopic, Suppression
+from service.settings import REPO_ROOT
 from service.subscribers.audience import audience_size, counted_audience
+from service.subscribers.audience_counts import FUNCTIONS
 from service.subscribers.identity import email_hash
 from service.subscribers.listing import status_counts
 from service.subscribers.signup import set_topics
 from service.subscribers.suppressions import ensure_suppressed, lift_for_owner
 from service.subscribers.unsubscribe import unsubscribe
 from tests.factories import add_subscriber
+from tests.schema import drop_every_table
 
 TOPICS = ("newsletter", "kap", "events")
 
@@ -82,3 +88,126 @@ def test_counts_follow_bulk_statements_and_a_rollback(app):
     db.session.execute(delete(Subscriber).where(Subscriber.id > ids[20]))
     db.session.execute(delete(Suppression))
     assert_counts_exact()
+
+
+def race(first, second) -> None:
+    """`first` in a transaction left open while `second` runs in another, then `first` commits: two requests
+    changing one subscriber at the same moment."""
+    engine, errors = db.engine, []
+
+    def in_other_transaction():
+        try:
+            with engine.begin() as other:
+                other.execute(second)
+        except Exception as error:  # shown by the assertion below
+            errors.append(error)
+
+    with engine.connect() as connection:
+        connection.execute(first)  # not committed yet
+        other = threading.Thread(target=in_other_transaction)
+        other.start()
+        other.join(timeout=0.5)  # long enough for its triggers to run, had they not waited
+        connection.commit()
+    other.join(timeout=10)
+    assert not other.is_alive() and errors == []
+    db.session.expire_all()
+
+
+def skip_unless_postgresql() -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL keeps the counts")
+
+
+def test_a_topic_change_racing_a_change_of_status_is_counted_with_the_status_that_won(app):
+    skip_unless_postgresql()
+    ann = add_subscriber(app, "ann@example.org", status="pending", topics=["newsletter"])
+    ann_status = update(Subscriber).where(Subscriber.id == ann.id)
+    for first, second in (
+        (ann_status.values(status="confirmed"), insert(SubscriberTopic).values(subscriber_id=ann.id, topic="kap")),
+        (delete(SubscriberTopic).where(SubscriberTopic.topic == "kap"), ann_status.values(status="unsubscribed")),
+        (insert(SubscriberTopic).values(subscriber_id=ann.id, topic="events"), ann_status.values(status="confirmed")),
+        (ann_status.values(status="unsubscribed"), delete(SubscriberTopic).where(SubscriberTopic.topic == "events")),
+    ):
+        race(first, second)
+        assert_counts_exact()
+
+
+def test_a_topic_change_racing_a_suppression_is_counted_with_the_suppression_that_won(app):
+    skip_unless_postgresql()
+    ann = add_subscriber(app, "ann@example.org", topics=["newsletter"])
+    suppressed = insert(Suppression).values(email_hash=ann.email_hash, reason="bounced")
+    lifted = delete(Suppression).where(Suppression.email_hash == ann.email_hash)
+    for first, second in (
+        (suppressed, insert(SubscriberTopic).values(subscriber_id=ann.id, topic="kap")),
+        (lifted, delete(SubscriberTopic).where(SubscriberTopic.topic == "kap")),
+        (insert(SubscriberTopic).values(subscriber_id=ann.id, topic="events"), suppressed),
+        (delete(SubscriberTopic).where(SubscriberTopic.topic == "events"), lifted),
+    ):
+        race(first, second)
+        assert_counts_exact()
+
+
+def test_two_topic_changes_racing_for_one_subscriber_are_both_counted(app):
+    skip_unless_postgresql()
+    ann = add_subscriber(app, "ann@example.org", topics=["newsletter"])
+    for first, second in (
+        (
+            insert(SubscriberTopic).values(subscriber_id=ann.id, topic="kap"),
+            insert(SubscriberTopic).values(subscriber_id=ann.id, topic="events"),
+        ),
+        (
+            delete(SubscriberTopic).where(SubscriberTopic.topic == "kap"),
+            delete(SubscriberTopic).where(SubscriberTopic.topic == "events"),
+        ),
+    ):
+        race(first, second)
+        assert_counts_exact()
+
+
+def test_a_suppression_racing_a_change_of_status_or_an_erasure_is_counted_once(app):
+    skip_unless_postgresql()
+    ann = add_subscriber(app, "ann@example.org", topics=["newsletter"])
+    ann_status = update(Subscriber).where(Subscriber.id == ann.id)
+    suppressed = insert(Suppression).values(email_hash=ann.email_hash, reason="bounced")
+    lifted = delete(Suppression).where(Suppression.email_hash == ann.email_hash)
+    for first, second in (
+        (suppressed, ann_status.values(status="unsubscribed")),
+        (ann_status.values(status="confirmed"), lifted),
+        (ann_status.values(status="unsubscribed"), suppressed),
+        (lifted, ann_status.values(status="confirmed")),
+        (delete(Subscriber).where(Subscriber.id == ann.id), suppressed),
+    ):
+        race(first, second)
+        assert_counts_exact()
+
+
+def trigger_functions() -> dict[str, str]:
+    rows = text("SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname LIKE 'audience_counts_%'")
+    with db.engine.connect() as connection:
+        return dict(connection.execute(rows).all())
+
+
+def test_the_migrations_make_the_functions_the_schema_makes_and_the_last_one_comes_and_goes(app):
+    skip_unless_postgresql()
+    made_with_the_schema = trigger_functions()
+    assert set(made_with_the_schema) == set(FUNCTIONS)
+    drop_every_table(db.engine)
+    with db.engine.begin() as connection:  # dropping the tables leaves the functions: the migrations must make them
+        for name in FUNCTIONS:
+            connection.execute(text(f"DROP FUNCTION {name}()"))
+    migrations = str(REPO_ROOT / "migrations")
+    upgrade(directory=migrations, revision="b7e2d9c4a1f6")
+    assert trigger_functions() == made_with_the_schema
+
+    downgrade(directory=migrations, revision="-1")
+    before = trigger_functions()
+    assert {name for name in FUNCTIONS if before[name] != made_with_the_schema[name]} == {
+        "audience_counts_topics_changed",
+        "audience_counts_suppressions_changed",
+    }
+    assert not any("FOR NO KEY UPDATE" in definition for definition in before.values())
+    upgrade(directory=migrations, revision="heads")
+    assert trigger_functions() == made_with_the_schema
+    # Leave the schema as the fixtures made it, without Alembic's bookkeeping table.
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
