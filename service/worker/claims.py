@@ -199,22 +199,30 @@ def hold_dispatch_lease(session: Session, worker_id: str, now: datetime, lease: 
     """True if this worker may dispatch now (take or renew the lease; commits). Always True on PostgreSQL."""
     if _is_postgresql(session):
         return True
+    takeable = or_(WorkerLease.holder == worker_id, WorkerLease.holder.is_(None), WorkerLease.until < now)
+    return _take_lease(session, DISPATCH_LEASE, takeable, worker_id, now + lease)
+
+
+def take_turn(session: Session, job: str, worker_id: str, now: datetime, every: timedelta) -> bool:
+    """True if this worker takes the turn of a periodic `job` that one worker does for all, at most once per
+    `every` (commits). Whoever comes first after the last turn ran out takes the next."""
+    return _take_lease(session, job, WorkerLease.until <= now, worker_id, now + every)
+
+
+def _take_lease(session: Session, name: str, takeable, worker_id: str, until: datetime) -> bool:
     taken = session.execute(
         update(WorkerLease)
-        .where(
-            WorkerLease.name == DISPATCH_LEASE,
-            or_(WorkerLease.holder == worker_id, WorkerLease.holder.is_(None), WorkerLease.until < now),
-        )
-        .values(holder=worker_id, until=now + lease)
+        .where(WorkerLease.name == name, takeable)
+        .values(holder=worker_id, until=until)
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount == 1:
         session.commit()
         return True
-    if session.get(WorkerLease, DISPATCH_LEASE) is not None:
+    if session.get(WorkerLease, name) is not None:
         session.rollback()
         return False
-    session.add(WorkerLease(name=DISPATCH_LEASE, holder=worker_id, until=now + lease))
+    session.add(WorkerLease(name=name, holder=worker_id, until=until))
     try:
         session.commit()
     except IntegrityError:

@@ -15,7 +15,7 @@ import gc
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -27,7 +27,7 @@ from service.subscribers import uploads
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.import_jobs import release_claims, run_next_import
 from service.subscribers.retention import purge_unconfirmed
-from service.worker.claims import release_dispatch_lease
+from service.worker.claims import release_dispatch_lease, take_turn
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from service.worker.post_metrics import fetch_post_metrics
@@ -38,6 +38,8 @@ CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 BLOG_FEED_SECONDS = 30 * 60
 POST_METRICS_SECONDS = 60 * 60
+POST_METRICS_TURN = "post-metrics"  # its worker_leases row
+POST_METRICS_SLACK = timedelta(minutes=1)
 # With uploads.STALE_AFTER_SECONDS (50 min), an abandoned upload's file of addresses is gone within the hour.
 DISCARD_UPLOADS_SECONDS = 10 * 60
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
@@ -86,7 +88,7 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
         ),
         (
             "fetch-post-metrics",
-            lambda: fetch_post_metrics(db.session, ctx.social_channel, ctx.clock(), ctx.stopping),
+            lambda: _read_post_metrics_in_turn(ctx),
             POST_METRICS_SECONDS,
         ),
         (
@@ -115,6 +117,15 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
             next_run_time=datetime.now(UTC),
         )
     return scheduler
+
+
+def _read_post_metrics_in_turn(ctx: WorkerContext) -> None:
+    """One worker reads the posts' metrics for all, once an hour (X's rate limits are per app, not per worker), and
+    a restarted worker does not read them again before the hour is out. The turn is a little shorter than the hour:
+    the worker that took the last one may take the next on time."""
+    turn = timedelta(seconds=POST_METRICS_SECONDS) - POST_METRICS_SLACK
+    if take_turn(db.session, POST_METRICS_TURN, ctx.worker_id, ctx.clock(), turn):
+        fetch_post_metrics(db.session, ctx.social_channel, ctx.clock(), ctx.stopping)
 
 
 def freeze_startup_objects() -> None:

@@ -45,9 +45,14 @@ def channel(app):
     return WorkerContext.from_config(app.config).social_channel
 
 
+def worker_at(app, clock: list[datetime], worker_id: str) -> WorkerContext:
+    """A worker whose clock reads `clock[0]` (the test moves it on)."""
+    return WorkerContext.from_config(app.config, worker_id=worker_id, clock=lambda: clock[0])
+
+
 def test_the_job_runs_hourly_and_keeps_each_posts_latest_totals(app, fake_x, thread):
-    ctx = WorkerContext.from_config(app.config)
-    job = build_scheduler(app, ctx).get_job("fetch-post-metrics")
+    clock = [datetime.now(UTC)]
+    job = build_scheduler(app, worker_at(app, clock, "worker-a")).get_job("fetch-post-metrics")
     assert job.trigger.interval == timedelta(hours=1)
     fake_x.set_metrics(thread[0], impression_count=120, like_count=7, retweet_count=2, reply_count=1, quote_count=1)
 
@@ -55,6 +60,7 @@ def test_the_job_runs_hourly_and_keeps_each_posts_latest_totals(app, fake_x, thr
     first = {post_id: totals(row) for post_id, row in stored().items()}
     fake_x.set_metrics(thread[0], impression_count=300, like_count=9)
     fake_x.set_metrics(thread[4], impression_count=None, reply_count=3)
+    clock[0] += timedelta(hours=1)
     job.func()
 
     assert first[thread[0]] == (120, 7, 2, 1, 1)
@@ -65,6 +71,30 @@ def test_the_job_runs_hourly_and_keeps_each_posts_latest_totals(app, fake_x, thr
     assert totals(latest[thread[4]]) == (None, 0, 0, 3, 0)  # X gave no impressions
     assert fake_x.lookups == [thread, thread]  # one request for the whole thread, each run
     assert fake_x.violations == []
+
+
+def test_one_worker_reads_for_all_once_an_hour_and_a_restart_does_not_read_again(app, fake_x, thread):
+    clock = [datetime.now(UTC)]
+    jobs = [
+        build_scheduler(app, worker_at(app, clock, worker_id)).get_job("fetch-post-metrics")
+        for worker_id in ("worker-a", "worker-b")
+    ]
+
+    for job in jobs:  # both start at once, as the jobs do at a worker's start
+        job.func()
+    assert fake_x.lookups == [thread], "one read for both workers"
+    clock[0] += timedelta(minutes=20)
+    restarted = build_scheduler(app, worker_at(app, clock, "worker-a-again")).get_job("fetch-post-metrics")
+    restarted.func()
+    assert fake_x.lookups == [thread], "a restart within the hour reads nothing"
+
+    # Worker B's hourly run comes first after the hour; worker A's, a few minutes later, finds the turn taken.
+    clock[0] += timedelta(minutes=59)
+    jobs[1].func()
+    clock[0] += timedelta(minutes=5)
+    jobs[0].func()
+    assert fake_x.lookups == [thread, thread]
+    assert len(stored()) == len(thread)
 
 
 def test_a_failing_x_leaves_the_totals_and_the_next_run_reads_them_again(app, fake_x, thread):
