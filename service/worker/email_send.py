@@ -64,7 +64,7 @@ from service.outgoing.email import outgoing_email_for, recipients_for, with_batc
 from service.subscribers.audience import audience_batch
 from service.worker.claims import email_sends_held, hand_back, release, renew_lease
 from service.worker.context import WorkerContext
-from service.worker.handover import cancel_and_requeue, handover_time
+from service.worker.handover import cancel_at_sendgrid, handover_time, requeue_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -340,8 +340,13 @@ def _record_failure(
         session.commit()
         return "failed"
     if not error.refused and batch.handover_id is not None:
-        why_not = cancel_and_requeue(session, batch, ctx)
+        session.commit()  # no row stays locked while SendGrid answers; the batch stays in flight meanwhile
+        why_not = cancel_at_sendgrid(session, batch, ctx)
+        if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+            # The new owner cancels it again (SendGrid confirms the first cancel) and sends it.
+            return _record_after_losing_claim(session, message, batch, ctx)
         if why_not is None:
+            requeue_cancelled(session, batch, ctx)
             session.commit()
             log.info(
                 "message %s: batch %s went unanswered; cancelled at SendGrid, sent again", message.id, batch.number
@@ -427,10 +432,16 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     if problem:
         return _refuse(session, message, problem)
     requeued, unknown = ledger.settle_abandoned_batches(session, message)
+    # Settled (uncertain) before SendGrid is asked to cancel the handed over: no row stays locked while it answers.
+    session.commit()
+    cancelled = [cancel_at_sendgrid(session, batch, ctx) if batch.handover_id else "" for batch in unknown]
+    if unknown and not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+        session.rollback()
+        return "lost"
     abandoned = []
-    for batch in unknown:
-        why_not = cancel_and_requeue(session, batch, ctx) if batch.handover_id else ""
+    for batch, why_not in zip(unknown, cancelled, strict=True):
         if why_not is None:
+            requeue_cancelled(session, batch, ctx)
             requeued.append(batch)
         else:
             batch.error = f"{batch.error} {why_not}".strip()

@@ -38,9 +38,11 @@ def handover_time(message: Message, ctx: WorkerContext) -> datetime | None:
     return message.send_at if message.send_at > ctx.clock() else None
 
 
-def cancel_and_requeue(session: Session, batch: SendBatch, ctx: WorkerContext) -> str | None:
-    """Cancel a handed-over batch whose outcome is unknown and queue it to be sent again. Returns None when done, or
-    why it could not be (for the page); commits nothing by itself."""
+def cancel_at_sendgrid(session: Session, batch: SendBatch, ctx: WorkerContext) -> str | None:
+    """Cancel a handed-over batch whose outcome is unknown, at SendGrid (confirmed by reading it back). Returns None
+    when done, or why it could not be (for the page). Writes nothing: SendGrid may take seconds to answer, so the
+    caller holds no lock meanwhile, then checks it still holds the message and queues the batch again
+    (`requeue_cancelled`). A second cancel of the same batch is refused, and the read-back still confirms it."""
     if batch.handover_id is None or batch.scheduled_for is None:
         return "It was not handed over ahead of its send time, so it cannot be cancelled."
     margin = cancel_margin(ctx.config)
@@ -59,8 +61,12 @@ def cancel_and_requeue(session: Session, batch: SendBatch, ctx: WorkerContext) -
         ctx.email_channel.cancel_handover(batch.handover_id)
     except CancelRefused as refused:
         return f"It could not be cancelled at SendGrid: {refused}"
-    ledger.requeue_cancelled(session, batch, CANCELLED_NOTE, ctx.clock())
     return None
+
+
+def requeue_cancelled(session: Session, batch: SendBatch, ctx: WorkerContext) -> None:
+    """SendGrid confirmed it cancelled the batch (`cancel_at_sendgrid`): the worker sends it again."""
+    ledger.requeue_cancelled(session, batch, CANCELLED_NOTE, ctx.clock())
 
 
 def _cancelled_and_pending(session: Session, now: datetime) -> int:

@@ -154,6 +154,12 @@ class FakeHTTPServer:
         with self._lock:
             self._hangs.extend([seconds] * times)
 
+    @property
+    def arrived(self) -> int:
+        """How many requests have arrived, those still hanging included."""
+        with self._lock:
+            return self._request_count
+
     def hang_on_request(self, k: int, seconds: float) -> None:
         """Like hang_next, for the k-th request the server receives (1-based, counting every request)."""
         with self._lock:

@@ -1,7 +1,6 @@
 """The audience size and status counts a marketer sees are exact: the kept counts always equal counting the list,
 whatever changed it (signup, unsubscribe, topics, suppressions, bulk statements, erasure), on both databases."""
 
-import threading
 from datetime import UTC, datetime
 from itertools import combinations
 
@@ -21,6 +20,7 @@ from service.subscribers.suppressions import ensure_suppressed, lift_for_owner
 from service.subscribers.unsubscribe import unsubscribe
 from tests.factories import add_subscriber
 from tests.schema import drop_every_table
+from tests.subscribers.races import race
 
 TOPICS = ("newsletter", "kap", "events")
 
@@ -88,29 +88,6 @@ def test_counts_follow_bulk_statements_and_a_rollback(app):
     db.session.execute(delete(Subscriber).where(Subscriber.id > ids[20]))
     db.session.execute(delete(Suppression))
     assert_counts_exact()
-
-
-def race(first, second) -> None:
-    """`first` in a transaction left open while `second` runs in another, then `first` commits: two requests
-    changing one subscriber at the same moment."""
-    engine, errors = db.engine, []
-
-    def in_other_transaction():
-        try:
-            with engine.begin() as other:
-                other.execute(second)
-        except Exception as error:  # shown by the assertion below
-            errors.append(error)
-
-    with engine.connect() as connection:
-        connection.execute(first)  # not committed yet
-        other = threading.Thread(target=in_other_transaction)
-        other.start()
-        other.join(timeout=0.5)  # long enough for its triggers to run, had they not waited
-        connection.commit()
-    other.join(timeout=10)
-    assert not other.is_alive() and errors == []
-    db.session.expire_all()
 
 
 def skip_unless_postgresql() -> None:

@@ -3,7 +3,6 @@ them (signups, confirmations, unsubscribes, sources, topics, deletes, webhook ev
 databases; on PostgreSQL the page reads the quarter-hour counts the database keeps."""
 
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from service.subscribers.signup import set_topics
 from service.subscribers.unsubscribe import unsubscribe
 from tests.factories import add_subscriber
 from tests.schema import drop_every_table
+from tests.subscribers.races import race
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 # Kathmandu is 5:45 ahead of UTC, Kolkata 5:30; New York left daylight saving time on Nov 1.
@@ -176,15 +176,6 @@ def test_a_topic_change_racing_a_change_of_instants_is_counted_with_the_instants
     ann = add_subscriber(app, "ann@example.org", topics=["newsletter"])
     ann.created_at = NOW - timedelta(weeks=3)
     db.session.commit()
-    engine, errors = db.engine, []
-
-    def in_other_transaction(statement):
-        try:
-            with engine.begin() as other:
-                other.execute(statement)
-        except Exception as error:  # shown by the assertion below
-            errors.append(error)
-
     moved = update(Subscriber).where(Subscriber.id == ann.id)
     for first, second in (
         (
@@ -196,15 +187,7 @@ def test_a_topic_change_racing_a_change_of_instants_is_counted_with_the_instants
             moved.values(created_at=NOW - timedelta(weeks=6)),
         ),
     ):
-        with engine.connect() as connection:
-            connection.execute(first)  # not committed yet
-            other = threading.Thread(target=in_other_transaction, args=(second,))
-            other.start()
-            other.join(timeout=0.5)  # long enough for its triggers to run, had they not waited
-            connection.commit()
-        other.join(timeout=10)
-        assert not other.is_alive() and errors == []
-        db.session.expire_all()
+        race(first, second)
         assert_growth_exact()
 
 

@@ -2,11 +2,13 @@
 request whose answer never came is cancelled at SendGrid and sent again, with nobody asked; only when that cannot be
 done in time does the batch wait for a person, with the reason on the page."""
 
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
@@ -237,3 +239,39 @@ def test_no_cancel_is_tried_once_as_many_batches_are_cancelled_as_sendgrid_allow
     assert first.status == "sent" and second.status == "uncertain"
     assert "as many as it allows at once" in second.error
     assert len(fake_sendgrid.scheduled_send_status) == 1
+
+
+def test_no_row_stays_locked_while_sendgrid_answers_a_cancel(app, fake_sendgrid, seed_article_text):
+    addresses = add_subscribers(app, 4)
+    campaign, message = campaign_due_in(app, seed_article_text, 15)
+    fake_sendgrid.hang_on_request(2, 0.8)  # batch 1's mail send (after its batch_id): unanswered in time
+    fake_sendgrid.hang_on_request(4, 1.0)  # the cancel of batch 1 (after batch 2's batch_id): slow to answer
+    ctx, errors = worker(app), []
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                run_due_messages(db.session, ctx)
+            except Exception as error:  # re-raised below
+                errors.append(error)
+
+    sending = threading.Thread(target=send)
+    sending.start()
+    deadline = time.monotonic() + 10
+    while fake_sendgrid.arrived < 4:
+        assert time.monotonic() < deadline, "the worker never asked SendGrid to cancel"
+        time.sleep(0.01)
+    # While SendGrid holds the cancel, a person's change to the message goes through at once.
+    with db.engine.begin() as other:
+        if db.engine.dialect.name == "postgresql":
+            other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        else:
+            other.exec_driver_sql("PRAGMA busy_timeout = 200")
+        other.execute(update(Message).where(Message.id == message.id).values(error=None))
+    sending.join(20)
+    assert not sending.is_alive() and errors == []
+
+    assert [b.status for b in batches(message.id)] == ["sent", "sent"]
+    assert "cancelled" in batches(message.id)[0].error
+    received = Counter(fake_sendgrid.recipients(at=message.send_at.timestamp()))
+    assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
