@@ -47,13 +47,7 @@ from service import audit
 from service import send_ledger as ledger
 from service.campaigns.messages import move_message
 from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
-from service.channels.email.base import (
-    EmailSendError,
-    HandOver,
-    OutgoingEmail,
-    RequestObserver,
-    SendAbandoned,
-)
+from service.channels.email.base import EmailSendError, HandOver, OutgoingEmail, RequestObserver, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.composer.placeholders import first_name_default
 from service.media.urls import media_base_url
