@@ -15,8 +15,9 @@ minutes; the output says so.
 Prints figures as it goes; the last line is one JSON object for the last database measured:
 {"n", "db", "seconds", "cpu_seconds", "database_cpu_seconds", "recipients_per_second", "requests", "peak_rss_mb",
 "seconds_10x", "peak_rss_mb_10x", "speedup_vs_naive"} (with --db both, the line before it is the other database's).
-CPU seconds are the worker's and its PostgreSQL backends' (when the server runs on this host): steadier than the wall
-clock on a machine shared with other work. Each send also prints the time of
+CPU seconds are the worker's, its PostgreSQL backends' (when the server runs on this host) and the fake's: steadier
+than the wall clock on a machine shared with other work, and their sum over the cores is the shortest a send could
+take here. Each send also prints the time of
 each of its steps (audience query, ledger writes, requests, commits). Goals on a 2-core machine (issue 19, PostgreSQL):
 100,000 recipients in at most 5 s and 1,000,000 in at most 40 s, peak memory within 1.3× of itself at 10× the list
 size. The database is ANALYZEd after loading.
@@ -224,6 +225,19 @@ def backend_cpu_seconds() -> dict[int, float]:
             return {}
         used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
+
+
+def cpu_figures(result: dict) -> str:
+    """The CPU a send used, and the shortest it could have taken on this machine's cores if the worker, the database
+    and the fake had always run at once; and the WAL it wrote."""
+    used = result["cpu_seconds"] + result["database_cpu_seconds"] + result["fake_cpu_seconds"]
+    cores = os.cpu_count() or 1
+    wal = result["wal"]
+    return (
+        f"CPU: worker {result['cpu_seconds']:.2f}s, database {result['database_cpu_seconds']:.2f}s, fake SendGrid "
+        f"{result['fake_cpu_seconds']:.2f}s: {used:.1f}s, at least {used / cores:.1f}s on {cores} cores"
+        + (f"; WAL {wal['mb']:,.0f} MB, {wal['checkpoints']} checkpoints" if wal else "")
+    )
 
 
 def print_steps(db_name: str, result: dict) -> None:
@@ -477,9 +491,7 @@ def measure(
         rate = n / main["seconds"]
         print(
             f"[{db_name}] N={n:,}: {main['seconds']:.2f}s, {rate:,.0f} recipients/s, {main['requests']} requests, "
-            f"worker peak RSS {main['peak_rss_mb']:.1f} MB; CPU: worker {main['cpu_seconds']:.2f}s, database "
-            f"{main['database_cpu_seconds']:.2f}s, fake SendGrid {main['fake_cpu_seconds']:.2f}s"
-            + (f"; WAL {main['wal']['mb']:,.0f} MB, {main['wal']['checkpoints']} checkpoints" if main["wal"] else ""),
+            f"worker peak RSS {main['peak_rss_mb']:.1f} MB; {cpu_figures(main)}",
             flush=True,
         )
         print_steps(db_name, main)
@@ -503,7 +515,7 @@ def measure(
             print(
                 f"[{db_name}] 10N={10 * n:,}: {big['seconds']:.2f}s, {10 * n / big['seconds']:,.0f} recipients/s, "
                 f"{big['requests']} requests, worker peak RSS {peak_10x:.1f} MB "
-                f"({peak_10x / main['peak_rss_mb']:.2f}x the peak at N)",
+                f"({peak_10x / main['peak_rss_mb']:.2f}x the peak at N); {cpu_figures(big)}",
                 flush=True,
             )
             print_steps(db_name, big)
