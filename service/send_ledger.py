@@ -121,15 +121,13 @@ def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[S
     ahead = [batch_id for batch_id, awaiting, _ in abandoned if awaiting]
     was_refused = [batch_id for batch_id, awaiting, known in abandoned if known and not awaiting]
     unknown = [batch_id for batch_id, awaiting, known in abandoned if not (known or awaiting)]
-    requeued = _set_abandoned(session, ahead, B.RESEND, D.RESEND, AHEAD_NOTE)
-    requeued += _set_abandoned(session, was_refused, B.RESEND, D.RESEND, REFUSED_NOTE)
-    uncertain = _set_abandoned(session, unknown, B.UNCERTAIN, D.UNCERTAIN, ABANDONED_NOTE)
-    batches = {
-        batch.id: batch for batch in session.scalars(select(SendBatch).where(SendBatch.message_id == message.id))
-    }
-    return [batches[batch_id] for batch_id in sorted(requeued, key=lambda i: batches[i].number)], [
-        batches[batch_id] for batch_id in uncertain
-    ]
+    requeued = set(_set_abandoned(session, ahead, B.RESEND, D.RESEND, AHEAD_NOTE))
+    requeued |= set(_set_abandoned(session, was_refused, B.RESEND, D.RESEND, REFUSED_NOTE))
+    uncertain = set(_set_abandoned(session, unknown, B.UNCERTAIN, D.UNCERTAIN, ABANDONED_NOTE))
+    batches = session.scalars(
+        select(SendBatch).where(SendBatch.id.in_(requeued | uncertain)).order_by(SendBatch.number)
+    ).all()
+    return [b for b in batches if b.id in requeued], [b for b in batches if b.id in uncertain]
 
 
 def _set_abandoned(

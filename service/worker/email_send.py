@@ -68,9 +68,7 @@ ACCEPTED_LATE_NOTE = (
 )
 
 
-def _stop_reason(
-    session: Session, message: Message, ctx: WorkerContext, prepared: "_Prepared | None" = None
-) -> str | None:
+def _stop_reason(session: Session, message: Message, ctx: WorkerContext, prepared: "_Prepared") -> str | None:
     """Why this worker must stop before the next request leaves (and the message's state is then recorded, the
     `prepared` batch undone as if never written), or None."""
     # First, in the transaction that may write the message: the last batch's request may have outlasted the lease.
@@ -100,12 +98,11 @@ def _stop_reason(
 
 @dataclass
 class _Prepared:
-    """A batch written in flight ahead of its request (`SendBatch.awaiting_request`): its audience rows, the first
-    name for those without one, and `cursor_before`, the audience cursor before a new batch (None for a resend)."""
+    """A batch written in flight ahead of its request (`SendBatch.awaiting_request`): its audience rows, and
+    `cursor_before`, the audience cursor before a new batch (None for a resend)."""
 
     batch: SendBatch
     rows: list
-    first_name_default: str
     cursor_before: int | None
 
 
@@ -125,7 +122,8 @@ def _prepare(session: Session, message: Message, ctx: WorkerContext, batch_size:
         rows = ledger.start_resend(session, message, batch, ctx.clock())
         audit.record(session, "batch:resending", campaign=message.campaign, detail=_batch_detail(message, batch))
         if rows:
-            return _prepared(session, message, batch, rows, None, ctx)
+            session.commit()
+            return _Prepared(batch, rows, None)
         # Nobody of it is left in the audience: nothing to ask SendGrid.
         ledger.record_request_leaving(session, batch)
         ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock())
@@ -139,20 +137,12 @@ def _prepare(session: Session, message: Message, ctx: WorkerContext, batch_size:
         session.commit()
         return WALKED
     cursor_before = message.audience_cursor
-    return _prepared(
-        session, message, ledger.start_batch(session, message, rows, ctx.clock()), rows, cursor_before, ctx
-    )
-
-
-def _prepared(
-    session: Session, message: Message, batch: SendBatch, rows: list, cursor_before: int | None, ctx: WorkerContext
-) -> _Prepared:
+    batch = ledger.start_batch(session, message, rows, ctx.clock())
     session.commit()
-    default = first_name_default(message.issue.subject or message.campaign.email_subject)
-    return _Prepared(batch, rows, default, cursor_before)
+    return _Prepared(batch, rows, cursor_before)
 
 
-def _undo_prepared(session: Session, message: Message, prepared: "_Prepared | None") -> None:
+def _undo_prepared(session: Session, message: Message, prepared: _Prepared | None) -> None:
     """The prepared batch's request will not leave: undo it as if never written (a resend is queued again)."""
     if prepared is not None:
         ledger.undo_batch(session, message, prepared.batch, prepared.cursor_before)
@@ -177,10 +167,11 @@ def _leave(
 
 
 def _request(
-    prepared: _Prepared,
+    rows: list,
     batch_id: int,
     message_id: int,
     email: OutgoingEmail,
+    first_name: str,
     handover: HandOver | None,
     observer: RequestObserver,
     ctx: WorkerContext,
@@ -188,9 +179,8 @@ def _request(
     """The batch's request, on the request thread: SendGrid's message id. Its recipients' values (signed links) are
     made here too, while the other thread mostly waits for the database. It reads no loaded object (the ids come
     from the other thread): one expired meanwhile would be loaded with the session the other thread is using; only
-    the observer uses the session, under its lock."""
-    default = prepared.first_name_default
-    recipients = recipients_for(prepared.rows, ctx.clinic, ctx.config["SECRET_KEY"], default, message_id=message_id)
+    the observer uses the session, under its lock. `first_name`: for recipients who gave none."""
+    recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], first_name, message_id=message_id)
     return ctx.email_channel.send_batch(with_batch_id(email, batch_id), recipients, observer, handover)
 
 
@@ -465,6 +455,7 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         email = with_counted_links(session, email, message.id, ctx.config["SECRET_KEY"], ctx.clinic.public_base_url)
         session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
+    first_name = first_name_default(message.issue.subject or message.campaign.email_subject)
     # The request's observer records refusals with this session from the request's thread; the lock keeps it out of
     # the transaction that prepares the next batch meanwhile.
     session_lock = threading.Lock()
@@ -495,11 +486,8 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 return stop
             observer = _LedgerObserver(session, session_lock, message, following.batch, ctx)
             # In this thread's context: whatever the session needs from it (its engine) holds there too.
-            request = requests.submit(
-                contextvars.copy_context().run,
-                _request,
-                *(following, following.batch.id, message.id, email, handover, observer, ctx),
-            )
+            arguments = (following.rows, following.batch.id, message.id, email, first_name, handover, observer, ctx)
+            request = requests.submit(contextvars.copy_context().run, _request, *arguments)
             out = (following, request)
             with session_lock:
                 prepared = _prepare(session, message, ctx, batch_size)
