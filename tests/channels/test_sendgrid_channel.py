@@ -3,10 +3,11 @@
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.channels.email.base import EmailSendError, OutgoingEmail, Recipient, SendAbandoned
+from service.channels.email.base import EmailSendError, HandOver, OutgoingEmail, Recipient, SendAbandoned
 from service.channels.email.retry import RetryPolicy
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.channels.registry import email_channel_for
@@ -80,6 +81,22 @@ def test_one_request_carries_the_body_once_and_each_recipient_in_a_personalizati
         assert personalization["substitutions"][UNSUBSCRIBE] == url
         assert personalization["headers"] == {"List-Unsubscribe": f"<{url}>"}
     assert mail.headers["authorization"] == f"Bearer {API_KEY}"
+    # The body goes out as encoded ahead (by the worker's encoding process), so the type names its charset.
+    assert mail.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_a_body_encoded_ahead_carries_its_hand_over_as_a_body_built_with_it_would(fake_sendgrid):
+    channel = channel_for(fake_sendgrid.url)
+    send_at = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    encoded = channel.batch_encoder().encode(newsletter(), recipients(2))
+
+    batch_id = channel.new_handover_id()
+    channel.send_encoded(encoded, handover=HandOver(batch_id, send_at))
+
+    assert fake_sendgrid.violations == []
+    [mail] = fake_sendgrid.requests
+    assert (mail.body["batch_id"], mail.body["send_at"]) == (batch_id, int(send_at.timestamp()))
+    assert {key: value for key, value in mail.body.items() if key not in ("batch_id", "send_at")} == json.loads(encoded)
 
 
 def test_tracking_is_off_unless_enabled_and_sandbox_mode_only_when_asked(fake_sendgrid):

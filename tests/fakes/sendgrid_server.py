@@ -148,6 +148,9 @@ class FakeSendGrid(FakeHTTPServer):
             return Reply(404, self.error_body(404, "not found"))
         if request.method != "POST":
             return Reply(405, self.error_body(405, "method not allowed"))
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            return Reply(415, self.error_body(415, "Content-Type should be application/json."))
         try:
             body = json.loads(request.body)
         except ValueError:

@@ -168,6 +168,24 @@ def test_a_request_without_a_bearer_key_gets_401(fake_sendgrid):
     assert fake_sendgrid.requests == []
 
 
+def test_a_body_that_is_not_json_by_its_content_type_gets_415(fake_sendgrid):
+    body = json.dumps(raw_body(["ana@example.com"]))
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+
+    as_text = requests.post(
+        fake_sendgrid.url + "/v3/mail/send", data=body, headers={**headers, "Content-Type": "text/plain"}, timeout=5
+    )
+    as_json = requests.post(
+        fake_sendgrid.url + "/v3/mail/send",
+        data=body,
+        headers={**headers, "Content-Type": "application/json; charset=utf-8"},
+        timeout=5,
+    )
+
+    assert as_text.status_code == 415 and as_json.status_code == 202
+    assert len(fake_sendgrid.requests) == 1
+
+
 def test_a_429_carries_rate_limit_headers_the_client_can_read(fake_sendgrid, sendgrid_client):
     fake_sendgrid.rate_limit_next(reset_in_seconds=60)
 

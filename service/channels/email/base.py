@@ -3,6 +3,7 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,18 @@ class EmailSendError(Exception):
         self.permanent = permanent
         self.refused = refused or permanent
 
+    def __reduce__(self):
+        # Raised while a worker's encoding process builds a request, and raised again in the worker: the flags
+        # must survive the pickle (the default would call __init__ with the message alone).
+        return _rebuilt_error, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt_error(cls: type, args: tuple, state: dict) -> Exception:
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class SendAbandoned(EmailSendError):
     """The channel gave up waiting to try again (the worker is stopping, or the wait would run too long). The
@@ -72,6 +85,15 @@ class RequestObserver:
         """The channel is about to send the request again: from now on the provider may take the batch."""
 
 
+class BatchEncoder(Protocol):
+    """Builds a channel's request for one batch: pure work on plain, picklable values, so a worker can run it in a
+    process of its own (see service/worker/batch_encoding.py)."""
+
+    def encode(self, email: OutgoingEmail, recipients: list[Recipient]) -> str:
+        """The request, ready to send (raises EmailSendError(permanent=True) for a batch the provider would refuse)."""
+        ...
+
+
 class EmailChannel(ABC):
     # Whether batches can be handed over ahead of their send time (new_handover_id, cancel_handover).
     hands_over = False
@@ -90,6 +112,16 @@ class EmailChannel(ABC):
         each refusal before the channel waits to retry, and of each retry before it leaves. With `handover`, the
         provider holds the batch until its send time.
         """
+
+    def batch_encoder(self) -> BatchEncoder | None:
+        """What builds this channel's requests, for `send_encoded`; None when send_batch builds its own."""
+        return None
+
+    def send_encoded(
+        self, encoded: str, observer: RequestObserver | None = None, handover: HandOver | None = None
+    ) -> str | None:
+        """send_batch for a request `batch_encoder()` built."""
+        raise NotImplementedError
 
     def new_handover_id(self) -> str:
         """A new id for one handed-over request (raises EmailSendError when the provider gives none)."""

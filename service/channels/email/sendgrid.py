@@ -27,7 +27,9 @@ import threading
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+import python_http_client
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (
@@ -90,10 +92,14 @@ class SendGridEmailChannel(EmailChannel):
         self.client = SendGridAPIClient(api_key, host=host.rstrip("/"))
         # The client takes no timeout argument; its HTTP client reads this attribute on every request.
         self.client.client.timeout = timeout_seconds
-        self.from_address = from_address
-        self.from_name = from_name
-        self.sandbox = sandbox
-        self.tracking = tracking
+        # Mail Send with a body already encoded (by MailSendBody, maybe in another process). The HTTP client sends a
+        # str as it is only when the Content-Type is not exactly "application/json", so this one names the charset;
+        # a client of its own, as the clients of one SendGridAPIClient share (and update) one dict of headers.
+        headers = {**self.client.client.request_headers, "Content-Type": "application/json; charset=utf-8"}
+        self.mail_send = python_http_client.Client(
+            host=self.client.host, request_headers=headers, version=3, timeout=timeout_seconds
+        ).mail.send
+        self.body = MailSendBody(from_address, from_name, tracking=tracking, sandbox=sandbox)
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
@@ -127,11 +133,15 @@ class SendGridEmailChannel(EmailChannel):
         observer: RequestObserver | None = None,
         handover: HandOver | None = None,
     ) -> str | None:
-        body = self.request_body(email, recipients)
-        if handover is not None:
-            body["batch_id"] = handover.batch_id
-            body["send_at"] = int(handover.send_at.timestamp())
-        return self._post(body, observer or RequestObserver())
+        return self.send_encoded(self.body.encode(email, recipients), observer, handover)
+
+    def batch_encoder(self) -> "MailSendBody":
+        return self.body
+
+    def send_encoded(
+        self, encoded: str, observer: RequestObserver | None = None, handover: HandOver | None = None
+    ) -> str | None:
+        return self._post(self.body.with_handover(encoded, handover), observer or RequestObserver())
 
     # -- hand-over ------------------------------------------------------------------------------------------------
 
@@ -183,61 +193,15 @@ class SendGridEmailChannel(EmailChannel):
             return None
         return next((item.get("status") for item in statuses if item.get("batch_id") == batch_id), None)
 
-    # -- the request ----------------------------------------------------------------------------------------------
-
-    def request_body(self, email: OutgoingEmail, recipients: list[Recipient]) -> dict:
-        """The Mail Send JSON body for one batch. Raises EmailSendError(permanent=True) for a batch SendGrid would
-        refuse anyway (no recipients, too many, an address twice, a subject with a line break)."""
-        _check_recipients(recipients)
-        try:
-            subject = check_subject(email.subject)
-        except SubjectError as error:
-            raise EmailSendError(str(error), permanent=True) from error
-        # A header holding a per-recipient placeholder (List-Unsubscribe) is set in each personalization.
-        keys = {key for recipient in recipients for key in recipient.substitutions}
-        recipient_headers = {name: value for name, value in email.headers.items() if any(k in value for k in keys)}
-        shared_headers = {name: value for name, value in email.headers.items() if name not in recipient_headers}
-        try:
-            mail = self._shared_part(email, subject, shared_headers)
-        except ApiKeyIncludedException as error:
-            raise EmailSendError("The email's text contains what looks like an API key.", permanent=True) from error
-        body = mail.get()
-        # Personalizations are plain dicts rather than helper objects: a thousand of those cost ~40 ms a batch, a
-        # tenth of a whole send's budget. The schema is the same (the fake server validates it in tests).
-        body["personalizations"] = [_personalization(recipient, recipient_headers) for recipient in recipients]
-        return body
-
-    def _shared_part(self, email: OutgoingEmail, subject: str, headers: dict[str, str]) -> Mail:
-        mail = Mail(from_email=From(self.from_address, self.from_name), subject=Subject(subject))
-        # text/plain must come first (SendGrid's rule), then text/html.
-        mail.add_content(Content("text/plain", email.text))
-        mail.add_content(Content("text/html", email.html))
-        for name, value in headers.items():
-            mail.add_header(Header(name, value))
-        # add_category inserts at the front: add them last to first to keep their order.
-        for category in reversed(email.categories):
-            mail.add_category(Category(category[:255]))
-        for name, value in email.custom_args.items():
-            mail.add_custom_arg(CustomArg(name, str(value)))
-        mail.tracking_settings = TrackingSettings(
-            click_tracking=ClickTracking(self.tracking, self.tracking),
-            open_tracking=OpenTracking(self.tracking),
-            # Our own unsubscribe link and List-Unsubscribe header are in every email; SendGrid's would be a second.
-            subscription_tracking=SubscriptionTracking(False),
-        )
-        if self.sandbox:
-            mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
-        return mail
-
     # -- sending, with retries --------------------------------------------------------------------------------------
 
-    def _post(self, body: dict, observer: RequestObserver) -> str | None:
+    def _post(self, body: str, observer: RequestObserver) -> str | None:
         retries, first_try = 0, self.clock()
         while True:
             if retries:
                 observer.retrying()
             try:
-                response = self.client.send(body)
+                response = self.mail_send.post(request_body=body)
             except HTTPError as error:
                 status = error.status_code
                 if status == 429 or status >= 500:
@@ -306,6 +270,73 @@ class SendGridEmailChannel(EmailChannel):
     @property
     def _tries(self) -> int:
         return self.retry.max_retries + 1
+
+
+@dataclass(frozen=True)
+class MailSendBody:
+    """Builds the Mail Send JSON body of one batch: the rendered email once, a personalization per recipient. Plain
+    values only, so a worker can build bodies in a process of its own (see service/worker/batch_encoding.py)."""
+
+    from_address: str
+    from_name: str
+    tracking: bool = False
+    sandbox: bool = False
+
+    def encode(self, email: OutgoingEmail, recipients: list[Recipient]) -> str:
+        return json.dumps(self.request_body(email, recipients))
+
+    @staticmethod
+    def with_handover(encoded: str, handover: HandOver | None) -> str:
+        """An encoded body given its hand-over (`batch_id`, `send_at`): known only just before the request leaves,
+        long after the body was built. Added as the object's last members (`encode` made the body a JSON object)."""
+        if handover is None:
+            return encoded
+        members = json.dumps({"batch_id": handover.batch_id, "send_at": int(handover.send_at.timestamp())})
+        return f"{encoded[:-1]}, {members[1:]}"
+
+    def request_body(self, email: OutgoingEmail, recipients: list[Recipient]) -> dict:
+        """The Mail Send JSON body for one batch. Raises EmailSendError(permanent=True) for a batch SendGrid would
+        refuse anyway (no recipients, too many, an address twice, a subject with a line break)."""
+        _check_recipients(recipients)
+        try:
+            subject = check_subject(email.subject)
+        except SubjectError as error:
+            raise EmailSendError(str(error), permanent=True) from error
+        # A header holding a per-recipient placeholder (List-Unsubscribe) is set in each personalization.
+        keys = {key for recipient in recipients for key in recipient.substitutions}
+        recipient_headers = {name: value for name, value in email.headers.items() if any(k in value for k in keys)}
+        shared_headers = {name: value for name, value in email.headers.items() if name not in recipient_headers}
+        try:
+            mail = self._shared_part(email, subject, shared_headers)
+        except ApiKeyIncludedException as error:
+            raise EmailSendError("The email's text contains what looks like an API key.", permanent=True) from error
+        body = mail.get()
+        # Personalizations are plain dicts rather than helper objects: a thousand of those cost ~40 ms a batch, a
+        # tenth of a whole send's budget. The schema is the same (the fake server validates it in tests).
+        body["personalizations"] = [_personalization(recipient, recipient_headers) for recipient in recipients]
+        return body
+
+    def _shared_part(self, email: OutgoingEmail, subject: str, headers: dict[str, str]) -> Mail:
+        mail = Mail(from_email=From(self.from_address, self.from_name), subject=Subject(subject))
+        # text/plain must come first (SendGrid's rule), then text/html.
+        mail.add_content(Content("text/plain", email.text))
+        mail.add_content(Content("text/html", email.html))
+        for name, value in headers.items():
+            mail.add_header(Header(name, value))
+        # add_category inserts at the front: add them last to first to keep their order.
+        for category in reversed(email.categories):
+            mail.add_category(Category(category[:255]))
+        for name, value in email.custom_args.items():
+            mail.add_custom_arg(CustomArg(name, str(value)))
+        mail.tracking_settings = TrackingSettings(
+            click_tracking=ClickTracking(self.tracking, self.tracking),
+            open_tracking=OpenTracking(self.tracking),
+            # Our own unsubscribe link and List-Unsubscribe header are in every email; SendGrid's would be a second.
+            subscription_tracking=SubscriptionTracking(False),
+        )
+        if self.sandbox:
+            mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
+        return mail
 
 
 def _check_recipients(recipients: list[Recipient]) -> None:
