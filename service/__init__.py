@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import cli, log_redaction, settings, upserts, web
+from service import log_redaction, settings, upserts
 from service.extensions import csrf, db, limiter, login_manager, migrate
 from service.settings import REPO_ROOT
-from service.web import errors
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -62,13 +61,23 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+# The web layer and the commands are imported when an app is made, not with the package: a process that needs
+# only part of the service (the worker's encoding process, see service/worker/batch_encoding.py) loads only that.
+
+
 def register_blueprints(app: Flask) -> None:
+    from service import web
+
     web.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from service.web import errors
+
     errors.register(app)
 
 
 def register_commands(app: Flask) -> None:
+    from service import cli
+
     cli.register(app)
