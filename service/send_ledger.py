@@ -197,6 +197,13 @@ def start_batch(session: Session, message: Message, rows: list, now: datetime) -
     """Write a batch of audience rows in flight ahead of its request (the batch, and a delivery per recipient),
     advancing the cursor past them; `record_request_leaving` before its request leaves. No address repeats within a
     batch: email_hash is unique per subscriber."""
+    batch = open_batch(session, message, rows, now)
+    write_in_flight(session, message, batch, rows, now)
+    return batch
+
+
+def open_batch(session: Session, message: Message, rows: list, now: datetime) -> SendBatch:
+    """The first half of `start_batch`: the batch's row (its id known), without its deliveries."""
     number = (
         session.scalar(
             select(SendBatch.number)
@@ -216,6 +223,11 @@ def start_batch(session: Session, message: Message, rows: list, now: datetime) -
     )
     session.add(batch)
     session.flush()
+    return batch
+
+
+def write_in_flight(session: Session, message: Message, batch: SendBatch, rows: list, now: datetime) -> None:
+    """The second half of `start_batch`: the batch's deliveries in flight, and the cursor past them."""
     # One INSERT ... SELECT: the database writes the batch's deliveries without a Python round per row (with up to
     # 1000 rows a batch, per-row parameter handling was a fifth of a whole send's time).
     session.execute(
@@ -235,7 +247,6 @@ def start_batch(session: Session, message: Message, rows: list, now: datetime) -
     message.audience_cursor = rows[-1].id
     # In SQL, in the same UPDATE as the cursor (a person's resend decision may write the message too).
     message.delivery_count = Message.delivery_count + len(rows)
-    return batch
 
 
 def _one_of(session: Session, column, ids: list[int]):

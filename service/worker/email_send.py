@@ -47,15 +47,16 @@ from service import audit
 from service import send_ledger as ledger
 from service.campaigns.messages import move_message
 from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
-from service.channels.email.base import EmailSendError, HandOver, OutgoingEmail, RequestObserver, SendAbandoned
+from service.channels.email.base import EmailSendError, HandOver, RequestObserver, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.composer.placeholders import first_name_default
 from service.media.urls import media_base_url
 from service.models import Message, SendBatch
 from service.models.statuses import BatchStatus, CampaignStatus, MessageStatus
 from service.outgoing.click_links import with_counted_links
-from service.outgoing.email import outgoing_email_for, recipients_for, with_batch_id
+from service.outgoing.email import outgoing_email_for
 from service.subscribers.audience import audience_batch
+from service.worker.batch_encoding import PendingRequest, SendRequests
 from service.worker.claims import email_sends_held, hand_back, release, renew_lease
 from service.worker.context import WorkerContext
 from service.worker.handover import cancel_at_sendgrid, handover_time, requeue_cancelled
@@ -98,11 +99,11 @@ def _stop_reason(session: Session, message: Message, ctx: WorkerContext, prepare
 
 @dataclass
 class _Prepared:
-    """A batch written in flight ahead of its request (`SendBatch.awaiting_request`): its audience rows, and
+    """A batch written in flight ahead of its request (`SendBatch.awaiting_request`): its request, being built, and
     `cursor_before`, the audience cursor before a new batch (None for a resend)."""
 
     batch: SendBatch
-    rows: list
+    request: PendingRequest
     cursor_before: int | None
 
 
@@ -110,7 +111,9 @@ class _Prepared:
 WALKED = "walked"
 
 
-def _prepare(session: Session, message: Message, ctx: WorkerContext, batch_size: int) -> "_Prepared | str | None":
+def _prepare(
+    session: Session, message: Message, ctx: WorkerContext, batch_size: int, requests: SendRequests
+) -> "_Prepared | str | None":
     """Write the next batch in flight ahead of its request and commit it: a batch a person asked to resend first,
     else the next of the audience. Runs while the previous batch's request is out (under the session's lock, which
     that request's observer shares). Returns WALKED when there is nothing more to send, None when this worker lost
@@ -123,7 +126,7 @@ def _prepare(session: Session, message: Message, ctx: WorkerContext, batch_size:
         audit.record(session, "batch:resending", campaign=message.campaign, detail=_batch_detail(message, batch))
         if rows:
             session.commit()
-            return _Prepared(batch, rows, None)
+            return _Prepared(batch, requests.start(rows, batch.id), None)
         # Nobody of it is left in the audience: nothing to ask SendGrid.
         ledger.record_request_leaving(session, batch)
         ledger.finish_batch(session, message, batch, BatchStatus.SENT, ctx.clock())
@@ -137,9 +140,12 @@ def _prepare(session: Session, message: Message, ctx: WorkerContext, batch_size:
         session.commit()
         return WALKED
     cursor_before = message.audience_cursor
-    batch = ledger.start_batch(session, message, rows, ctx.clock())
+    batch = ledger.open_batch(session, message, rows, ctx.clock())
+    # Built in the encoding process while the database writes the deliveries.
+    request = requests.start(rows, batch.id)
+    ledger.write_in_flight(session, message, batch, rows, ctx.clock())
     session.commit()
-    return _Prepared(batch, rows, cursor_before)
+    return _Prepared(batch, request, cursor_before)
 
 
 def _undo_prepared(session: Session, message: Message, prepared: _Prepared | None) -> None:
@@ -167,21 +173,16 @@ def _leave(
 
 
 def _request(
-    rows: list,
-    batch_id: int,
-    message_id: int,
-    email: OutgoingEmail,
-    first_name: str,
-    handover: HandOver | None,
-    observer: RequestObserver,
-    ctx: WorkerContext,
+    pending: PendingRequest, handover: HandOver | None, observer: RequestObserver, ctx: WorkerContext
 ) -> str | None:
-    """The batch's request, on the request thread: SendGrid's message id. Its recipients' values (signed links) are
-    made here too, while the other thread mostly waits for the database. It reads no loaded object (the ids come
-    from the other thread): one expired meanwhile would be loaded with the session the other thread is using; only
-    the observer uses the session, under its lock. `first_name`: for recipients who gave none."""
-    recipients = recipients_for(rows, ctx.clinic, ctx.config["SECRET_KEY"], first_name, message_id=message_id)
-    return ctx.email_channel.send_batch(with_batch_id(email, batch_id), recipients, observer, handover)
+    """The batch's request, on the request thread: SendGrid's message id. It reads no loaded object: one expired
+    meanwhile would be loaded with the session the other thread is using; only the observer uses the session,
+    under its lock."""
+    channel = ctx.email_channel
+    if pending.encoder is None:
+        request = pending.request
+        return channel.send_batch(request.batch_email(), request.recipients(), observer, handover)
+    return channel.send_encoded(pending.encoded(), observer, handover)
 
 
 def _record_request(
@@ -455,13 +456,20 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         email = with_counted_links(session, email, message.id, ctx.config["SECRET_KEY"], ctx.clinic.public_base_url)
         session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
-    first_name = first_name_default(message.issue.subject or message.campaign.email_subject)
+    requests = SendRequests(
+        ctx.email_channel.batch_encoder(),
+        email,
+        message.id,
+        first_name_default(message.issue.subject or message.campaign.email_subject),
+        ctx.clinic,
+        ctx.config["SECRET_KEY"],
+    )
     # The request's observer records refusals with this session from the request's thread; the lock keeps it out of
     # the transaction that prepares the next batch meanwhile.
     session_lock = threading.Lock()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"message-{message.id}-request") as requests:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"message-{message.id}-request") as request_thread:
         out: tuple[_Prepared, Future] | None = None  # the batch whose request is out, and that request
-        prepared = _prepare(session, message, ctx, batch_size)
+        prepared = _prepare(session, message, ctx, batch_size, requests)
         while True:
             following = prepared if isinstance(prepared, _Prepared) else None
             handover = _handover_after(out[1] if out else None, following, message, ctx)
@@ -477,7 +485,7 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 finished = _finish_unless_a_resend_came(session, message, ctx)
                 if finished:
                     return finished
-                out, prepared = None, _prepare(session, message, ctx, batch_size)
+                out, prepared = None, _prepare(session, message, ctx, batch_size, requests)
                 continue
             if isinstance(handover, SendAbandoned):
                 return _give_back(session, message, following, handover.retry_after, ctx)
@@ -486,11 +494,11 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
                 return stop
             observer = _LedgerObserver(session, session_lock, message, following.batch, ctx)
             # In this thread's context: whatever the session needs from it (its engine) holds there too.
-            arguments = (following.rows, following.batch.id, message.id, email, first_name, handover, observer, ctx)
-            request = requests.submit(contextvars.copy_context().run, _request, *arguments)
+            arguments = (following.request, handover, observer, ctx)
+            request = request_thread.submit(contextvars.copy_context().run, _request, *arguments)
             out = (following, request)
             with session_lock:
-                prepared = _prepare(session, message, ctx, batch_size)
+                prepared = _prepare(session, message, ctx, batch_size, requests)
 
 
 def _finish_unless_a_resend_came(session: Session, message: Message, ctx: WorkerContext) -> str | None:

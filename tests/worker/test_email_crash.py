@@ -2,7 +2,6 @@
 is in flight, and a new worker finishes the send. Every recipient gets the email exactly once, except those of the
 one batch in flight, which is flagged uncertain and never resent automatically."""
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -54,18 +53,14 @@ def requests_in_flight(message_id: int) -> int:
     )
 
 
-def wait_for_a_hanging_request(fake, message_id: int, pool: WorkerPool) -> None:
-    """Until a batch is in flight and the fake has answered nothing for a while: the planned hang has begun."""
-    seen, since = len(fake.calls), time.monotonic()
-
-    def hanging() -> bool:
-        nonlocal seen, since
-        if len(fake.calls) != seen:
-            seen, since = len(fake.calls), time.monotonic()
-            return False
-        return time.monotonic() - since > 0.5 and requests_in_flight(message_id) == 1
-
-    wait_until(hanging, timeout=20, what="a request to hang with its batch in flight", workers=pool)
+def wait_for_the_slow_request(fake, number: int, message_id: int, pool: WorkerPool) -> None:
+    """Until SendGrid has the planned slow request (the `number`th), its batch in flight."""
+    wait_until(
+        lambda: fake.arrived >= number and requests_in_flight(message_id) == 1,
+        timeout=20,
+        what=f"request {number} to reach SendGrid and hang with its batch in flight",
+        workers=pool,
+    )
 
 
 @pytest.mark.slow
@@ -97,7 +92,7 @@ def test_sigkill_mid_request_then_restart_sends_everyone_once_except_one_uncerta
     fake_sendgrid.hang_on_request(3, 3.0)
     with WorkerPool(tmp_path) as pool:
         killed = pool.start(env)
-        wait_for_a_hanging_request(fake_sendgrid, message_id, pool)
+        wait_for_the_slow_request(fake_sendgrid, 3, message_id, pool)
         assert len(fake_sendgrid.requests) == 2, "two batches accepted before the slow one"
         accepted_before_kill = len(fake_sendgrid.requests)
         killed.kill()

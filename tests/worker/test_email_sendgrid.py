@@ -165,8 +165,8 @@ class PausingChannel(SendGridEmailChannel):
         channel.engine = db.engine
         return channel
 
-    def send_batch(self, email, recipients, observer=None, handover=None):
-        provider_id = super().send_batch(email, recipients, observer, handover)
+    def send_encoded(self, encoded, observer=None):
+        provider_id = super().send_encoded(encoded, observer)
         with Session(self.engine) as web:
             campaign = web.get(Campaign, self.campaign_id)
             if campaign.status == "sending":

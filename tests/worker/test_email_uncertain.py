@@ -159,11 +159,11 @@ class DiesBeforeTheRequest(SendGridEmailChannel):
 
     calls = 0
 
-    def send_batch(self, email, recipients, observer=None, handover=None):
+    def send_encoded(self, encoded, observer=None):
         type(self).calls += 1
         if type(self).calls == 2:
             raise KilledWorker
-        return super().send_batch(email, recipients, observer, handover)
+        return super().send_encoded(encoded, observer)
 
 
 class KilledWorker(BaseException):
