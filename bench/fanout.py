@@ -71,6 +71,7 @@ from service.outgoing.email import outgoing_email_for, recipient_values  # noqa:
 from service.outgoing.links import unsubscribe_url  # noqa: E402
 from service.subscribers.audience import audience_batch  # noqa: E402
 from service.subscribers.identity import normalize_email  # noqa: E402
+from service.worker import batch_encoding  # noqa: E402
 from service.worker.context import WorkerContext  # noqa: E402
 from service.worker.dispatch import run_due_messages  # noqa: E402
 from service.worker.scheduler import freeze_startup_objects  # noqa: E402
@@ -154,14 +155,17 @@ def worker_send(database_url: str, fake_url: str) -> dict:
     app = app_for(database_url, fake_url)
     steps = StepTimer()
     steps.wrap(email_send, "audience_batch", "audience query")
-    steps.wrap(email_send.ledger, "start_batch", "ledger: batch and deliveries in flight")
+    steps.wrap(email_send.ledger, "open_batch", "ledger: batch in flight")
+    steps.wrap(email_send.ledger, "write_in_flight", "ledger: deliveries in flight")
     steps.wrap(email_send.ledger, "finish_batch", "ledger: batch and deliveries sent")
-    steps.wrap(email_send, "recipients_for", "recipients' values (links)")
+    steps.wrap(email_send.PendingRequest, "encoded", "waiting for request bodies (links, JSON: encoding process)")
     steps.wrap(email_send, "_stop_reason", "lease and campaign status check")
     steps.wrap(Session, "commit", "commits")
     with app.app_context():
         ctx = WorkerContext.from_config(app.config)
-        steps.wrap(ctx.email_channel, "send_batch", "SendGrid requests (client and fake server)")
+        steps.wrap(ctx.email_channel, "send_encoded", "SendGrid requests (client and fake server)")
+        # As `flask worker` does at startup (the SendGrid channel builds its requests in a process of its own).
+        batch_encoding.start(ctx.email_channel.batch_encoder())
         freeze_startup_objects()
         backends_before, wal_before = backend_cpu_seconds(), wal_position()
         cpu_before = time.process_time()
