@@ -4,7 +4,7 @@
 
 For each database (both by default; PostgreSQL only if reachable) it fills a fresh database with N confirmed
 subscribers, then runs the worker's send (`run_due_messages`, exactly as `flask worker` does) in a subprocess, so the
-worker's own peak memory (ru_maxrss) is measured, against a FakeSendGrid on 127.0.0.1 that skips validation and keeps
+worker's own peak memory is measured, against a FakeSendGrid on 127.0.0.1 that skips validation and keeps
 only counts (it runs in this process, on the other core). The same is repeated with 10×N subscribers, to show that the
 worker's memory does not grow with the list.
 
@@ -14,13 +14,15 @@ minutes; the output says so.
 
 Prints figures as it goes; the last line is one JSON object for the last database measured:
 {"n", "db", "seconds", "cpu_seconds", "database_cpu_seconds", "recipients_per_second", "requests", "peak_rss_mb",
-"seconds_10x", "peak_rss_mb_10x", "speedup_vs_naive"} (with --db both, the line before it is the other database's).
-CPU seconds are the worker's, its PostgreSQL backends' (when the server runs on this host) and the fake's: steadier
-than the wall clock on a machine shared with other work, and their sum over the cores is the shortest a send could
-take here. Each send also prints the time of
-each of its steps (audience query, ledger writes, requests, commits). Goals on a 2-core machine (issue 19, PostgreSQL):
-100,000 recipients in at most 5 s and 1,000,000 in at most 40 s, peak memory within 1.3× of itself at 10× the list
-size. The database is ANALYZEd after loading.
+"encoder_cpu_seconds", "encoder_peak_rss_mb", "seconds_10x", "peak_rss_mb_10x", "speedup_vs_naive"} (with --db
+both, the line before it is the other database's). Peak memory is the worker's and its encoding process's together
+(the process that builds each batch's request, see service/worker/batch_encoding.py); "encoder_*" is that process's
+share. CPU seconds are the worker's, its encoding process's, its PostgreSQL backends' (when the server runs on this
+host) and the fake's: steadier than the wall clock on a machine shared with other work, and their sum over the cores
+is the shortest a send could take here. Each send also prints the time of each of its steps (audience query, ledger
+writes, requests, commits). Goals on a 2-core machine (issue 19, PostgreSQL): 100,000 recipients in at most 5 s and
+1,000,000 in at most 40 s, peak memory within 1.3× of itself at 10× the list size. The database is ANALYZEd after
+loading.
 
 --schedule also measures the hand-over path: the message is due 15 minutes ahead, inside the hand-over lead, so every
 request first gets its own batch_id (POST /v3/mail/batch, written to the ledger with the batch before the request
@@ -168,11 +170,13 @@ def worker_send(database_url: str, fake_url: str) -> dict:
         batch_encoding.start(ctx.email_channel.batch_encoder())
         freeze_startup_objects()
         backends_before, wal_before = backend_cpu_seconds(), wal_position()
+        encoder_before = encoding_process()[0]
         cpu_before = time.process_time()
         started = time.perf_counter()
         handled = run_due_messages(db.session, ctx)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
+        encoder_cpu, encoder_peak = encoding_process()
         backends = backend_cpu_seconds()
         database_cpu = sum(used - backends_before.get(pid, 0.0) for pid, used in backends.items())
         wal = wal_written(wal_before)
@@ -183,6 +187,8 @@ def worker_send(database_url: str, fake_url: str) -> dict:
         "database_cpu_seconds": database_cpu,
         "wal": wal,
         "peak_rss_mb": peak_rss_mb(),
+        "encoder_cpu_seconds": encoder_cpu - encoder_before,
+        "encoder_peak_rss_mb": encoder_peak,
         "messages": handled,
         "sent": sent,
         "steps": steps.seconds,
@@ -231,14 +237,60 @@ def backend_cpu_seconds() -> dict[int, float]:
     return used
 
 
+def encoding_process() -> tuple[float, float]:
+    """CPU seconds and peak memory (MB) of the worker's encoding process (see service/worker/batch_encoding.py): a
+    child of its forkserver, itself a child of the worker; (0, 0) if there is none."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for server in _children(os.getpid()):
+        for pid in _children(server):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+            return (int(fields[11]) + int(fields[12])) / tick, peak / 1024
+    return 0.0, 0.0
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def peak_memory(result: dict) -> float:
+    """The worker's peak memory and its encoding process's, together (MB)."""
+    return result["peak_rss_mb"] + result["encoder_peak_rss_mb"]
+
+
+def memory_figures(result: dict) -> str:
+    return (
+        f"{peak_memory(result):.1f} MB (worker {result['peak_rss_mb']:.1f} + its encoding process "
+        f"{result['encoder_peak_rss_mb']:.1f})"
+    )
+
+
 def cpu_figures(result: dict) -> str:
-    """The CPU a send used, and the shortest it could have taken on this machine's cores if the worker, the database
-    and the fake had always run at once; and the WAL it wrote."""
-    used = result["cpu_seconds"] + result["database_cpu_seconds"] + result["fake_cpu_seconds"]
+    """The CPU a send used, and the shortest it could have taken on this machine's cores if the worker (with its
+    encoding process), the database and the fake had always run at once; and the WAL it wrote."""
+    used = (
+        result["cpu_seconds"]
+        + result["encoder_cpu_seconds"]
+        + result["database_cpu_seconds"]
+        + result["fake_cpu_seconds"]
+    )
     cores = os.cpu_count() or 1
     wal = result["wal"]
     return (
-        f"CPU: worker {result['cpu_seconds']:.2f}s, database {result['database_cpu_seconds']:.2f}s, fake SendGrid "
+        f"CPU: worker {result['cpu_seconds']:.2f}s + its encoding process {result['encoder_cpu_seconds']:.2f}s, "
+        f"database {result['database_cpu_seconds']:.2f}s, fake SendGrid "
         f"{result['fake_cpu_seconds']:.2f}s: {used:.1f}s, at least {used / cores:.1f}s on {cores} cores"
         + (f"; WAL {wal['mb']:,.0f} MB, {wal['checkpoints']} checkpoints" if wal else "")
     )
@@ -495,7 +547,7 @@ def measure(
         rate = n / main["seconds"]
         print(
             f"[{db_name}] N={n:,}: {main['seconds']:.2f}s, {rate:,.0f} recipients/s, {main['requests']} requests, "
-            f"worker peak RSS {main['peak_rss_mb']:.1f} MB; {cpu_figures(main)}",
+            f"peak RSS {memory_figures(main)}; {cpu_figures(main)}",
             flush=True,
         )
         print_steps(db_name, main)
@@ -515,11 +567,11 @@ def measure(
             fill_database(url, 10 * n, sections=sections, images=images)
             print(f"[{db_name}] {10 * n:,} subscribers stored in {time.perf_counter() - started:.1f}s", flush=True)
             big = send_to(url, fake, 10 * n)
-            peak_10x, seconds_10x = big["peak_rss_mb"], big["seconds"]
+            peak_10x, seconds_10x = peak_memory(big), big["seconds"]
             print(
                 f"[{db_name}] 10N={10 * n:,}: {big['seconds']:.2f}s, {10 * n / big['seconds']:,.0f} recipients/s, "
-                f"{big['requests']} requests, worker peak RSS {peak_10x:.1f} MB "
-                f"({peak_10x / main['peak_rss_mb']:.2f}x the peak at N); {cpu_figures(big)}",
+                f"{big['requests']} requests, peak RSS {memory_figures(big)} "
+                f"({peak_10x / peak_memory(main):.2f}x the peak at N); {cpu_figures(big)}",
                 flush=True,
             )
             print_steps(db_name, big)
@@ -531,7 +583,9 @@ def measure(
         "database_cpu_seconds": round(main["database_cpu_seconds"], 3),
         "recipients_per_second": round(rate),
         "requests": main["requests"],
-        "peak_rss_mb": round(main["peak_rss_mb"], 1),
+        "peak_rss_mb": round(peak_memory(main), 1),
+        "encoder_cpu_seconds": round(main["encoder_cpu_seconds"], 3),
+        "encoder_peak_rss_mb": round(main["encoder_peak_rss_mb"], 1),
         "seconds_10x": round(seconds_10x, 3) if seconds_10x is not None else None,
         "peak_rss_mb_10x": round(peak_10x, 1) if peak_10x is not None else None,
         "speedup_vs_naive": round(naive_seconds / main["seconds"], 1),

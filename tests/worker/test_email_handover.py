@@ -116,8 +116,8 @@ def test_an_unanswered_request_is_cancelled_at_sendgrid_and_sent_again_under_a_n
 class DiesAfterTheRequest(SendGridEmailChannel):
     """The real channel in a worker killed just after its first request left (the answer is lost with it)."""
 
-    def send_encoded(self, encoded, observer=None):
-        super().send_encoded(encoded, observer)
+    def send_encoded(self, encoded, observer=None, handover=None):
+        super().send_encoded(encoded, observer, handover)
         raise KilledWorker
 
 

@@ -30,10 +30,10 @@ class FirstOutcomeReachesTheWorkerLate(SendGridEmailChannel):
     """The real channel; what its first batch's request came to (SendGrid's answer, or none in time) reaches the
     worker only once the test sets `late`: a request slow past the worker's lease, told in steps."""
 
-    def send_encoded(self, encoded, observer=None):
+    def send_encoded(self, encoded, observer=None, handover=None):
         first = not self.came_back.is_set()
         try:
-            return super().send_encoded(encoded, observer)
+            return super().send_encoded(encoded, observer, handover)
         finally:
             if first:
                 self.came_back.set()

@@ -44,8 +44,8 @@ class ComplaintsArriveMidSend(SendGridEmailChannel):
         channel.after_batches, channel.deliver_events, channel.batches = after_batches, deliver_events, 0
         return channel
 
-    def send_encoded(self, encoded, observer=None):
-        provider_id = super().send_encoded(encoded, observer)
+    def send_encoded(self, encoded, observer=None, handover=None):
+        provider_id = super().send_encoded(encoded, observer, handover)
         self.batches += 1
         if self.batches == self.after_batches:
             # In a context of its own, as a web process's request is: not the worker's application context (and

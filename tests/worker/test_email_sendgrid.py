@@ -165,8 +165,8 @@ class PausingChannel(SendGridEmailChannel):
         channel.engine = db.engine
         return channel
 
-    def send_encoded(self, encoded, observer=None):
-        provider_id = super().send_encoded(encoded, observer)
+    def send_encoded(self, encoded, observer=None, handover=None):
+        provider_id = super().send_encoded(encoded, observer, handover)
         with Session(self.engine) as web:
             campaign = web.get(Campaign, self.campaign_id)
             if campaign.status == "sending":

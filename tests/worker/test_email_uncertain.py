@@ -159,11 +159,11 @@ class DiesBeforeTheRequest(SendGridEmailChannel):
 
     calls = 0
 
-    def send_encoded(self, encoded, observer=None):
+    def send_encoded(self, encoded, observer=None, handover=None):
         type(self).calls += 1
         if type(self).calls == 2:
             raise KilledWorker
-        return super().send_encoded(encoded, observer)
+        return super().send_encoded(encoded, observer, handover)
 
 
 class KilledWorker(BaseException):
