@@ -131,6 +131,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "DORMANT_LIST_DAYS": int(get("DORMANT_LIST_DAYS", "182")),
         "ALLOW_SELF_APPROVAL": _flag(get("ALLOW_SELF_APPROVAL")),
         "EMAIL_BATCH_SIZE": int(get("EMAIL_BATCH_SIZE", "1000")),
+        # A send to at least this many recipients builds its requests in a process beside the worker (see
+        # service/worker/batch_encoding.py): ~130 MB and two seconds to start, paid back over many batches.
+        "EMAIL_ENCODING_PROCESS_FROM": int(get("EMAIL_ENCODING_PROCESS_FROM", "20000")),
         "WORKER_POLL_SECONDS": float(get("WORKER_POLL_SECONDS", "3")),
         "MISSED_GRACE_HOURS": float(get("MISSED_GRACE_HOURS", "6")),
         "PENDING_SIGNUP_DAYS": float(get("PENDING_SIGNUP_DAYS", "30")),

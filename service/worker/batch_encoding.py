@@ -3,16 +3,16 @@
 A batch's request is pure computation: its recipients' signed links and values, and the channel's body (for
 SendGrid, ~20 ms of JSON for 1,000 recipients). On the worker's request thread it held the interpreter's lock while
 the send's main thread wrote the next batch, and each of that thread's database round trips then waited for the lock
-before it could go on: the two threads took turns on one core, and a send of 100,000 took a third longer. Here it
+before it could go on: the two threads took turns on one core, and a send of 100,000 took up to a fifth longer. Here it
 runs on another core, and the worker's threads only wait for the database and SendGrid.
 
 A batch's request starts being built as soon as its recipients are known, while its deliveries are written, so
-it is usually ready by the time it may leave.
+it is usually ready by the time it may leave. Only a large send uses the process (EMAIL_ENCODING_PROCESS_FROM
+recipients, 20,000 by default): it takes ~130 MB and two seconds to start, repaid only over many batches.
 
 The process only computes: it opens no connection and sends nothing, so a worker killed meanwhile loses nothing by
-it (the process ends with it). One process serves a worker process, started at the first batch that
-needs it and kept. Should it die, the batch's request is built on the request thread and the next batch starts
-a new process.
+it (the process ends with it). One process serves a worker process, started by its first large send and kept.
+Should it die, the rest of that send builds its requests on the request thread, and the next send starts a new one.
 """
 
 import logging
@@ -103,14 +103,29 @@ def encode(encoder: BatchEncoder, request: BatchRequest) -> str:
 
 
 def start(encoder: BatchEncoder) -> None:
-    """Start the encoding process now, ready for `encoder` (a worker, at startup): a send then does not wait the
-    seconds that takes."""
-    built = _submit(_ready, encoder)
-    if built is not None:
+    """Start the encoding process, ready for `encoder`, unless it runs already (it takes seconds, so a send starts it
+    before it writes any batch). One found dead is replaced; if the new one fails too, requests are built on the
+    request thread."""
+    for _ in range(2):
         try:
-            built.result()
-        except BrokenProcessPool:
-            _discard("it ended as it started")
+            _running_pool().submit(_ready, encoder).result()
+            return
+        except (BrokenProcessPool, OSError) as error:
+            _discard(f"it could not start ({error})")
+
+
+def _running_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # Forked from a fresh server process, not from the worker: a fork of the worker would inherit its
+            # database connections and threads mid-use.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_serve_worker, initargs=(os.getpid(),)
+            )
+        return _pool
 
 
 def _ready(encoder: BatchEncoder) -> None:
@@ -122,29 +137,22 @@ _pool_lock = threading.Lock()
 
 
 def _submit(function, *arguments) -> Future | None:
-    """`function(*arguments)` in the encoding process, started if need be; None if it cannot be started."""
-    global _pool
+    """`function(*arguments)` in the encoding process; None when there is none (not started, or it failed)."""
     with _pool_lock:
+        if _pool is None:
+            return None
         try:
-            if _pool is None:
-                # Forked from a fresh server process, not from the worker: a fork of the worker would inherit its
-                # database connections and threads mid-use.
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload([__name__])
-                _pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=context, initializer=_serve_worker, initargs=(os.getpid(),)
-                )
             return _pool.submit(function, *arguments)
         except (BrokenProcessPool, OSError) as error:
-            problem = f"it could not be started ({error})"
+            problem = f"it could not take the batch ({error})"
     _discard(problem)
     return None
 
 
 def _discard(problem: str) -> None:
-    # The next batch starts a new process; this one's request is built on the request thread.
+    # The rest of the send builds its requests on the request thread; the next send starts a new process.
     global _pool
-    log.warning("the process that builds batch requests failed: %s; this batch's is built in the worker", problem)
+    log.warning("the process that builds batch requests failed: %s; the worker builds the rest of this send's", problem)
     with _pool_lock:
         pool, _pool = _pool, None
     if pool is not None:

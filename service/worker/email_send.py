@@ -47,7 +47,7 @@ from service import audit
 from service import send_ledger as ledger
 from service.campaigns.messages import move_message
 from service.campaigns.withdrawal import cancel_margin, withdraw_handed_over
-from service.channels.email.base import EmailSendError, HandOver, RequestObserver, SendAbandoned
+from service.channels.email.base import BatchEncoder, EmailSendError, HandOver, RequestObserver, SendAbandoned
 from service.compliance.setup import send_time_problem
 from service.composer.placeholders import first_name_default
 from service.media.urls import media_base_url
@@ -56,6 +56,7 @@ from service.models.statuses import BatchStatus, CampaignStatus, MessageStatus
 from service.outgoing.click_links import with_counted_links
 from service.outgoing.email import outgoing_email_for
 from service.subscribers.audience import audience_batch
+from service.worker import batch_encoding
 from service.worker.batch_encoding import PendingRequest, SendRequests
 from service.worker.claims import email_sends_held, hand_back, release, renew_lease
 from service.worker.context import WorkerContext
@@ -456,8 +457,9 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
         email = with_counted_links(session, email, message.id, ctx.config["SECRET_KEY"], ctx.clinic.public_base_url)
         session.commit()
     batch_size = max(1, min(int(ctx.config["EMAIL_BATCH_SIZE"]), MAX_BATCH_SIZE))
+    session.commit()  # no transaction stays open while the encoding process starts
     requests = SendRequests(
-        ctx.email_channel.batch_encoder(),
+        _encoder_for(message, ctx),
         email,
         message.id,
         first_name_default(message.issue.subject or message.campaign.email_subject),
@@ -499,6 +501,16 @@ def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> s
             out = (following, request)
             with session_lock:
                 prepared = _prepare(session, message, ctx, batch_size, requests)
+
+
+def _encoder_for(message: Message, ctx: WorkerContext) -> BatchEncoder | None:
+    """What builds the message's requests in the encoding process, started if need be (before any batch is written);
+    None to build them on the request thread: the channel cannot, or the send is too small to repay the process."""
+    encoder = ctx.email_channel.batch_encoder()
+    if encoder is None or (message.total_count or 0) < int(ctx.config["EMAIL_ENCODING_PROCESS_FROM"]):
+        return None
+    batch_encoding.start(encoder)
+    return encoder
 
 
 def _finish_unless_a_resend_came(session: Session, message: Message, ctx: WorkerContext) -> str | None:

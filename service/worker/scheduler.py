@@ -27,7 +27,6 @@ from service.subscribers import uploads
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.import_jobs import release_claims, run_next_import
 from service.subscribers.retention import purge_unconfirmed
-from service.worker import batch_encoding
 from service.worker.claims import release_dispatch_lease, take_turn
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
@@ -152,9 +151,6 @@ def run_worker(app: Flask) -> bool:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    encoder = ctx.email_channel.batch_encoder()
-    if encoder is not None:
-        batch_encoding.start(encoder)
     scheduler = build_scheduler(app, ctx)
     freeze_startup_objects()
     scheduler.start()

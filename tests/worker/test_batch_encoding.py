@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from service.channels.email.base import EmailSendError, OutgoingEmail, SendAbandoned
-from service.channels.email.sendgrid import MailSendBody
+from service.channels.email.sendgrid import MailSendBody, SendGridEmailChannel
 from service.extensions import db
 from service.models import Message
 from service.rendering.clinic import ClinicInfo
@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def app_config(app_config, fake_sendgrid):
-    return {**app_config, **sendgrid_settings(fake_sendgrid, EMAIL_BATCH_SIZE=4)}
+    return {**app_config, **sendgrid_settings(fake_sendgrid, EMAIL_BATCH_SIZE=4, EMAIL_ENCODING_PROCESS_FROM=0)}
 
 
 def send_requests(app) -> SendRequests:
@@ -71,7 +71,9 @@ def encoding_processes(worker_pid: int) -> set[int]:
 
 def test_the_encoding_process_builds_exactly_the_request_the_worker_would(app):
     requests = send_requests(app)
+    batch_encoding.start(requests.encoder)
     pending = requests.start(rows(5), batch_id=41)
+    assert pending.built is not None, "built in the encoding process"
 
     encoded = pending.encoded()
 
@@ -85,6 +87,7 @@ def test_the_encoding_process_builds_exactly_the_request_the_worker_would(app):
 
 def test_a_refusal_raised_in_the_encoding_process_keeps_its_reason_and_flags(app):
     requests = send_requests(app)
+    batch_encoding.start(requests.encoder)
     too_many = requests.start(rows(1001), batch_id=1)
 
     with pytest.raises(EmailSendError) as raised:
@@ -101,15 +104,24 @@ def test_a_refusal_raised_in_the_encoding_process_keeps_its_reason_and_flags(app
     )
 
 
-def test_when_the_encoding_process_dies_the_send_goes_on_and_everyone_gets_it_once(
+class KillsTheEncodingProcessAfterOneBatch(SendGridEmailChannel):
+    """The real channel; once its first request is back, the worker's encoding process is killed (as by the kernel's
+    out-of-memory killer), with the next batch's request being built there."""
+
+    def send_encoded(self, encoded, observer=None, handover=None):
+        provider_id = super().send_encoded(encoded, observer, handover)
+        for pid in encoding_processes(os.getpid()):
+            os.kill(pid, signal.SIGKILL)
+        return provider_id
+
+
+def test_when_the_encoding_process_dies_mid_send_everyone_still_gets_it_once_and_the_next_send_starts_another(
     app, fake_sendgrid, seed_article_text, caplog
 ):
     addresses = add_subscribers(app, 10)
     message_id = due_campaign(app, seed_article_text).messages[0].id
     ctx = WorkerContext.from_config(app.config)
-    batch_encoding.start(ctx.email_channel.batch_encoder())
-    for pid in encoding_processes(os.getpid()):
-        os.kill(pid, signal.SIGKILL)
+    ctx.email_channel.__class__ = KillsTheEncodingProcessAfterOneBatch
 
     with caplog.at_level(logging.WARNING, logger="service.worker.batch_encoding"):
         assert run_due_messages(db.session, ctx) == 1
@@ -119,12 +131,31 @@ def test_when_the_encoding_process_dies_the_send_goes_on_and_everyone_gets_it_on
     assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
     assert [mail.personalization_count for mail in fake_sendgrid.requests] == [4, 4, 2]
     assert db.session.get(Message, message_id).status == "sent"
-    assert encoding_processes(os.getpid()), "the next batch started a new encoding process"
+    assert not encoding_processes(os.getpid())
+    batch_encoding.start(ctx.email_channel.batch_encoder())
+    assert len(encoding_processes(os.getpid())) == 1, "the next large send starts a new one"
+
+
+def test_a_small_send_builds_its_requests_in_the_worker(app, fake_sendgrid, seed_article_text, caplog):
+    addresses = add_subscribers(app, 10)
+    due_campaign(app, seed_article_text)
+    ctx = WorkerContext.from_config({**app.config, "EMAIL_ENCODING_PROCESS_FROM": 11})
+    batch_encoding.start(ctx.email_channel.batch_encoder())
+    for pid in encoding_processes(os.getpid()):
+        os.kill(pid, signal.SIGKILL)  # a send that used the process would find it dead, and say so
+
+    with caplog.at_level(logging.WARNING, logger="service.worker.batch_encoding"):
+        assert run_due_messages(db.session, ctx) == 1
+
+    assert "the process that builds batch requests failed" not in caplog.text
+    assert sorted(fake_sendgrid.recipients()) == sorted(addresses)
+    batch_encoding.start(ctx.email_channel.batch_encoder())
+    assert len(encoding_processes(os.getpid())) == 1, "a dead process is replaced when a large send starts it"
 
 
 WORKER_THAT_WAITS = """
 import sys, time
-from service.channels.email.sendgrid import MailSendBody
+from service.channels.email.sendgrid import MailSendBody, SendGridEmailChannel
 from service.worker import batch_encoding
 batch_encoding.start(MailSendBody("news@clinic.example", "The clinic"))
 print("ready", flush=True)
