@@ -2,6 +2,8 @@
 
 One request per batch: the rendered email once, and one personalization per recipient carrying that recipient's
 values (substitutions for the body, and headers such as List-Unsubscribe that hold a per-recipient placeholder).
+`MailSendBody` builds it (the worker may run that in another process, see service/worker/batch_encoding.py), and the
+official client's HTTP client posts it as built.
 
 What a failure means for the batch (the worker records it):
 - 2xx: accepted; the X-Message-Id is returned.
