@@ -156,6 +156,24 @@ def record_refusal(session: Session, batch: SendBatch) -> None:
     batch.refused = True
 
 
+def never_cancelled(session: Session, message: Message) -> list[SendBatch]:
+    """Handed-over batches settled uncertain whose cancel was never asked for: the worker that settled them stopped
+    before it asked SendGrid (the settle is committed first, so no lock is held while SendGrid answers). Their error is
+    still the settle's note alone; a cancel's outcome, either way, changes it."""
+    return list(
+        session.scalars(
+            select(SendBatch)
+            .where(
+                SendBatch.message_id == message.id,
+                SendBatch.status == B.UNCERTAIN,
+                SendBatch.handover_id.is_not(None),
+                SendBatch.error == ABANDONED_NOTE,
+            )
+            .order_by(SendBatch.number)
+        )
+    )
+
+
 def record_handover(session: Session, batch: SendBatch, handover_id: str, send_at: datetime) -> None:
     """The batch's next request goes to SendGrid ahead of `send_at` under this batch_id (committed before it leaves,
     so a worker that finds the request unanswered knows what to cancel)."""

@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
 from service.models import Campaign, Message, SendBatch
+from service.worker import email_send
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.worker.email_settings import sendgrid_settings
@@ -137,6 +138,40 @@ def test_a_worker_killed_in_flight_leaves_a_batch_the_next_worker_cancels_and_se
     db.session.rollback()
     db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
     db.session.commit()
+
+    run_due_messages(db.session, worker(app))
+
+    assert [b.status for b in batches(message.id)] == ["sent", "sent"]
+    assert list(fake_sendgrid.scheduled_send_status.values()) == ["cancel"]
+    received = Counter(fake_sendgrid.recipients(at=message.send_at.timestamp()))
+    assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
+
+
+def test_a_worker_killed_after_settling_before_it_cancels_leaves_the_cancel_to_the_next(
+    app, fake_sendgrid, seed_article_text, monkeypatch
+):
+    addresses = add_subscribers(app, 4)
+    campaign, message = campaign_due_in(app, seed_article_text, 15)
+    doomed = worker(app)
+    doomed.email_channel.__class__ = DiesAfterTheRequest
+    with pytest.raises(KilledWorker):
+        run_due_messages(db.session, doomed)
+    db.session.rollback()
+    db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+
+    def killed_before_asking(*arguments):
+        raise KilledWorker
+
+    # The second worker settles the batch uncertain (committed) and dies before it asks SendGrid to cancel.
+    monkeypatch.setattr(email_send, "cancel_at_sendgrid", killed_before_asking)
+    with pytest.raises(KilledWorker):
+        run_due_messages(db.session, worker(app))
+    db.session.rollback()
+    assert [b.status for b in batches(message.id)] == ["uncertain", "resend"], "settled, nothing cancelled"
+    db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+    monkeypatch.undo()
 
     run_due_messages(db.session, worker(app))
 
