@@ -105,8 +105,8 @@ def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[S
     """Batches of `message` left in flight by a dead worker, with their deliveries: one known not to have gone out
     (written ahead and its request never left, SendGrid had refused it and no request left since, or its hand-over
     request never left) is queued to be sent again by the worker; any other may have gone out, so it becomes
-    uncertain (the worker may still cancel it at SendGrid, see service/worker/handover.py). Returns (queued again,
-    uncertain)."""
+    uncertain (the worker may still cancel it at SendGrid, see service/worker/handover.py). The uncertain returned
+    include a handed-over batch settled earlier whose cancel was never asked for. Returns (queued again, uncertain)."""
     # Known not sent: SendGrid refused its last try, or it was to be handed over and has no batch_id yet (the id is
     # written before the request leaves).
     refused = or_(SendBatch.refused, and_(SendBatch.scheduled_for.is_not(None), SendBatch.handover_id.is_(None)))
@@ -124,6 +124,7 @@ def settle_abandoned_batches(session: Session, message: Message) -> tuple[list[S
     requeued = set(_set_abandoned(session, ahead, B.RESEND, D.RESEND, AHEAD_NOTE))
     requeued |= set(_set_abandoned(session, was_refused, B.RESEND, D.RESEND, REFUSED_NOTE))
     uncertain = set(_set_abandoned(session, unknown, B.UNCERTAIN, D.UNCERTAIN, ABANDONED_NOTE))
+    uncertain |= set(_never_cancelled(session, message))
     batches = session.scalars(
         select(SendBatch).where(SendBatch.id.in_(requeued | uncertain)).order_by(SendBatch.number)
     ).all()
@@ -151,27 +152,25 @@ def _set_abandoned(
     return moved
 
 
-def record_refusal(session: Session, batch: SendBatch) -> None:
-    """SendGrid answered this batch's request without taking it; the channel is about to wait and try again."""
-    batch.refused = True
-
-
-def never_cancelled(session: Session, message: Message) -> list[SendBatch]:
+def _never_cancelled(session: Session, message: Message) -> list[int]:
     """Handed-over batches settled uncertain whose cancel was never asked for: the worker that settled them stopped
     before it asked SendGrid (the settle is committed first, so no lock is held while SendGrid answers). Their error is
     still the settle's note alone; a cancel's outcome, either way, changes it."""
     return list(
         session.scalars(
-            select(SendBatch)
-            .where(
+            select(SendBatch.id).where(
                 SendBatch.message_id == message.id,
                 SendBatch.status == B.UNCERTAIN,
                 SendBatch.handover_id.is_not(None),
                 SendBatch.error == ABANDONED_NOTE,
             )
-            .order_by(SendBatch.number)
         )
     )
+
+
+def record_refusal(session: Session, batch: SendBatch) -> None:
+    """SendGrid answered this batch's request without taking it; the channel is about to wait and try again."""
+    batch.refused = True
 
 
 def record_handover(session: Session, batch: SendBatch, handover_id: str, send_at: datetime) -> None:

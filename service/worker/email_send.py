@@ -418,8 +418,6 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     if problem:
         return _refuse(session, message, problem)
     requeued, unknown = ledger.settle_abandoned_batches(session, message)
-    # And those a worker settled but stopped before asking SendGrid to cancel (it commits the settle first).
-    unknown += [batch for batch in ledger.never_cancelled(session, message) if batch not in unknown]
     # Settled (uncertain) before SendGrid is asked to cancel the handed over: no row stays locked while it answers.
     session.commit()
     cancelled = [cancel_at_sendgrid(session, batch, ctx) if batch.handover_id else "" for batch in unknown]
