@@ -37,56 +37,47 @@ RecipientRow = namedtuple("RecipientRow", "public_id email first_name")
 
 
 @dataclass(frozen=True)
-class BatchRequest:
-    """What one batch's request is made of, as plain values."""
-
-    rows: list[RecipientRow]
-    email: OutgoingEmail
-    batch_id: int
-    message_id: int
-    first_name: str  # for recipients who gave none
-    clinic: ClinicInfo
-    secret_key: str
-
-    def batch_email(self) -> OutgoingEmail:
-        return with_batch_id(self.email, self.batch_id)
-
-    def recipients(self) -> list[Recipient]:
-        """Each recipient's values, their unsubscribe links naming the message."""
-        return recipients_for(self.rows, self.clinic, self.secret_key, self.first_name, message_id=self.message_id)
-
-
-@dataclass(frozen=True)
 class SendRequests:
     """What the batch requests of one send share. `encoder`: the channel's (None when its send_batch builds them)."""
 
     encoder: BatchEncoder | None
     email: OutgoingEmail
     message_id: int
-    first_name: str
+    first_name: str  # for recipients who gave none
     clinic: ClinicInfo
     secret_key: str
 
     def start(self, rows: list, batch_id: int) -> "PendingRequest":
         """A batch's request, its building started in the encoding process (when the channel has an encoder)."""
-        request = BatchRequest(
-            [RecipientRow(row.public_id, row.email, row.first_name) for row in rows],
-            self.email,
-            batch_id,
-            self.message_id,
-            self.first_name,
-            self.clinic,
-            self.secret_key,
-        )
-        built = _submit(encode, self.encoder, request) if self.encoder is not None else None
-        return PendingRequest(request, self.encoder, built)
+        request = BatchRequest(self, [RecipientRow(row.public_id, row.email, row.first_name) for row in rows], batch_id)
+        return PendingRequest(request, _submit(encode, request) if self.encoder is not None else None)
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What one batch's request is made of, as plain values."""
+
+    send: SendRequests
+    rows: list[RecipientRow]
+    batch_id: int
+
+    def batch_email(self) -> OutgoingEmail:
+        return with_batch_id(self.send.email, self.batch_id)
+
+    def recipients(self) -> list[Recipient]:
+        """Each recipient's values, their unsubscribe links naming the message."""
+        send = self.send
+        return recipients_for(self.rows, send.clinic, send.secret_key, send.first_name, message_id=send.message_id)
 
 
 @dataclass(frozen=True)
 class PendingRequest:
     request: BatchRequest
-    encoder: BatchEncoder | None
-    built: Future | None
+    built: Future | None  # None: built on the request thread
+
+    @property
+    def encoder(self) -> BatchEncoder | None:
+        return self.request.send.encoder
 
     def encoded(self) -> str:
         """The channel's request for the batch (built on this thread if the encoding process could not)."""
@@ -94,12 +85,12 @@ class PendingRequest:
             try:
                 return self.built.result()
             except BrokenProcessPool:
-                _discard("it ended while building a batch's request")
-        return encode(self.encoder, self.request)
+                _discard(f"it ended while building a batch's request; {_ON_THE_WORKER}")
+        return encode(self.request)
 
 
-def encode(encoder: BatchEncoder, request: BatchRequest) -> str:
-    return encoder.encode(request.batch_email(), request.recipients())
+def encode(request: BatchRequest) -> str:
+    return request.send.encoder.encode(request.batch_email(), request.recipients())
 
 
 def start(encoder: BatchEncoder) -> None:
@@ -112,6 +103,7 @@ def start(encoder: BatchEncoder) -> None:
             return
         except (BrokenProcessPool, OSError) as error:
             _discard(f"it could not start ({error})")
+    log.warning("the worker builds this send's requests itself")
 
 
 def _running_pool() -> ProcessPoolExecutor:
@@ -144,15 +136,18 @@ def _submit(function, *arguments) -> Future | None:
         try:
             return _pool.submit(function, *arguments)
         except (BrokenProcessPool, OSError) as error:
-            problem = f"it could not take the batch ({error})"
+            problem = f"it could not take the batch ({error}); {_ON_THE_WORKER}"
     _discard(problem)
     return None
 
 
+_ON_THE_WORKER = "the worker builds the rest of this send's requests itself"
+
+
 def _discard(problem: str) -> None:
-    # The rest of the send builds its requests on the request thread; the next send starts a new process.
+    """Forget the encoding process (the next send starts a new one)."""
     global _pool
-    log.warning("the process that builds batch requests failed: %s; the worker builds the rest of this send's", problem)
+    log.warning("the process that builds batch requests failed: %s", problem)
     with _pool_lock:
         pool, _pool = _pool, None
     if pool is not None:

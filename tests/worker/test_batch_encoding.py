@@ -77,7 +77,7 @@ def test_the_encoding_process_builds_exactly_the_request_the_worker_would(app):
 
     encoded = pending.encoded()
 
-    assert encoded == encode(requests.encoder, pending.request)
+    assert encoded == encode(pending.request)
     body = json.loads(encoded)
     assert body["custom_args"]["batch_id"] == "41"
     assert [p["to"][0]["email"] for p in body["personalizations"]] == [f"reader{n}@example.org" for n in range(5)]
