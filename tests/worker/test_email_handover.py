@@ -126,18 +126,27 @@ class KilledWorker(BaseException):
     pass
 
 
-def test_a_worker_killed_in_flight_leaves_a_batch_the_next_worker_cancels_and_sends_again(
-    app, fake_sendgrid, seed_article_text
-):
-    addresses = add_subscribers(app, 4)
-    campaign, message = campaign_due_in(app, seed_article_text, 15)
+def killed_after_its_first_request(app, message: Message) -> None:
+    """A worker dies just after its first batch's request left, and its lease on the message runs out."""
     doomed = worker(app)
     doomed.email_channel.__class__ = DiesAfterTheRequest
     with pytest.raises(KilledWorker):
         run_due_messages(db.session, doomed)
     db.session.rollback()
+    lease_runs_out(message)
+
+
+def lease_runs_out(message: Message) -> None:
     db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
     db.session.commit()
+
+
+def test_a_worker_killed_in_flight_leaves_a_batch_the_next_worker_cancels_and_sends_again(
+    app, fake_sendgrid, seed_article_text
+):
+    addresses = add_subscribers(app, 4)
+    campaign, message = campaign_due_in(app, seed_article_text, 15)
+    killed_after_its_first_request(app, message)
 
     run_due_messages(db.session, worker(app))
 
@@ -152,13 +161,7 @@ def test_a_worker_killed_after_settling_before_it_cancels_leaves_the_cancel_to_t
 ):
     addresses = add_subscribers(app, 4)
     campaign, message = campaign_due_in(app, seed_article_text, 15)
-    doomed = worker(app)
-    doomed.email_channel.__class__ = DiesAfterTheRequest
-    with pytest.raises(KilledWorker):
-        run_due_messages(db.session, doomed)
-    db.session.rollback()
-    db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
-    db.session.commit()
+    killed_after_its_first_request(app, message)
 
     def killed_before_asking(*arguments):
         raise KilledWorker
@@ -169,8 +172,7 @@ def test_a_worker_killed_after_settling_before_it_cancels_leaves_the_cancel_to_t
         run_due_messages(db.session, worker(app))
     db.session.rollback()
     assert [b.status for b in batches(message.id)] == ["uncertain", "resend"], "settled, nothing cancelled"
-    db.session.get(Message, message.id).lease_until = datetime.now(UTC) - timedelta(seconds=1)
-    db.session.commit()
+    lease_runs_out(message)
     monkeypatch.undo()
 
     run_due_messages(db.session, worker(app))
