@@ -119,13 +119,26 @@ def peak_rss_mb() -> float:
     """This process's peak resident memory. On Linux from VmHWM: ru_maxrss would report the parent's size at fork
     when that was larger (the high-water mark survives exec), which here is the benchmark's, not the worker's."""
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        return _peak_mb("self")
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _peak_mb(pid: int | str) -> float:
+    """A process's peak resident memory (VmHWM in /proc/<pid>/status), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name (which may hold spaces): [0] is the state, [1] the
+    parent's pid, [11] and [12] user and system CPU in clock ticks."""
+    return Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class StepTimer:
@@ -232,27 +245,21 @@ def backend_cpu_seconds() -> dict[int, float]:
     used = {}
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+            used[pid] = _cpu_seconds(pid)
         except OSError:
             return {}
-        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
 
 
 def encoding_process() -> tuple[float, float]:
     """CPU seconds and peak memory (MB) of the worker's encoding process (see service/worker/batch_encoding.py): a
     child of its forkserver, itself a child of the worker; (0, 0) if there is none."""
-    tick = os.sysconf("SC_CLK_TCK")
     for server in _children(os.getpid()):
         for pid in _children(server):
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                status = Path(f"/proc/{pid}/status").read_text()
+                return _cpu_seconds(pid), _peak_mb(pid)
             except OSError:
                 continue
-            peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-            return (int(fields[11]) + int(fields[12])) / tick, peak / 1024
     return 0.0, 0.0
 
 
@@ -261,7 +268,7 @@ def _children(parent: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                if int(_stat(int(entry.name))[1]) == parent:
                     found.append(int(entry.name))
             except OSError:
                 continue
