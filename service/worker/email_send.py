@@ -418,6 +418,7 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     if problem:
         return _refuse(session, message, problem)
     requeued, unknown = ledger.settle_abandoned_batches(session, message)
+    _record_requeued(session, message, requeued, "known not to have gone out")
     # Settled (uncertain) before SendGrid is asked to cancel the handed over: no row stays locked while it answers.
     session.commit()
     cancelled = [cancel_at_sendgrid(session, batch, ctx) if batch.handover_id else "" for batch in unknown]
@@ -425,6 +426,7 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
         session.rollback()
         return "lost"
     abandoned = []
+    requeued = []
     for batch, why_not in zip(unknown, cancelled, strict=True):
         if why_not is None:
             requeue_cancelled(session, batch, ctx)
@@ -432,10 +434,7 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
         else:
             batch.error = f"{batch.error} {why_not}".strip()
             abandoned.append(batch)
-    if requeued:
-        detail = f"message {message.id}: batch(es) {_numbers(requeued)} known not to have gone out, sent again"
-        audit.record(session, "batches:requeued", campaign=message.campaign, detail=detail)
-        log.info("%s", detail)
+    _record_requeued(session, message, requeued, "cancelled at SendGrid")
     if abandoned:
         reasons = "; ".join(f"batch {batch.number}: {batch.error}" for batch in abandoned)
         detail = f"message {message.id}: batch(es) {_numbers(abandoned)} wait for a person ({reasons})"
@@ -446,6 +445,14 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     session = session() if isinstance(session, scoped_session) else session
     with _loaded_objects_kept(session):
         return _send_remaining(session, message, ctx)
+
+
+def _record_requeued(session: Session, message: Message, requeued: list[SendBatch], why: str) -> None:
+    """The audit line for batches queued to be sent again, in the transaction that queues them."""
+    if requeued:
+        detail = f"message {message.id}: batch(es) {_numbers(requeued)} {why}, sent again"
+        audit.record(session, "batches:requeued", campaign=message.campaign, detail=detail)
+        log.info("%s", detail)
 
 
 def _send_remaining(session: Session, message: Message, ctx: WorkerContext) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import select, text, update
 
 from service.channels.email.sendgrid import SendGridEmailChannel
 from service.extensions import db
-from service.models import Campaign, Message, SendBatch
+from service.models import AuditEntry, Campaign, Message, SendBatch
 from service.worker import email_send
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
@@ -181,6 +181,32 @@ def test_a_worker_killed_after_settling_before_it_cancels_leaves_the_cancel_to_t
     assert list(fake_sendgrid.scheduled_send_status.values()) == ["cancel"]
     received = Counter(fake_sendgrid.recipients(at=message.send_at.timestamp()))
     assert sorted(received) == sorted(addresses) and set(received.values()) == {1}
+
+
+def test_batches_settled_by_a_worker_that_then_loses_the_message_keep_their_audit_line(
+    app, fake_sendgrid, seed_article_text, monkeypatch
+):
+    add_subscribers(app, 4)
+    campaign, message = campaign_due_in(app, seed_article_text, 15)
+    killed_after_its_first_request(app, message)
+    cancel = email_send.cancel_at_sendgrid
+
+    def taken_over_meanwhile(session, batch, ctx):
+        # Another worker takes the message over while SendGrid answers the cancel.
+        with db.engine.begin() as elsewhere:
+            elsewhere.execute(
+                update(Message)
+                .where(Message.id == message.id)
+                .values(claimed_by="worker-elsewhere", lease_until=datetime.now(UTC) + timedelta(minutes=5))
+            )
+        return cancel(session, batch, ctx)
+
+    monkeypatch.setattr(email_send, "cancel_at_sendgrid", taken_over_meanwhile)
+    run_due_messages(db.session, worker(app))
+
+    assert [b.status for b in batches(message.id)] == ["uncertain", "resend"], "the cancel is the next worker's"
+    requeued = db.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "batches:requeued")).all()
+    assert requeued == [f"message {message.id}: batch(es) 2 known not to have gone out, sent again"]
 
 
 def test_a_timeout_within_the_last_ten_minutes_stays_uncertain_and_the_page_says_why(
