@@ -30,11 +30,12 @@ BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
 }
 _AFTER_SENDING = frozenset({D.DEFERRED, D.DELIVERED, D.BLOCKED, D.BOUNCED, D.DROPPED})
 DELIVERY_TRANSITIONS: dict[DeliveryStatus | None, frozenset[DeliveryStatus]] = {
-    None: frozenset({D.IN_FLIGHT}),  # a post's part, first posted
-    D.PENDING: frozenset({D.IN_FLIGHT, D.RESEND}),
+    # A post's part, first posted; or refused before it was posted (X refused its images: pending, failed).
+    None: frozenset({D.IN_FLIGHT, D.PENDING, D.FAILED}),
+    D.PENDING: frozenset({D.IN_FLIGHT, D.RESEND, D.FAILED}),
     D.IN_FLIGHT: frozenset({D.SENT, D.FAILED, D.UNCERTAIN, D.RESEND, D.PENDING, D.SKIPPED}),
     D.UNCERTAIN: frozenset({D.RESEND, D.SENT, D.SKIPPED}),
-    D.RESEND: frozenset({D.IN_FLIGHT, D.SENT, D.SKIPPED}),
+    D.RESEND: frozenset({D.IN_FLIGHT, D.SENT, D.SKIPPED, D.PENDING, D.FAILED}),
     D.FAILED: frozenset({D.IN_FLIGHT, D.RESEND, D.SKIPPED}),
     D.SKIPPED: frozenset(),
     D.CANCELLED: frozenset(),

@@ -1,9 +1,10 @@
 """Posting one message on the social channel: a post, or a thread of replies, each part exactly once.
 
-Each part gets a delivery row marked in flight (committed) before it is posted, and its post id is committed as soon
-as it is returned. A restarted worker resumes from the first unposted part. A part left in flight (a dead worker, or
-a request that got no answer) is looked for among the account's recent posts: found, it is recorded; not found, the
-message is flagged uncertain for a person, who resends the part or skips the message. Nothing is reposted blindly.
+Each part's images are uploaded first (an upload makes no post), then the part gets a delivery row marked in flight
+(committed) before it is posted, and its post id is committed as soon as it is returned. A restarted worker resumes
+from the first unposted part. A part left in flight (a dead worker, or a request that got no answer) is looked for
+among the account's recent posts: found, it is recorded; not found, the message is flagged uncertain for a person,
+who resends the part or skips the message. Nothing is reposted blindly.
 
 What the channel's refusals do to the message:
 - rate limit (`retry_at`): back to planned at the reset time; the worker goes on with other messages.
@@ -114,6 +115,16 @@ def send_post_message(session: Session, message: Message, ctx: WorkerContext) ->
             unreadable = f"{part}: an image's stored file cannot be read ({error.strerror})"
             return _stop(session, message, ctx, MessageStatus.FAILED, unreadable)
         delivery = delivery or Delivery(message_id=message.id, part_index=index, channel="x")
+        session.commit()  # nothing stays locked while the images upload
+        # Uploaded before the part is marked in flight: an upload makes no post, so a worker stopped meanwhile
+        # leaves a part the next one simply posts.
+        try:
+            images = ctx.social_channel.upload_images(images)
+        except SocialPostError as error:
+            return _after_upload_error(session, message, delivery, error, part, ctx)
+        if not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
+            session.rollback()
+            return "lost"
         move_delivery(delivery, DeliveryStatus.IN_FLIGHT)
         delivery.error = None
         session.add(delivery)
@@ -157,6 +168,17 @@ def _after_error(
         move_delivery(delivery, DeliveryStatus.FAILED)
         delivery.error = str(error)
     return _stop(session, message, ctx, MessageStatus.FAILED, f"{part}: {error}")
+
+
+def _after_upload_error(
+    session: Session, message: Message, delivery: Delivery, error: SocialPostError, part: str, ctx: WorkerContext
+) -> str:
+    """X refused or never took the part's images: it made no post, so the part is posted next time (rate limit) or
+    waits for a person, failed."""
+    if not _still_ours(session, message, ctx):
+        return _lost(session, message)
+    session.add(delivery)
+    return _after_error(session, message, delivery, error, f"{part} (uploading its images)", ctx)
 
 
 def _reschedule(session: Session, message: Message, when: datetime, note: str, ctx: WorkerContext) -> str:

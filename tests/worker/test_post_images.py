@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 
 from service.campaigns.posts import PartInput, save_post_draft
+from service.channels.social.x import XSocialChannel
 from service.extensions import db
 from service.media.library import store_upload
-from service.models import Campaign, Media
+from service.models import Campaign, Delivery, Media
 from service.rendering.clinic import ClinicInfo
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.factories import approve_and_schedule, draft_campaign, import_seed, make_user
 from tests.media.images import jpeg_with_gps
-from tests.worker.x_posts import x_message, x_settings
+from tests.worker.x_posts import WorkerDied, x_message, x_settings
 
 
 @pytest.fixture
@@ -68,3 +69,53 @@ def test_a_post_with_an_image_uploads_it_sets_its_alt_text_and_posts_its_media_i
     }
     assert x_message(stored).status == "sent"
     assert fake_x.violations == []
+
+
+class DiesWhileTheImagesUpload(XSocialChannel):
+    def upload_images(self, images):
+        super().upload_images(images)
+        raise WorkerDied
+
+
+def part_statuses(campaign: Campaign) -> list[str]:
+    db.session.expire_all()
+    return [d.status for d in db.session.query(Delivery).filter_by(message_id=x_message(campaign).id)]
+
+
+def test_a_worker_stopped_while_the_images_upload_leaves_a_part_the_next_worker_posts_with_nobody_asked(
+    app, fake_x, seed_article_text
+):
+    campaign, _ = _campaign_with_an_image_post(app, seed_article_text)
+    dying = WorkerContext.from_config(app.config)
+    dying.social_channel.__class__ = DiesWhileTheImagesUpload
+    with pytest.raises(WorkerDied):
+        run_due_messages(db.session, dying)
+    db.session.rollback()
+    assert part_statuses(campaign) == [], "nothing in flight: an upload makes no post"
+    message = x_message(db.session.get(Campaign, campaign.id))
+    message.lease_until = datetime.now(UTC) - timedelta(seconds=1)  # the dead worker's lease runs out
+    db.session.commit()
+
+    run_due_messages(db.session, WorkerContext.from_config(app.config))
+
+    [post] = fake_x.posts
+    assert post["media_ids"] == [fake_x.media[-1].id], "uploaded again: the dead worker's ids were never kept"
+    assert x_message(db.session.get(Campaign, campaign.id)).status == "sent"
+    assert part_statuses(campaign) == ["sent"]
+
+
+def test_images_x_rate_limits_leave_the_part_unposted_for_the_reset_then_it_is_posted(app, fake_x, seed_article_text):
+    campaign, _ = _campaign_with_an_image_post(app, seed_article_text)
+    fake_x.rate_limit_next(reset_in_seconds=120)
+
+    run_due_messages(db.session, WorkerContext.from_config(app.config))
+
+    message = x_message(db.session.get(Campaign, campaign.id))
+    assert message.status == "planned" and "uploading its images" in message.error
+    assert part_statuses(campaign) == ["pending"] and fake_x.posts == []
+    message.send_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+
+    run_due_messages(db.session, WorkerContext.from_config(app.config))
+
+    assert len(fake_x.posts) == 1 and part_statuses(campaign) == ["sent"]

@@ -29,12 +29,14 @@ class PublicMetrics:
 
 @dataclass(frozen=True)
 class PostImage:
-    """An image to attach to a post: the stored file's bytes, and the alt text X shows to people who cannot see it."""
+    """An image to attach to a post: the stored file's bytes, and the alt text X shows to people who cannot see it.
+    `media_id`: the provider's id for it once uploaded ahead of the post (`SocialChannel.upload_images`)."""
 
     data: bytes
     filename: str
     mime_type: str
     alt_text: str
+    media_id: str | None = None
 
 
 class SocialPostError(Exception):
@@ -71,6 +73,12 @@ class SocialChannel(ABC):
     def post(self, text: str, *, in_reply_to: str | None = None, images: Sequence[PostImage] = ()) -> str:
         """Publish one post (a reply when in_reply_to is given), with up to four images and their alt text.
         Returns its id. Raises SocialPostError."""
+
+    def upload_images(self, images: Sequence[PostImage]) -> list[PostImage]:
+        """Make a post's images ready at the provider before the post is made, so that a worker stopped meanwhile
+        leaves no post that may exist: an upload makes none. Returns the images to give `post`. Raises
+        SocialPostError. A channel that takes images with the post itself has nothing to do ahead."""
+        return list(images)
 
     @abstractmethod
     def recent_posts(self, limit: int = 100) -> list[PublishedPost]:

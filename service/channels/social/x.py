@@ -24,6 +24,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 import requests
 import tweepy
@@ -110,9 +111,7 @@ class XSocialChannel(SocialChannel):
     # -- posting ----------------------------------------------------------------------------------------------
 
     def post(self, text: str, *, in_reply_to: str | None = None, images: Sequence[PostImage] = ()) -> str:
-        if len(images) > MAX_IMAGES_PER_POST:
-            raise SocialPostError(f"X takes at most {MAX_IMAGES_PER_POST} images on a post", permanent=True)
-        media_ids = self._upload_images(images) if images else None
+        media_ids = [image.media_id for image in self.upload_images(images)] or None
         with self._client() as client:
             failure = ""
             for attempt in range(1, self.max_attempts + 1):
@@ -152,12 +151,19 @@ class XSocialChannel(SocialChannel):
 
     # -- images ---------------------------------------------------------------------------------------------------
 
-    def _upload_images(self, images: Sequence[PostImage]) -> list[str]:
-        """Upload each image and set its alt text; returns X's media ids, in order. Raises SocialPostError."""
+    def upload_images(self, images: Sequence[PostImage]) -> list[PostImage]:
+        """Upload each image not yet uploaded and set its alt text; returns them with X's media ids, in order."""
+        if len(images) > MAX_IMAGES_PER_POST:
+            raise SocialPostError(f"X takes at most {MAX_IMAGES_PER_POST} images on a post", permanent=True)
+        if all(image.media_id for image in images):
+            return list(images)
         api = build_x_media_api(**self._credentials, api_base=self.api_base, timeout=self.timeout)
         try:
-            media_ids = []
+            ready = []
             for image in images:
+                if image.media_id:
+                    ready.append(image)
+                    continue
                 category = "tweet_gif" if image.mime_type == "image/gif" else "tweet_image"
                 uploaded = self._read(
                     lambda image=image, category=category: api.simple_upload(
@@ -172,8 +178,8 @@ class XSocialChannel(SocialChannel):
                     "setting an image's alt text on X",
                     "an image's alt text",
                 )
-                media_ids.append(media_id)
-            return media_ids
+                ready.append(replace(image, media_id=media_id))
+            return ready
         finally:
             api.session.close()
 
