@@ -5,6 +5,7 @@ Fixtures only: helpers tests call live in modules of their own (`tests.factories
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -78,9 +79,22 @@ def _reset_postgres(url: str) -> None:
         database.create_all()
         _pg_schema_ready.add(url)
         return
-    tables = ", ".join(f'"{table.name}"' for table in database.metadata.sorted_tables)
-    database.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    database.session.commit()
+    # DELETE, not TRUNCATE: a TRUNCATE of every table took a quarter of a second, before each of ~700 tests (it
+    # makes new files for each table and index). With triggers and foreign keys off for the session (superuser),
+    # the tables empty in any order and no count trigger runs.
+    session = database.session
+    session.execute(text("SET LOCAL session_replication_role = replica"))
+    for table in database.metadata.sorted_tables:
+        session.execute(text(f'DELETE FROM "{table.name}"'))
+    session.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))  # ids from 1 again
+    session.commit()
+    # The rows deleted stay in the files (this machine's PostgreSQL does not vacuum): a table a test filled is
+    # truncated, so the next tests do not scan what it left.
+    bloated = session.scalars(text("SELECT relname FROM pg_stat_user_tables WHERE n_dead_tup > 5000")).all()
+    if bloated:
+        names = ", ".join(f'"{name}"' for name in bloated)
+        session.execute(text(f"TRUNCATE {names} CASCADE"))
+        session.commit()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -96,8 +110,30 @@ def app_config(tmp_path: Path, database_url: str) -> dict:
     return base_config(tmp_path, database_url)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite database with the schema, made once: each test's database is a copy (creating the schema took a
+    seventh of a second a test)."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "tidings.db"
+    app = create_app(base_config(folder, f"sqlite:///{path}"))
+    with app.app_context():
+        database.create_all()
+        database.session.remove()
+        database.engine.dispose()
+    return path
+
+
+def _copy_of_the_schema(request, database_url: str) -> None:
+    """A test's SQLite file starts as the template, unless the test made its own already."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:" and not path.exists():
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+
+
 @pytest.fixture
-def app(app_config: dict):
+def app(request, app_config: dict):
+    _copy_of_the_schema(request, app_config["DATABASE_URL"])
     app = create_app(app_config)
     app.test_client_class = FinishedResponseClient
     with app.app_context():
