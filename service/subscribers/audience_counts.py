@@ -79,6 +79,23 @@ _TOPICS_CHANGED = f"""
     SELECT new_topics AS topics, 1 AS delta FROM keys
     UNION ALL SELECT old_topics, -1 FROM keys
 """
+# Topic rows changed in place (a topic renamed, a row moved to another subscriber): each eligible subscriber of
+# either side moves from its set as it was (now less the new rows, plus the old ones) to its set as it is.
+_TOPICS_UPDATED = f"""
+    WITH affected AS (SELECT subscriber_id AS id FROM changed_to UNION SELECT subscriber_id FROM changed_from),
+    keys AS (
+        SELECT {_TOPIC_KEY.format(id="c.id")} AS new_topics, coalesce((
+            SELECT string_agg(x.topic, ',' ORDER BY x.topic) FROM (
+                (SELECT t.topic FROM subscriber_topics t WHERE t.subscriber_id = c.id
+                 EXCEPT SELECT n.topic FROM changed_to n WHERE n.subscriber_id = c.id)
+                UNION SELECT o.topic FROM changed_from o WHERE o.subscriber_id = c.id
+            ) AS x
+        ), '') AS old_topics
+        FROM affected c WHERE {_ELIGIBLE_ID.format(id="c.id")}
+    )
+    SELECT new_topics AS topics, 1 AS delta FROM keys
+    UNION ALL SELECT old_topics, -1 FROM keys
+"""
 _SUPPRESSIONS_CHANGED = f"""
     SELECT {_TOPIC_KEY.format(id="x.id")} AS topics, x.delta FROM (
         SELECT (SELECT s.id FROM subscribers s WHERE s.email_hash = c.email_hash AND s.status = 'confirmed') AS id,
@@ -135,6 +152,13 @@ FUNCTIONS = {
         "audience_counts_topics_changed",
         _LOCK_SUBSCRIBERS.format(where="s.id IN (SELECT subscriber_id FROM changed_topics)") + _add(_TOPICS_CHANGED),
     ),
+    "audience_counts_topics_updated": _function(
+        "audience_counts_topics_updated",
+        _LOCK_SUBSCRIBERS.format(
+            where="s.id IN (SELECT subscriber_id FROM changed_to UNION SELECT subscriber_id FROM changed_from)"
+        )
+        + _add(_TOPICS_UPDATED),
+    ),
     "audience_counts_suppressions_changed": _function(
         "audience_counts_suppressions_changed",
         _LOCK_SUBSCRIBERS.format(where="s.email_hash IN (SELECT email_hash FROM changed_suppressions)")
@@ -162,6 +186,10 @@ CREATE TRIGGER audience_counts_topics_added AFTER INSERT ON subscriber_topics
 DROP TRIGGER IF EXISTS audience_counts_topics_removed ON subscriber_topics;
 CREATE TRIGGER audience_counts_topics_removed AFTER DELETE ON subscriber_topics
     REFERENCING OLD TABLE AS changed_topics FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_topics_changed();
+DROP TRIGGER IF EXISTS audience_counts_topics_updated ON subscriber_topics;
+CREATE TRIGGER audience_counts_topics_updated AFTER UPDATE ON subscriber_topics
+    REFERENCING OLD TABLE AS changed_from NEW TABLE AS changed_to
+    FOR EACH STATEMENT EXECUTE FUNCTION audience_counts_topics_updated();
 DROP TRIGGER IF EXISTS audience_counts_suppressions_added ON suppressions;
 CREATE TRIGGER audience_counts_suppressions_added AFTER INSERT ON suppressions
     REFERENCING NEW TABLE AS changed_suppressions

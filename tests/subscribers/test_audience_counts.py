@@ -90,6 +90,22 @@ def test_counts_follow_bulk_statements_and_a_rollback(app):
     assert_counts_exact()
 
 
+def test_topic_rows_changed_in_place_are_counted(app):
+    ann = add_subscriber(app, "ann@example.org", topics=["newsletter"])
+    ben = add_subscriber(app, "ben@example.org", topics=["newsletter", "kap"])
+    add_subscriber(app, "cat@example.org", status="pending", topics=["newsletter"])
+    topic_rows = update(SubscriberTopic)
+
+    db.session.execute(topic_rows.where(SubscriberTopic.topic == "newsletter").values(topic="events"))
+    assert_counts_exact()
+    assert audience_size(db.session, ["newsletter"]) == 0 and audience_size(db.session, ["events"]) == 2
+    db.session.execute(topic_rows.where(SubscriberTopic.topic == "kap").values(subscriber_id=ann.id))
+    assert_counts_exact()
+    assert audience_size(db.session, ["kap"]) == 1
+    db.session.execute(topic_rows.where(SubscriberTopic.subscriber_id == ben.id).values(topic="events"))
+    assert_counts_exact()
+
+
 def skip_unless_postgresql() -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL keeps the counts")
@@ -173,16 +189,11 @@ def test_the_migrations_make_the_functions_the_schema_makes_and_the_last_one_com
         for name in FUNCTIONS:
             connection.execute(text(f"DROP FUNCTION {name}()"))
     migrations = str(REPO_ROOT / "migrations")
-    upgrade(directory=migrations, revision="b7e2d9c4a1f6")
+    upgrade(directory=migrations, revision="heads")
     assert trigger_functions() == made_with_the_schema
 
     downgrade(directory=migrations, revision="-1")
-    before = trigger_functions()
-    assert {name for name in FUNCTIONS if before[name] != made_with_the_schema[name]} == {
-        "audience_counts_topics_changed",
-        "audience_counts_suppressions_changed",
-    }
-    assert not any("FOR NO KEY UPDATE" in definition for definition in before.values())
+    assert set(made_with_the_schema) - set(trigger_functions()) == {"audience_counts_topics_updated"}
     upgrade(directory=migrations, revision="heads")
     assert trigger_functions() == made_with_the_schema
     # Leave the schema as the fixtures made it, without Alembic's bookkeeping table.
