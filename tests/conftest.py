@@ -80,8 +80,8 @@ def _reset_postgres(url: str) -> None:
         _pg_schema_ready.add(url)
         return
     # DELETE, not TRUNCATE: a TRUNCATE of every table took a quarter of a second, before each of ~700 tests (it
-    # makes new files for each table and index). With triggers and foreign keys off for the session (superuser),
-    # the tables empty in any order and no count trigger runs.
+    # makes new files for each table and index). With triggers and foreign keys off for the transaction (as
+    # superuser), the tables empty in any order and no count trigger runs.
     session = database.session
     session.execute(text("SET LOCAL session_replication_role = replica"))
     for table in database.metadata.sorted_tables:

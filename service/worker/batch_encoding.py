@@ -31,6 +31,8 @@ from service.outgoing.email import recipients_for, with_batch_id
 from service.rendering.clinic import ClinicInfo
 
 log = logging.getLogger(__name__)
+# What a send does once the encoding process failed it.
+_ON_THE_WORKER = "the worker builds the rest of this send's requests itself"
 
 # The audience row's fields a recipient is made of (plain values: a database row does not cross processes cheaply).
 RecipientRow = namedtuple("RecipientRow", "public_id email first_name")
@@ -139,9 +141,6 @@ def _submit(function, *arguments) -> Future | None:
             problem = f"it could not take the batch ({error}); {_ON_THE_WORKER}"
     _discard(problem)
     return None
-
-
-_ON_THE_WORKER = "the worker builds the rest of this send's requests itself"
 
 
 def _discard(problem: str) -> None:

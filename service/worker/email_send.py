@@ -425,16 +425,15 @@ def send_email_message(session: Session, message: Message, ctx: WorkerContext) -
     if unknown and not renew_lease(session, message, ctx.worker_id, ctx.clock(), ctx.lease):
         session.rollback()
         return "lost"
-    abandoned = []
-    requeued = []
+    abandoned, sent_again = [], []
     for batch, why_not in zip(unknown, cancelled, strict=True):
         if why_not is None:
             requeue_cancelled(session, batch, ctx)
-            requeued.append(batch)
+            sent_again.append(batch)
         else:
             batch.error = f"{batch.error} {why_not}".strip()
             abandoned.append(batch)
-    _record_requeued(session, message, requeued, "cancelled at SendGrid")
+    _record_requeued(session, message, sent_again, "cancelled at SendGrid")
     if abandoned:
         reasons = "; ".join(f"batch {batch.number}: {batch.error}" for batch in abandoned)
         detail = f"message {message.id}: batch(es) {_numbers(abandoned)} wait for a person ({reasons})"

@@ -175,6 +175,7 @@ def _after_upload_error(
 ) -> str:
     """X refused or never took the part's images: it made no post, so the part is posted next time (rate limit) or
     waits for a person, failed."""
+    # Checked before the part is added: a worker that lost the message records nothing of a part it never posted.
     if not _still_ours(session, message, ctx):
         return _lost(session, message)
     session.add(delivery)
