@@ -6,9 +6,11 @@ deliveries: every change goes through `_move_batch`, `_move_deliveries` (many ro
 `move_delivery` (one row: a post's part, or what SendGrid's events say), which refuse a transition not allowed.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, insert, literal, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from service.models import Delivery, Message, SendBatch, Subscriber
@@ -248,23 +250,40 @@ def write_in_flight(session: Session, message: Message, batch: SendBatch, rows: 
     """The second half of `start_batch`: the batch's deliveries in flight, and the cursor past them."""
     # One INSERT ... SELECT: the database writes the batch's deliveries without a Python round per row (with up to
     # 1000 rows a batch, per-row parameter handling was a fifth of a whole send's time).
-    session.execute(
-        insert(Delivery.__table__).from_select(
-            ["message_id", "batch_id", "subscriber_id", "channel", "status", "created_at", "updated_at"],
-            select(
-                literal(message.id),
-                literal(batch.id),
-                Subscriber.id,
-                literal("email"),
-                literal(D.IN_FLIGHT.value),
-                literal(now, UTCDateTime),
-                literal(now, UTCDateTime),
-            ).where(_one_of(session, Subscriber.id, [row.id for row in rows])),
+    with _foreign_keys_checked_by_index(session):
+        session.execute(
+            insert(Delivery.__table__).from_select(
+                ["message_id", "batch_id", "subscriber_id", "channel", "status", "created_at", "updated_at"],
+                select(
+                    literal(message.id),
+                    literal(batch.id),
+                    Subscriber.id,
+                    literal("email"),
+                    literal(D.IN_FLIGHT.value),
+                    literal(now, UTCDateTime),
+                    literal(now, UTCDateTime),
+                ).where(_one_of(session, Subscriber.id, [row.id for row in rows])),
+            )
         )
-    )
     message.audience_cursor = rows[-1].id
     # In SQL, in the same UPDATE as the cursor (a person's resend decision may write the message too).
     message.delivery_count = Message.delivery_count + len(rows)
+
+
+@contextmanager
+def _foreign_keys_checked_by_index(session: Session) -> Iterator[None]:
+    """PostgreSQL checks each delivery's three foreign keys row by row, with a plan it makes once per connection (and
+    again after the table's statistics change). Made while `send_batches` or `messages` looked small (analyzed when
+    nearly empty, as on a new database), that plan scans the whole table for every row: a thousand scans a batch,
+    each longer than the last, which doubled a million-recipient send's time. Made (or made again) inside this
+    block, it walks the primary key instead. Only an email's deliveries check a batch's key; a post's part checks the
+    message's too, with a plan PostgreSQL may make outside it (a short scan: messages do not grow during a send)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    yield
+    if postgresql:
+        session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
 
 
 def _one_of(session: Session, column, ids: list[int]):
