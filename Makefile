@@ -20,6 +20,9 @@ CHROMIUM := /usr/bin/chromium
 # requirements-dev.txt locks the whole tree (runtime and tools); every package is checked against its hashes.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
+	@# The lock's own pip first: the one a venv starts with (23.2) resolves an extra of a pinned package, as in
+	@# readability-lxml's lxml[html-clean], to the newest release and then refuses it as unpinned.
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r <(sed -n '/^pip==/,/# via/p' requirements-dev.txt)
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
