@@ -24,6 +24,7 @@ from service.articles.feed import check_blog_feed
 from service.extensions import db
 from service.heartbeat import Liveness, beat, farewell
 from service.subscribers import uploads
+from service.subscribers.audience_counts import mend_and_report
 from service.subscribers.confirmations import send_unsent_confirmations
 from service.subscribers.import_jobs import release_claims, run_next_import
 from service.subscribers.retention import purge_unconfirmed
@@ -36,10 +37,14 @@ log = logging.getLogger(__name__)
 
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
+MEND_COUNTS_SECONDS = 24 * 3600
 BLOG_FEED_SECONDS = 30 * 60
 POST_METRICS_SECONDS = 60 * 60
-POST_METRICS_TURN = "post-metrics"  # its worker_leases row
-POST_METRICS_SLACK = timedelta(minutes=1)
+# The jobs one worker does for all, in turns (their worker_leases rows).
+POST_METRICS_TURN = "post-metrics"
+MEND_COUNTS_TURN = "mend-audience-counts"
+# A turn is a little shorter than the job's interval: the worker that took the last one may take the next on time.
+TURN_SLACK = timedelta(minutes=1)
 # With uploads.STALE_AFTER_SECONDS (50 min), an abandoned upload's file of addresses is gone within the hour.
 DISCARD_UPLOADS_SECONDS = 10 * 60
 # Docker and most process managers kill 10-30 s after SIGTERM; the batch in hand must be recorded well before.
@@ -88,7 +93,12 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
         ),
         (
             "fetch-post-metrics",
-            lambda: _read_post_metrics_in_turn(ctx),
+            lambda: _in_turn(
+                ctx,
+                POST_METRICS_TURN,
+                POST_METRICS_SECONDS,
+                lambda: fetch_post_metrics(db.session, ctx.social_channel, ctx.clock(), ctx.stopping),
+            ),
             POST_METRICS_SECONDS,
         ),
         (
@@ -106,6 +116,11 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
             lambda: purge_unconfirmed(db.session, ctx.clock(), app.config["PENDING_SIGNUP_DAYS"]),
             PURGE_SECONDS,
         ),
+        (
+            "mend-audience-counts",
+            lambda: _in_turn(ctx, MEND_COUNTS_TURN, MEND_COUNTS_SECONDS, lambda: mend_and_report(db.session)),
+            MEND_COUNTS_SECONDS,
+        ),
     )
     for job_id, job, seconds in jobs:
         scheduler.add_job(
@@ -119,13 +134,12 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
     return scheduler
 
 
-def _read_post_metrics_in_turn(ctx: WorkerContext) -> None:
-    """One worker reads the posts' metrics for all, once an hour (X's rate limits are per app, not per worker), and
-    a restarted worker does not read them again before the hour is out. The turn is a little shorter than the hour:
-    the worker that took the last one may take the next on time."""
-    turn = timedelta(seconds=POST_METRICS_SECONDS) - POST_METRICS_SLACK
-    if take_turn(db.session, POST_METRICS_TURN, ctx.worker_id, ctx.clock(), turn):
-        fetch_post_metrics(db.session, ctx.social_channel, ctx.clock(), ctx.stopping)
+def _in_turn(ctx: WorkerContext, turn_name: str, seconds: int, job) -> None:
+    """One worker does `job` for all, once per `seconds`, and a restarted worker does not do it again before the time
+    is out: X's rate limits are per app, not per worker (the posts' metrics); two mendings at once would each add
+    the drift they read (the audience counts)."""
+    if take_turn(db.session, turn_name, ctx.worker_id, ctx.clock(), timedelta(seconds=seconds) - TURN_SLACK):
+        job()
 
 
 def freeze_startup_objects() -> None:

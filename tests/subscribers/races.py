@@ -6,8 +6,8 @@ from service.extensions import db
 
 
 def race(first, second) -> None:
-    """`first` in a transaction left open while `second` runs in another, then `first` commits: two requests
-    changing one subscriber at the same moment."""
+    """`first` (a statement, or a tuple of them) in a transaction left open while `second` runs in another, then
+    `first` commits: two requests changing one subscriber at the same moment."""
     engine, errors = db.engine, []
 
     def in_other_transaction():
@@ -18,7 +18,8 @@ def race(first, second) -> None:
             errors.append(error)
 
     with engine.connect() as connection:
-        connection.execute(first)  # not committed yet
+        for statement in first if isinstance(first, tuple) else (first,):
+            connection.execute(statement)  # not committed yet
         other = threading.Thread(target=in_other_transaction)
         other.start()
         other.join(timeout=0.5)  # long enough for its triggers to run, had they not waited
