@@ -10,7 +10,7 @@ app (Flask's test client: the whole request, no network) and counts the SQL stat
 - a sent campaign's page; the campaign list (statements must not grow with the number of campaigns);
 - the subscriber list;
 - the CSV export of all subscribers, streamed (time, and this process's peak memory before and after);
-- the worker's daily mending of the audience counts (a recount under the counts' lock; changes wait meanwhile).
+- the worker's daily mending of the audience counts (a recount of the whole list in one statement).
 
 Prints figures as it goes; the last line is one JSON object with each page's p95 seconds and statement count, and
 the export's seconds and memory. Goals (issue 19): audience size <= 100 ms p95, a campaign page <= 150 ms, the
@@ -99,7 +99,7 @@ def export_all(client) -> dict:
 
 
 def mend_counts(app) -> dict:
-    """The worker's daily recount of the whole list under the counts' lock: how long changes wait for it."""
+    """The worker's daily recount of the whole list, which must find the kept counts exact after the fill."""
     from service.extensions import db
     from service.subscribers.audience_counts import mend_audience_counts
 
