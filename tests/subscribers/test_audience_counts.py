@@ -2,6 +2,7 @@
 whatever changed it (signup, unsubscribe, topics, suppressions, bulk statements, erasure), on both databases."""
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 
@@ -265,9 +266,8 @@ def test_the_mending_blocks_no_change_to_the_list_and_loses_none_made_meanwhile(
             connection.execute(statement)
         mending = threading.Thread(target=lambda: mended.append(mend_in_a_session_of_its_own(app)))
         mending.start()
-        mending.join(timeout=0.5)
         # It has read (kept 7, counted 1: ben's row is not committed) and waits for the one row it corrects.
-        assert mending.is_alive()
+        wait_for_a_lock_wait(connection)
         connection.commit()
     mending.join(timeout=10)
     assert mended == [{"newsletter": (7, 1)}]
@@ -289,6 +289,17 @@ def test_the_mending_does_not_wait_for_a_change_in_progress(app):
         connection.commit()
     assert_counts_exact()
     assert audience_size(db.session, ["newsletter"]) == 2
+
+
+def wait_for_a_lock_wait(connection, seconds: float = 10) -> None:
+    """Until another transaction waits for a lock that `connection`'s holds."""
+    holder = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted AND :holder = ANY(pg_blocking_pids(pid))")
+    deadline = time.monotonic() + seconds
+    with db.engine.connect() as probe:
+        while probe.execute(waiting, {"holder": holder}).scalar() == 0:
+            assert time.monotonic() < deadline, "nothing came to wait for the change in progress"
+            time.sleep(0.02)
 
 
 def mend_in_a_session_of_its_own(app):
