@@ -10,13 +10,13 @@ from service.extensions import db
 from service.models import AuditEntry, Delivery, EmailEvent, Message, SendBatch
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from tests.worker.email_settings import sendgrid_settings
+from tests.worker.email_settings import PAST_THE_TIMEOUT, small_batches_short_timeout
 from tests.worker.processes import add_subscribers, due_campaign
 
 
 @pytest.fixture
 def app_config(app_config, fake_sendgrid):
-    return {**app_config, **sendgrid_settings(fake_sendgrid, EMAIL_BATCH_SIZE=3, SENDGRID_TIMEOUT_SECONDS=0.3)}
+    return {**app_config, **small_batches_short_timeout(fake_sendgrid)}
 
 
 def send(app) -> None:
@@ -46,7 +46,7 @@ def test_a_batch_sendgrid_refused_says_so_and_suggests_resending_which_costs_not
 def test_a_batch_whose_answer_never_came_names_both_costs(app, fake_sendgrid, seed_article_text, marketer_client):
     add_subscribers(app, 3)
     campaign = due_campaign(app, seed_article_text)
-    fake_sendgrid.hang_next(0.8)
+    fake_sendgrid.hang_next(PAST_THE_TIMEOUT)
     send(app)
 
     page = marketer_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_events_for_some_recipients_suggest_marking_delivered_and_for_all_settle
     add_subscribers(app, 3)
     campaign = due_campaign(app, seed_article_text)
     message_id = campaign.messages[0].id
-    fake_sendgrid.hang_next(0.8)
+    fake_sendgrid.hang_next(PAST_THE_TIMEOUT)
     send(app)
     deliveries = db.session.scalars(select(Delivery).where(Delivery.batch_id == first_batch(message_id).id)).all()
     record_event(deliveries[0], "delivered")

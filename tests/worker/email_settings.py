@@ -8,6 +8,11 @@ from tests.fakes.sendgrid_server import FakeSendGrid
 
 API_KEY = "SG.test-key"
 REAL_LOOKING_ADDRESS = "7 Real Road, Scottsdale, AZ 85251"
+# A timeout short enough for tests that make SendGrid miss it, long enough that a loaded CI machine's loopback
+# never misses it unasked (at 0.3 s it once did, and the worker rightly cancelled and sent that batch again).
+SHORT_TIMEOUT = 1.0
+# How long the fake holds a request that should outlast SHORT_TIMEOUT.
+PAST_THE_TIMEOUT = 1.6
 
 
 def sendgrid_settings(fake: FakeSendGrid, **overrides) -> dict:
@@ -23,6 +28,11 @@ def sendgrid_settings(fake: FakeSendGrid, **overrides) -> dict:
         "CLINIC_POSTAL_ADDRESS": REAL_LOOKING_ADDRESS,
         **overrides,
     }
+
+
+def small_batches_short_timeout(fake: FakeSendGrid) -> dict:
+    """Three recipients a batch and SHORT_TIMEOUT: for the tests of requests SendGrid answers too late or not at all."""
+    return sendgrid_settings(fake, EMAIL_BATCH_SIZE=3, SENDGRID_TIMEOUT_SECONDS=SHORT_TIMEOUT)
 
 
 def stop_after_calls(fake: FakeSendGrid, ctx: WorkerContext, calls: int) -> None:

@@ -16,13 +16,13 @@ from service.models import AuditEntry, Campaign, Message, SendBatch
 from service.worker import email_send
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
-from tests.worker.email_settings import sendgrid_settings
+from tests.worker.email_settings import PAST_THE_TIMEOUT, small_batches_short_timeout
 from tests.worker.processes import add_subscribers, due_campaign
 
 
 @pytest.fixture
 def app_config(app_config, fake_sendgrid):
-    return {**app_config, **sendgrid_settings(fake_sendgrid, EMAIL_BATCH_SIZE=3, SENDGRID_TIMEOUT_SECONDS=0.3)}
+    return {**app_config, **small_batches_short_timeout(fake_sendgrid)}
 
 
 def campaign_due_in(app, seed_article_text, minutes: float):
@@ -102,7 +102,8 @@ def test_an_unanswered_request_is_cancelled_at_sendgrid_and_sent_again_under_a_n
 ):
     addresses = add_subscribers(app, 5)
     campaign, message = campaign_due_in(app, seed_article_text, 15)
-    fake_sendgrid.hang_on_request(2, 0.8)  # batch 1's mail send (after its batch id): taken after the timeout
+    # batch 1's mail send (after its batch id): taken after the timeout
+    fake_sendgrid.hang_on_request(2, PAST_THE_TIMEOUT)
 
     run_due_messages(db.session, worker(app))
 
@@ -214,7 +215,7 @@ def test_a_timeout_within_the_last_ten_minutes_stays_uncertain_and_the_page_says
 ):
     add_subscribers(app, 4)
     campaign, message = campaign_due_in(app, seed_article_text, 5)
-    fake_sendgrid.hang_on_request(2, 0.8)
+    fake_sendgrid.hang_on_request(2, PAST_THE_TIMEOUT)
 
     run_due_messages(db.session, worker(app))
 
@@ -232,7 +233,7 @@ def test_sendgrid_refusing_the_cancel_leaves_the_batch_for_a_person_with_its_wor
     add_subscribers(app, 2)
     campaign, message = campaign_due_in(app, seed_article_text, 15)
     fake_sendgrid.max_cancelled_batches = 0
-    fake_sendgrid.hang_on_request(2, 0.8)
+    fake_sendgrid.hang_on_request(2, PAST_THE_TIMEOUT)
 
     run_due_messages(db.session, worker(app))
 
@@ -293,8 +294,9 @@ def test_no_cancel_is_tried_once_as_many_batches_are_cancelled_as_sendgrid_allow
     add_subscribers(app, 6)
     campaign, message = campaign_due_in(app, seed_article_text, 15)
     app.config["SENDGRID_MAX_CANCELLED_BATCHES"] = 1
-    fake_sendgrid.hang_on_request(2, 0.8)  # batch 1: cancelled and sent again, the one cancel allowed
-    fake_sendgrid.hang_on_request(6, 0.8)  # batch 2's mail send (its batch_id came before the cancel): unanswered too
+    fake_sendgrid.hang_on_request(2, PAST_THE_TIMEOUT)  # batch 1: cancelled and sent again, the one cancel allowed
+    # batch 2's mail send (its batch_id came before the cancel): unanswered too
+    fake_sendgrid.hang_on_request(6, PAST_THE_TIMEOUT)
 
     run_due_messages(db.session, worker(app))
 
@@ -307,8 +309,9 @@ def test_no_cancel_is_tried_once_as_many_batches_are_cancelled_as_sendgrid_allow
 def test_no_row_stays_locked_while_sendgrid_answers_a_cancel(app, fake_sendgrid, seed_article_text):
     addresses = add_subscribers(app, 4)
     campaign, message = campaign_due_in(app, seed_article_text, 15)
-    fake_sendgrid.hang_on_request(2, 0.8)  # batch 1's mail send (after its batch_id): unanswered in time
-    fake_sendgrid.hang_on_request(4, 1.0)  # the cancel of batch 1 (after batch 2's batch_id): slow to answer
+    fake_sendgrid.hang_on_request(2, PAST_THE_TIMEOUT)  # batch 1's mail send (after its batch_id): unanswered in time
+    # the cancel of batch 1 (after batch 2's batch_id): slow to answer
+    fake_sendgrid.hang_on_request(4, PAST_THE_TIMEOUT + 0.2)
     ctx, errors = worker(app), []
 
     def send() -> None:

@@ -16,14 +16,14 @@ from service.worker.claims import claim_next_message
 from service.worker.dispatch import run_due_messages
 from service.worker.email_send import send_email_message
 from tests.worker import slow_worker
-from tests.worker.email_settings import sendgrid_settings
+from tests.worker.email_settings import PAST_THE_TIMEOUT, small_batches_short_timeout
 from tests.worker.processes import add_subscribers, due_campaign
 from tests.worker.slow_worker import leases_run_out, worker_b
 
 
 @pytest.fixture
 def app_config(app_config, fake_sendgrid):
-    return {**app_config, **sendgrid_settings(fake_sendgrid, EMAIL_BATCH_SIZE=3, SENDGRID_TIMEOUT_SECONDS=0.3)}
+    return {**app_config, **small_batches_short_timeout(fake_sendgrid)}
 
 
 class FirstOutcomeReachesTheWorkerLate(SendGridEmailChannel):
@@ -181,7 +181,8 @@ def test_a_late_unanswered_request_leaves_the_batch_the_new_owner_cancelled_and_
     message = campaign.messages[0]
     message.send_at = (datetime.now(UTC) + timedelta(minutes=15)).replace(microsecond=0)
     db.session.commit()
-    fake_sendgrid.hang_on_request(2, 0.6)  # batch 1's mail send (after its batch id): taken after A's timeout
+    # batch 1's mail send (after its batch id): taken after A's timeout
+    fake_sendgrid.hang_on_request(2, PAST_THE_TIMEOUT)
     slow = SlowWorker(app)
     slow.start_and_wait_for_its_request()
     leases_run_out(message.id)

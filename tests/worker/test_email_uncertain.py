@@ -16,13 +16,13 @@ from service.subscribers.unsubscribe import unsubscribe
 from service.worker.context import WorkerContext
 from service.worker.dispatch import run_due_messages
 from tests.factories import add_subscriber, draft_campaign
-from tests.worker.email_settings import sendgrid_settings, stop_after_calls
+from tests.worker.email_settings import PAST_THE_TIMEOUT, small_batches_short_timeout, stop_after_calls
 from tests.worker.processes import add_subscribers, due_campaign
 
 
 @pytest.fixture
 def app_config(app_config, fake_sendgrid):
-    return {**app_config, **sendgrid_settings(fake_sendgrid, EMAIL_BATCH_SIZE=3, SENDGRID_TIMEOUT_SECONDS=0.3)}
+    return {**app_config, **small_batches_short_timeout(fake_sendgrid)}
 
 
 def worker(app) -> WorkerContext:
@@ -80,7 +80,7 @@ def test_a_timeout_flags_only_its_batch_the_rest_goes_out_and_marking_it_deliver
     addresses = add_subscribers(app, 8)
     campaign = due_campaign(app, seed_article_text)
     message = campaign.messages[0]
-    fake_sendgrid.hang_next(0.8)  # the first request: SendGrid is slow, accepts it, but after our timeout
+    fake_sendgrid.hang_next(PAST_THE_TIMEOUT)  # the first request: SendGrid is slow, accepts it, but after our timeout
 
     assert run_due_messages(db.session, worker(app)) == 1
 
