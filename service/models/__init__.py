@@ -4,7 +4,7 @@ from service.models.campaigns import AuditEntry, Campaign, CampaignEdit, Deliver
 from service.models.claims_library import ClaimEvidence, FindingLink, LibraryClaim, LibraryClaimVersion
 from service.models.composer import EmailIssue, Section
 from service.models.content import Article, Snippet
-from service.models.email_events import EmailEvent
+from service.models.email_events import EmailEvent, MessageEventCount
 from service.models.email_templates import EmailTemplate
 from service.models.feed import FeedCheck, FeedEntry, FeedRecipe
 from service.models.imports import ImportJob
@@ -48,6 +48,7 @@ __all__ = [
     "LibraryClaim",
     "LibraryClaimVersion",
     "Message",
+    "MessageEventCount",
     "MessageLink",
     "Section",
     "PostDraft",

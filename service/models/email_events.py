@@ -45,3 +45,21 @@ class EmailEvent(db.Model):
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageEventCount(db.Model):
+    """How many of one message's events (of one event and kind) a statement added (or, negative, removed).
+
+    Kept by the database itself on PostgreSQL (triggers in service/campaigns/event_counts.py), in the same
+    transaction as every change to email events. Rows are only ever inserted, so no transaction waits for another's
+    row; a message's figure is the sum of its rows (a row per event kind per webhook request, far fewer than its
+    events). Empty (and unused) on SQLite.
+    """
+
+    __tablename__ = "message_event_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30))
+    n: Mapped[int]

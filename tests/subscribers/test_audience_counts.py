@@ -316,7 +316,7 @@ def trigger_functions() -> dict[str, str]:
         return dict(connection.execute(rows).all())
 
 
-def test_the_migrations_make_the_functions_the_schema_makes_and_the_last_two_come_and_go(app):
+def test_the_migrations_make_the_functions_the_schema_makes_and_their_last_two_come_and_go(app):
     skip_unless_postgresql()
     made_with_the_schema = trigger_functions()
     assert set(made_with_the_schema) == set(FUNCTIONS)
@@ -328,9 +328,9 @@ def test_the_migrations_make_the_functions_the_schema_makes_and_the_last_two_com
     upgrade(directory=migrations, revision="heads")
     assert trigger_functions() == made_with_the_schema
 
-    downgrade(directory=migrations, revision="-1")
+    downgrade(directory=migrations, revision="b7e2d9c4a1f6")  # before c5f9e2a7d3b1
     assert set(made_with_the_schema) - set(trigger_functions()) == {"audience_counts_topics_updated"}
-    downgrade(directory=migrations, revision="-1")  # b7e2d9c4a1f6's: the functions as they were before it
+    downgrade(directory=migrations, revision="f1a6c3e8b2d4")  # the functions as they were before b7e2d9c4a1f6
     before = trigger_functions()
     assert {name for name in before if before[name] != made_with_the_schema[name]} == {
         "audience_counts_topics_changed",
