@@ -16,8 +16,8 @@ from service.email_events import record_events
 from service.extensions import db
 from service.models import EmailEvent, Message, MessageEventCount, Subscriber
 from service.settings import REPO_ROOT
+from tests import schema
 from tests.factories import add_subscriber
-from tests.schema import drop_every_table
 from tests.worker.processes import due_campaign
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
@@ -158,19 +158,14 @@ def test_two_transactions_adding_events_for_one_message_do_not_wait_for_each_oth
 
 
 def trigger_functions() -> dict[str, str]:
-    rows = text("SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname LIKE 'message_event_counts_%'")
-    with db.engine.connect() as connection:
-        return dict(connection.execute(rows).all())
+    return schema.trigger_functions(db.engine, "message_event_counts_")
 
 
 def test_the_migration_counts_the_events_there_and_comes_and_goes(app, seed_article_text):
     made_with_the_schema = trigger_functions() if is_postgresql() else {}
     if is_postgresql():
         assert set(made_with_the_schema) == set(FUNCTIONS)
-    drop_every_table(db.engine)
-    with db.engine.begin() as connection:  # dropping the tables leaves the functions: the migration must make them
-        for name in made_with_the_schema:
-            connection.execute(text(f"DROP FUNCTION {name}()"))
+    schema.drop_every_table_and_function(db.engine, made_with_the_schema)
     migrations = str(REPO_ROOT / "migrations")
     upgrade(directory=migrations, revision=f"{MIGRATION}-1")
     first, second = two_messages(app, seed_article_text)

@@ -23,8 +23,8 @@ from service.subscribers.suppressions import ensure_suppressed, lift_for_owner
 from service.subscribers.unsubscribe import unsubscribe
 from service.worker.context import WorkerContext
 from service.worker.scheduler import build_scheduler
+from tests import schema
 from tests.factories import add_subscriber
-from tests.schema import drop_every_table
 from tests.subscribers.races import race
 
 TOPICS = ("newsletter", "kap", "events")
@@ -311,19 +311,14 @@ def mend_in_a_session_of_its_own(app):
 
 
 def trigger_functions() -> dict[str, str]:
-    rows = text("SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname LIKE 'audience_counts_%'")
-    with db.engine.connect() as connection:
-        return dict(connection.execute(rows).all())
+    return schema.trigger_functions(db.engine, "audience_counts_")
 
 
 def test_the_migrations_make_the_functions_the_schema_makes_and_their_last_two_come_and_go(app):
     skip_unless_postgresql()
     made_with_the_schema = trigger_functions()
     assert set(made_with_the_schema) == set(FUNCTIONS)
-    drop_every_table(db.engine)
-    with db.engine.begin() as connection:  # dropping the tables leaves the functions: the migrations must make them
-        for name in FUNCTIONS:
-            connection.execute(text(f"DROP FUNCTION {name}()"))
+    schema.drop_every_table_and_function(db.engine, FUNCTIONS)
     migrations = str(REPO_ROOT / "migrations")
     upgrade(directory=migrations, revision="heads")
     assert trigger_functions() == made_with_the_schema
