@@ -10,12 +10,13 @@ message, event and kind it changed, one row of how many (negative for events rem
 
 Only inserted, never updated in place: an upserted row would stay locked until its transaction ends, and a webhook
 request (events, then subscribers) and an unsubscribe (its subscriber, then its event) would then wait for each other
-in opposite orders. A message's figure is the sum of its rows: one per event kind per request that brought some.
+in opposite orders. A message's figure is the sum of its rows: one per event kind per request that brought some. The
+worker folds them daily into one row per message, event and kind (`fold_event_counts`).
 
 On SQLite (a small, single-host list) the events are counted directly.
 """
 
-from sqlalchemy import DDL, event
+from sqlalchemy import DDL, event, text
 from sqlalchemy.orm import Session
 
 from service.extensions import db
@@ -95,3 +96,24 @@ def event_source(session: Session):
     if session.get_bind().dialect.name == "postgresql":
         return MessageEventCount, MessageEventCount.n
     return EmailEvent, 1
+
+
+# Each row deleted by exactly one fold (a second fold at once waits for the first's deleted rows and then skips them),
+# and the sum of what it deleted inserted: the figures stay the same, and rows added meanwhile stay as they are.
+FOLD_SQL = """
+WITH folded AS (
+    DELETE FROM message_event_counts c WHERE (c.message_id, c.event, c.kind) IN (
+        SELECT message_id, event, kind FROM message_event_counts GROUP BY message_id, event, kind HAVING count(*) > 1
+    ) RETURNING c.message_id, c.event, c.kind, c.n
+)
+INSERT INTO message_event_counts (message_id, event, kind, n)
+SELECT message_id, event, kind, sum(n) FROM folded GROUP BY message_id, event, kind HAVING sum(n) <> 0
+"""
+
+
+def fold_event_counts(session: Session) -> None:
+    """The worker's daily job: fold each message's count rows into one per event and kind (so a message's figures
+    sum a handful of rows however many requests brought its events); commits. Nothing to do on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(FOLD_SQL))
+        session.commit()

@@ -1,7 +1,7 @@
 """The worker process: APScheduler runs a fixed job list (send what is due, beat the heartbeat, send confirmation
 emails the signup page could not, check the clinic's blog feed every half hour, read the week's posts' metrics from X
 every hour, check and import large subscriber CSV files, delete abandoned uploads, and once a day delete signups
-nobody confirmed); every job reads and writes the database.
+nobody confirmed, mend the audience counts and fold the event counts); every job reads and writes the database.
 
 APScheduler 3 cannot share its job store between processes, so it holds no state of ours: the jobs only poll the
 database, which is why a schedule changed in the web UI takes effect at the next poll without a restart.
@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from service.articles.feed import check_blog_feed
+from service.campaigns.event_counts import fold_event_counts
 from service.extensions import db
 from service.heartbeat import Liveness, beat, farewell
 from service.subscribers import uploads
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 CONFIRMATIONS_SECONDS = 60
 PURGE_SECONDS = 24 * 3600
 MEND_COUNTS_SECONDS = 24 * 3600
+FOLD_EVENT_COUNTS_SECONDS = 24 * 3600
 BLOG_FEED_SECONDS = 30 * 60
 POST_METRICS_SECONDS = 60 * 60
 # The jobs one worker does for all, in turns (their worker_leases rows).
@@ -121,6 +123,8 @@ def build_scheduler(app: Flask, ctx: WorkerContext) -> BackgroundScheduler:
             lambda: _in_turn(ctx, MEND_COUNTS_TURN, MEND_COUNTS_SECONDS, lambda: mend_and_report(db.session)),
             MEND_COUNTS_SECONDS,
         ),
+        # No turns: two folds at once fold each row once (see service/campaigns/event_counts.py).
+        ("fold-event-counts", lambda: fold_event_counts(db.session), FOLD_EVENT_COUNTS_SECONDS),
     )
     for job_id, job, seconds in jobs:
         scheduler.add_job(

@@ -4,7 +4,7 @@ database keeps, which no two transactions wait for."""
 
 import hashlib
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -16,6 +16,8 @@ from service.email_events import record_events
 from service.extensions import db
 from service.models import EmailEvent, Message, MessageEventCount, Subscriber
 from service.settings import REPO_ROOT
+from service.worker.context import WorkerContext
+from service.worker.scheduler import build_scheduler
 from tests import schema
 from tests.factories import add_subscriber
 from tests.worker.processes import due_campaign
@@ -155,6 +157,36 @@ def test_two_transactions_adding_events_for_one_message_do_not_wait_for_each_oth
         first.commit()
     assert_exact([message])
     assert figures_by_message(db.session, [message])[message.id].delivered == 2
+
+
+def kept_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(MessageEventCount))
+
+
+def test_the_daily_fold_leaves_a_row_per_message_event_and_kind_and_the_figures_as_they_were(app, seed_article_text):
+    first, second = two_messages(app, seed_article_text)
+    for number in range(8):  # a statement each, as webhook requests come: a row each
+        message, name = (first, second)[number % 2], ("delivered", "dropped")[number // 6]
+        db.session.execute(insert(EmailEvent), [an_event(number, message, name)])
+    db.session.execute(delete(EmailEvent).where(EmailEvent.sg_event_id == "e7"))  # second's only "dropped" goes
+    db.session.commit()
+    fold = build_scheduler(app, WorkerContext.from_config(app.config)).get_job("fold-event-counts")
+    assert fold.trigger.interval == timedelta(days=1)
+
+    with db.engine.connect() as meanwhile:  # a webhook request still in progress while the worker folds
+        meanwhile.begin()
+        meanwhile.execute(insert(EmailEvent), [an_event(20, first)])
+        fold.func()
+        meanwhile.commit()
+
+    assert_exact([first, second])
+    assert figures_by_message(db.session, [first])[first.id].delivered == 4
+    if is_postgresql():
+        # first: delivered and dropped, and the request's row (added meanwhile, left as it was); second: delivered
+        assert kept_rows() == 4
+        fold.func()
+        assert kept_rows() == 3
+        assert_exact([first, second])
 
 
 def trigger_functions() -> dict[str, str]:
