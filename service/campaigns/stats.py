@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import Campaign, EmailEvent, Message
+from service.campaigns.event_counts import event_source
+from service.models import Campaign, Message
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,21 @@ class EmailStats:
 
 
 def campaign_email_stats(session: Session, campaign: Campaign, *, tracking: bool) -> EmailStats:
-    """Counts over all the campaign's email messages. Events are counted once each (they are kept once)."""
+    """Counts over all the campaign's email messages. Events are counted once each (they are kept once), from the
+    counts PostgreSQL keeps (see service/campaigns/event_counts.py)."""
     sent = session.scalar(
         select(func.coalesce(func.sum(Message.sent_count), 0)).where(
             Message.campaign_id == campaign.id, Message.channel == "email"
         )
     )
+    source, weight = event_source(session)
     counts: dict[tuple[str, str], int] = {
-        (event, kind): number
+        (event, kind): int(number)
         for event, kind, number in session.execute(
-            select(EmailEvent.event, EmailEvent.kind, func.count())
-            .join(Message, Message.id == EmailEvent.message_id)
+            select(source.event, source.kind, func.sum(weight))
+            .join(Message, Message.id == source.message_id)
             .where(Message.campaign_id == campaign.id)
-            .group_by(EmailEvent.event, EmailEvent.kind)
+            .group_by(source.event, source.kind)
         ).all()
     }
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, insert, inspect, select, text, update
 
 from service.campaigns.event_counts import FUNCTIONS
 from service.campaigns.report import EmailFigures, figures_by_message
+from service.campaigns.stats import campaign_email_stats
 from service.email_events import record_events
 from service.extensions import db
 from service.models import EmailEvent, Message, MessageEventCount, Subscriber
@@ -77,6 +78,15 @@ def assert_exact(messages: list[Message]) -> None:
             dropped=events["dropped", ""],
             complaints=events["spamreport", ""],
             unsubscribes=sum(n for (name, _), n in events.items() if name in ("unsubscribe", "group_unsubscribe")),
+        )
+        # The campaign page's figures too (each of these messages is its campaign's only email).
+        stats = campaign_email_stats(db.session, message.campaign, tracking=True)
+        assert (stats.delivered, stats.bounced, stats.blocked, stats.spam_reports, stats.unsubscribes) == (
+            figures[message.id].delivered,
+            figures[message.id].hard_bounces,
+            figures[message.id].soft_bounces,
+            figures[message.id].complaints,
+            figures[message.id].unsubscribes,
         )
 
 
