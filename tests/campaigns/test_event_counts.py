@@ -226,7 +226,7 @@ def test_the_migration_counts_the_events_there_and_comes_and_goes(app, seed_arti
     assert figures_by_message(db.session, [first])[first.id].delivered == 2
     db.session.remove()
 
-    downgrade(directory=migrations, revision="-1")
+    downgrade(directory=migrations, revision=f"{MIGRATION}-1")  # named: a newer migration on top changes nothing here
     assert "message_event_counts" not in inspect(db.engine).get_table_names()
     upgrade(directory=migrations, revision="heads")
     db.session.remove()
